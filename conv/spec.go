@@ -1,0 +1,332 @@
+package conv
+
+import (
+	"fmt"
+	"strings"
+)
+
+// PaddingMode is torch.nn.Conv2d's padding_mode.
+type PaddingMode string
+
+// The four padding modes PyTorch offers.
+const (
+	Zeros     PaddingMode = "zeros"
+	Reflect   PaddingMode = "reflect"
+	Replicate PaddingMode = "replicate"
+	Circular  PaddingMode = "circular"
+)
+
+// Limits that keep a single Spec sane. They are far above anything the
+// lessons need; request-level budgets (total work, body size) live in the
+// web layer.
+const (
+	MaxDim      = 4096 // any spatial size, kernel size, stride, dilation or padding
+	MaxChannels = 4096
+)
+
+// Spec describes a convolution layer with torch.nn.Conv2d's (or
+// ConvTranspose2d's) parameters. Zero values of Stride, Dilation and Groups
+// mean 1 and an empty PaddingMode means "zeros", so a literal only needs
+// the fields that differ from PyTorch's defaults.
+type Spec struct {
+	InChannels  int    // in_channels
+	OutChannels int    // out_channels
+	KernelSize  [2]int // kernel_size (kh, kw)
+	Stride      [2]int // stride (sh, sw)
+	Padding     [2]int // padding (ph, pw), used when PaddingStr is ""
+	// PaddingStr is padding="valid" or padding="same"; "" means use Padding.
+	PaddingStr    string
+	Dilation      [2]int      // dilation (dh, dw)
+	Groups        int         // groups
+	Bias          bool        // bias
+	PaddingMode   PaddingMode // padding_mode
+	Transposed    bool        // ConvTranspose2d instead of Conv2d
+	OutputPadding [2]int      // output_padding (transposed only)
+}
+
+// Geometry is a Spec resolved against an input size: everything the kernels
+// need. Create it with Spec.Resolve; treat it as read-only.
+type Geometry struct {
+	Spec // normalised: Stride, Dilation, Groups >= 1, PaddingMode set
+
+	InH, InW   int // input height and width
+	OutH, OutW int // output height and width
+
+	// Padding actually applied on each side. For Conv2d these are the
+	// padding of the input; "same" may make bottom/right one larger than
+	// top/left (PyTorch puts the odd extra there). For ConvTranspose2d,
+	// PadTop == PadBottom == Padding[0] and PadLeft == PadRight ==
+	// Padding[1] (PyTorch's meaning: rows/columns cropped from the output).
+	PadTop, PadBottom, PadLeft, PadRight int
+}
+
+// XLen is the length of an input slice for a batch of n.
+func (g *Geometry) XLen(n int) int { return n * g.InChannels * g.InH * g.InW }
+
+// OutLen is the length of an output slice for a batch of n.
+func (g *Geometry) OutLen(n int) int { return n * g.OutChannels * g.OutH * g.OutW }
+
+// WeightShape is the PyTorch shape of the weight tensor.
+func (g *Geometry) WeightShape() [4]int {
+	kh, kw := g.KernelSize[0], g.KernelSize[1]
+	if g.Transposed {
+		return [4]int{g.InChannels, g.OutChannels / g.Groups, kh, kw}
+	}
+	return [4]int{g.OutChannels, g.InChannels / g.Groups, kh, kw}
+}
+
+// WeightLen is the number of weights.
+func (g *Geometry) WeightLen() int {
+	s := g.WeightShape()
+	return s[0] * s[1] * s[2] * s[3]
+}
+
+// ParamCount is the number of learnable parameters (weights plus bias).
+func (g *Geometry) ParamCount() int {
+	n := g.WeightLen()
+	if g.Bias {
+		n += g.OutChannels
+	}
+	return n
+}
+
+// MACs is the number of multiply-adds one image costs.
+func (g *Geometry) MACs() int {
+	cin := g.InChannels / g.Groups
+	if g.Transposed {
+		return g.InChannels * g.InH * g.InW * (g.OutChannels / g.Groups) * g.KernelSize[0] * g.KernelSize[1]
+	}
+	return g.OutChannels * g.OutH * g.OutW * cin * g.KernelSize[0] * g.KernelSize[1]
+}
+
+// PaddedH is the height of the padded input grid the kernel slides over
+// (for ConvTranspose2d: the zero-inserted, padded grid of the equivalent
+// direct convolution, see Trace).
+func (g *Geometry) PaddedH() int {
+	if g.Transposed {
+		return g.OutH + g.Dilation[0]*(g.KernelSize[0]-1)
+	}
+	return g.InH + g.PadTop + g.PadBottom
+}
+
+// PaddedW is the width counterpart of PaddedH.
+func (g *Geometry) PaddedW() int {
+	if g.Transposed {
+		return g.OutW + g.Dilation[1]*(g.KernelSize[1]-1)
+	}
+	return g.InW + g.PadLeft + g.PadRight
+}
+
+// Error is a configuration PyTorch would reject (or convlab cannot run),
+// with a message written for a student. Param names the offending
+// parameter in PyTorch's spelling ("kernel_size", "padding", ...).
+type Error struct {
+	Param string
+	Msg   string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+func errf(param, format string, a ...any) error {
+	return &Error{Param: param, Msg: fmt.Sprintf(format, a...)}
+}
+
+func or1(v int) int {
+	if v == 0 {
+		return 1
+	}
+	return v
+}
+
+// Normalize returns s with defaults filled in (stride, dilation, groups 1;
+// padding mode zeros). It does not validate.
+func (s Spec) Normalize() Spec {
+	for i := range 2 {
+		s.Stride[i] = or1(s.Stride[i])
+		s.Dilation[i] = or1(s.Dilation[i])
+	}
+	s.Groups = or1(s.Groups)
+	if s.PaddingMode == "" {
+		s.PaddingMode = Zeros
+	}
+	s.PaddingStr = strings.ToLower(s.PaddingStr)
+	return s
+}
+
+// Resolve checks s against an input of inH × inW exactly as PyTorch would
+// and computes the output size. The error, if any, is an *Error.
+func (s Spec) Resolve(inH, inW int) (*Geometry, error) {
+	s = s.Normalize()
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if inH < 1 || inW < 1 {
+		return nil, errf("input", "the input must be at least 1x1, got %dx%d", inH, inW)
+	}
+	if inH > MaxDim || inW > MaxDim {
+		return nil, errf("input", "the input %dx%d is too large (at most %d per side)", inH, inW, MaxDim)
+	}
+	g := &Geometry{Spec: s, InH: inH, InW: inW}
+	kh, kw := s.KernelSize[0], s.KernelSize[1]
+	dh, dw := s.Dilation[0], s.Dilation[1]
+	ekh, ekw := dh*(kh-1)+1, dw*(kw-1)+1 // dilated ("effective") kernel
+
+	if s.Transposed {
+		if s.PaddingStr != "" {
+			return nil, errf("padding", "padding=%q is only for Conv2d; ConvTranspose2d takes numbers", s.PaddingStr)
+		}
+		g.PadTop, g.PadBottom = s.Padding[0], s.Padding[0]
+		g.PadLeft, g.PadRight = s.Padding[1], s.Padding[1]
+		g.OutH = (inH-1)*s.Stride[0] - 2*s.Padding[0] + ekh - 1 + s.OutputPadding[0] + 1
+		g.OutW = (inW-1)*s.Stride[1] - 2*s.Padding[1] + ekw - 1 + s.OutputPadding[1] + 1
+		if g.OutH < 1 || g.OutW < 1 {
+			return nil, errf("padding",
+				"the output would be %dx%d: padding %dx%d crops away everything the transposed convolution makes from a %dx%d input",
+				g.OutH, g.OutW, s.Padding[0], s.Padding[1], inH, inW)
+		}
+		if g.OutH > MaxDim || g.OutW > MaxDim {
+			return nil, errf("stride", "the output would be %dx%d, too large (at most %d per side)", g.OutH, g.OutW, MaxDim)
+		}
+		return g, nil
+	}
+
+	switch s.PaddingStr {
+	case "":
+		g.PadTop, g.PadBottom = s.Padding[0], s.Padding[0]
+		g.PadLeft, g.PadRight = s.Padding[1], s.Padding[1]
+	case "valid":
+		s.Padding = [2]int{}
+		g.Spec.Padding = s.Padding
+	case "same":
+		if s.Stride != [2]int{1, 1} {
+			return nil, errf("padding", "padding=\"same\" needs stride 1 (PyTorch does not support it for strided convolutions), got stride %dx%d",
+				s.Stride[0], s.Stride[1])
+		}
+		th, tw := ekh-1, ekw-1
+		g.PadTop, g.PadBottom = th/2, th-th/2
+		g.PadLeft, g.PadRight = tw/2, tw-tw/2
+	}
+	if s.PaddingMode != Zeros {
+		if err := checkModePadding(s.PaddingMode, inH, g.PadTop, g.PadBottom, "height"); err != nil {
+			return nil, err
+		}
+		if err := checkModePadding(s.PaddingMode, inW, g.PadLeft, g.PadRight, "width"); err != nil {
+			return nil, err
+		}
+	}
+	ph, pw := inH+g.PadTop+g.PadBottom, inW+g.PadLeft+g.PadRight
+	if ekh > ph || ekw > pw {
+		what := "kernel"
+		if dh > 1 || dw > 1 {
+			what = "kernel (dilated)"
+		}
+		return nil, errf("kernel_size", "%s %dx%d is larger than the padded input %dx%d", what, ekh, ekw, ph, pw)
+	}
+	g.OutH = (ph-ekh)/s.Stride[0] + 1
+	g.OutW = (pw-ekw)/s.Stride[1] + 1
+	return g, nil
+}
+
+func checkModePadding(m PaddingMode, size, before, after int, dim string) error {
+	switch m {
+	case Reflect:
+		if before >= size || after >= size {
+			return errf("padding", "padding_mode=\"reflect\" needs padding smaller than the input: padding %d on an input %s of %d",
+				max(before, after), dim, size)
+		}
+	case Circular:
+		if before > size || after > size {
+			return errf("padding", "padding_mode=\"circular\" can wrap around at most once: padding %d on an input %s of %d",
+				max(before, after), dim, size)
+		}
+	}
+	return nil
+}
+
+// check validates what does not depend on the input size.
+func (s Spec) check() error {
+	if s.InChannels < 1 || s.InChannels > MaxChannels {
+		return errf("in_channels", "in_channels must be between 1 and %d, got %d", MaxChannels, s.InChannels)
+	}
+	if s.OutChannels < 1 || s.OutChannels > MaxChannels {
+		return errf("out_channels", "out_channels must be between 1 and %d, got %d", MaxChannels, s.OutChannels)
+	}
+	if s.Groups < 1 {
+		return errf("groups", "groups must be a positive number, got %d", s.Groups)
+	}
+	if s.InChannels%s.Groups != 0 {
+		return errf("groups", "in_channels (%d) must be divisible by groups (%d)", s.InChannels, s.Groups)
+	}
+	if s.OutChannels%s.Groups != 0 {
+		return errf("groups", "out_channels (%d) must be divisible by groups (%d)", s.OutChannels, s.Groups)
+	}
+	type pair struct {
+		name string
+		v    [2]int
+		min  int
+	}
+	for _, p := range []pair{{"kernel_size", s.KernelSize, 1}, {"stride", s.Stride, 1}, {"dilation", s.Dilation, 1}, {"padding", s.Padding, 0}, {"output_padding", s.OutputPadding, 0}} {
+		for _, v := range p.v {
+			if v < p.min {
+				if p.min == 0 {
+					return errf(p.name, "%s cannot be negative, got %dx%d", p.name, p.v[0], p.v[1])
+				}
+				return errf(p.name, "%s must be at least 1, got %dx%d", p.name, p.v[0], p.v[1])
+			}
+			if v > MaxDim {
+				return errf(p.name, "%s %dx%d is too large (at most %d)", p.name, p.v[0], p.v[1], MaxDim)
+			}
+		}
+	}
+	switch s.PaddingMode {
+	case Zeros, Reflect, Replicate, Circular:
+	default:
+		return errf("padding_mode", "padding_mode must be zeros, reflect, replicate or circular, got %q", string(s.PaddingMode))
+	}
+	switch s.PaddingStr {
+	case "", "valid", "same":
+	default:
+		return errf("padding", "padding must be numbers, \"valid\" or \"same\", got %q", s.PaddingStr)
+	}
+	if s.Transposed {
+		if s.PaddingMode != Zeros {
+			return errf("padding_mode", "ConvTranspose2d only supports padding_mode=\"zeros\", got %q", string(s.PaddingMode))
+		}
+		for i := range 2 {
+			if s.OutputPadding[i] >= s.Stride[i] && s.OutputPadding[i] >= s.Dilation[i] {
+				return errf("output_padding",
+					"output_padding must be smaller than either stride or dilation: output_padding %dx%d, stride %dx%d, dilation %dx%d",
+					s.OutputPadding[0], s.OutputPadding[1], s.Stride[0], s.Stride[1], s.Dilation[0], s.Dilation[1])
+			}
+		}
+	} else if s.OutputPadding != [2]int{} {
+		return errf("output_padding", "output_padding only applies to transposed convolutions")
+	}
+	return nil
+}
+
+// SourceIndex maps a coordinate of the padded input (0 ≤ i < before+size+after)
+// to the input cell it shows. For a real cell it returns (i-before, false).
+// For a padding cell it returns the cell a reflect, replicate or circular
+// padding copies, or -1 for zeros; pad is true.
+func SourceIndex(m PaddingMode, i, before, size int) (src int, pad bool) {
+	p := i - before
+	if p >= 0 && p < size {
+		return p, false
+	}
+	switch m {
+	case Reflect:
+		if p < 0 {
+			return -p, true
+		}
+		return 2*(size-1) - p, true
+	case Replicate:
+		if p < 0 {
+			return 0, true
+		}
+		return size - 1, true
+	case Circular:
+		return ((p % size) + size) % size, true
+	}
+	return -1, true
+}
