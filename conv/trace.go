@@ -28,8 +28,9 @@ func (k CellKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil
 // SrcY, SrcX is the input cell whose value it shows, or -1, -1 when it
 // holds a zero (ZeroPad, Inserted).
 type Cell struct {
-	Kind       CellKind
-	SrcY, SrcX int
+	Kind CellKind `json:"kind"`
+	SrcY int      `json:"src_y"`
+	SrcX int      `json:"src_x"`
 }
 
 // CellAt describes cell (y, x) of the grid the kernel slides over, of size
@@ -89,31 +90,49 @@ func (g *Geometry) srcAxis(v, a int) (int, CellKind) {
 	return src, CopyPad
 }
 
+// Grid describes every cell of the PaddedH × PaddedW grid (see CellAt).
+func (g *Geometry) Grid() [][]Cell {
+	rows := make([][]Cell, g.PaddedH())
+	for y := range rows {
+		rows[y] = make([]Cell, g.PaddedW())
+		for x := range rows[y] {
+			rows[y][x] = g.CellAt(y, x)
+		}
+	}
+	return rows
+}
+
 // Tap is one multiplication of a step: the kernel weight at (KY, KX) of
 // input channel C times the grid cell (Y, X) under it.
 type Tap struct {
-	C       int // input channel
-	WY, WX  int // row and column inside the sliding window, 0..KH-1, 0..KW-1
-	KY, KX  int // index into the weight as stored (for transposed: the unflipped index)
-	Y, X    int // grid coordinate (see Geometry.CellAt)
-	Cell        // what the grid cell is and which input cell it reads
-	Input   float32
-	Weight  float32
-	Product float32
+	C       int     `json:"c"`  // input channel
+	WY      int     `json:"wy"` // row inside the sliding window, 0..KH-1
+	WX      int     `json:"wx"` // column inside the sliding window, 0..KW-1
+	KY      int     `json:"ky"` // weight row as stored (transposed: unflipped)
+	KX      int     `json:"kx"` // weight column as stored
+	Y       int     `json:"y"`  // grid row (see Geometry.CellAt)
+	X       int     `json:"x"`  // grid column
+	Cell            // what the grid cell is and which input cell it reads
+	Input   float32 `json:"input"`
+	Weight  float32 `json:"weight"`
+	Product float32 `json:"product"`
 }
 
 // Step is the computation of one output cell: the window's top-left corner
 // in the grid, every tap, the sum per input channel, the bias and the total.
 // Sum equals the output Forward writes to (OutChannel, OutY, OutX).
 type Step struct {
-	Index                  int // OutChannel·OutH·OutW + OutY·OutW + OutX
-	OutChannel, OutY, OutX int
-	WindowY, WindowX       int // top-left grid cell of the window
-	Taps                   []Tap
-	Channels               []int     // the input channels this output reads (its group)
-	ChannelSums            []float32 // sum of the taps of each of Channels
-	Bias                   float32   // 0 without bias
-	Sum                    float32
+	Index       int       `json:"index"` // OutChannel·OutH·OutW + OutY·OutW + OutX
+	OutChannel  int       `json:"out_channel"`
+	OutY        int       `json:"out_y"`
+	OutX        int       `json:"out_x"`
+	WindowY     int       `json:"window_y"` // top-left grid cell of the window
+	WindowX     int       `json:"window_x"`
+	Taps        []Tap     `json:"taps"`
+	Channels    []int     `json:"channels"`     // the input channels this output reads (its group)
+	ChannelSums []float32 `json:"channel_sums"` // sum of the taps of each of Channels
+	Bias        float32   `json:"bias"`         // 0 without bias
+	Sum         float32   `json:"sum"`
 }
 
 // StepCount is the number of steps of one image: one per output cell.
