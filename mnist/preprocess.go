@@ -1,0 +1,142 @@
+package mnist
+
+import (
+	"fmt"
+	"math"
+)
+
+// Preprocessing constants, following how MNIST itself was made: each digit
+// was size-normalised to fit a 20×20 box (keeping its aspect ratio, with
+// anti-aliasing) and then centred in a 28×28 image by its centre of mass.
+const (
+	MaxDrawingSide = 1024 // largest accepted width or height of a drawing
+	FitSide        = 20   // the digit is scaled to fit FitSide×FitSide
+	InkThreshold   = 0.1  // values below count as paper, not ink
+)
+
+// Preprocess turns a raw drawing into MNIST's form and writes it to dst
+// (784 values, 28×28 row-major). src holds w×h values in row-major order,
+// 0 = background and 1 = ink (white digit on black, like MNIST); values
+// outside [0,1] are clamped and non-finite ones treated as 0. The steps:
+//
+//  1. values below InkThreshold become 0 (stray marks, canvas noise);
+//  2. crop to the bounding box of the ink;
+//  3. scale that box to fit 20×20 keeping its aspect ratio, each output
+//     pixel being the area-weighted mean of the source pixels it covers
+//     (anti-aliasing when shrinking, smooth when enlarging);
+//  4. stretch the values so the brightest pixel is 1 (a thin pen stroke
+//     shrunk from a large canvas would otherwise be faint);
+//  5. place the result in the 28×28 field shifted by whole pixels so its
+//     centre of mass lands as close as possible to the field's centre
+//     (14, 14) — pixel (x, y) spans [x, x+1) × [y, y+1) — without any ink
+//     leaving the field.
+//
+// An empty drawing gives all zeros. Wrong sizes return an error (the
+// caller's input is at fault); Preprocess never panics and never writes
+// NaN.
+func Preprocess(dst []float32, src []float32, w, h int) error {
+	if len(dst) != Pixels {
+		return fmt.Errorf("mnist: Preprocess: destination has %d values, want %d (28×28)", len(dst), Pixels)
+	}
+	if w < 1 || h < 1 || w > MaxDrawingSide || h > MaxDrawingSide {
+		return fmt.Errorf("mnist: drawing is %d×%d; width and height must be 1..%d", w, h, MaxDrawingSide)
+	}
+	if len(src) != w*h {
+		return fmt.Errorf("mnist: drawing of %d×%d needs %d values, got %d", w, h, w*h, len(src))
+	}
+	clear(dst)
+
+	// 1, 2: clean values and find the ink's bounding box.
+	x0, y0, x1, y1 := w, h, -1, -1 // inclusive box
+	for y := range h {
+		row := src[y*w : (y+1)*w]
+		for x, v := range row {
+			if clean(v) > 0 {
+				x0, x1 = min(x0, x), max(x1, x)
+				y0, y1 = min(y0, y), max(y1, y)
+			}
+		}
+	}
+	if x1 < 0 {
+		return nil // no ink
+	}
+	bw, bh := x1-x0+1, y1-y0+1
+
+	// 3: scale to fit FitSide×FitSide.
+	scale := float64(FitSide) / float64(max(bw, bh))
+	nw := min(FitSide, max(1, int(math.Round(float64(bw)*scale))))
+	nh := min(FitSide, max(1, int(math.Round(float64(bh)*scale))))
+	// Each output pixel covers sx×sy source pixels.
+	sx := float64(bw) / float64(nw)
+	sy := float64(bh) / float64(nh)
+	var small [FitSide * FitSide]float64
+	var peak float64
+	for oy := range nh {
+		fy0, fy1 := float64(oy)*sy, float64(oy+1)*sy
+		for ox := range nw {
+			fx0, fx1 := float64(ox)*sx, float64(ox+1)*sx
+			var sum float64
+			for iy := int(fy0); iy < h && float64(iy) < fy1 && iy < bh; iy++ {
+				cy := math.Min(fy1, float64(iy+1)) - math.Max(fy0, float64(iy))
+				if cy <= 0 {
+					continue
+				}
+				row := src[(y0+iy)*w+x0:]
+				for ix := int(fx0); float64(ix) < fx1 && ix < bw; ix++ {
+					cx := math.Min(fx1, float64(ix+1)) - math.Max(fx0, float64(ix))
+					if cx <= 0 {
+						continue
+					}
+					sum += cx * cy * float64(clean(row[ix]))
+				}
+			}
+			v := sum / (sx * sy)
+			small[oy*FitSide+ox] = v
+			peak = max(peak, v)
+		}
+	}
+	if !(peak > 0) {
+		return nil
+	}
+
+	// 4, centre of mass of the scaled digit (pixel centres at +0.5).
+	var mass, mx, my float64
+	for oy := range nh {
+		for ox := range nw {
+			v := small[oy*FitSide+ox] / peak
+			small[oy*FitSide+ox] = v
+			mass += v
+			mx += v * (float64(ox) + 0.5)
+			my += v * (float64(oy) + 0.5)
+		}
+	}
+	mx /= mass
+	my /= mass
+
+	// 5: shift so the centre of mass sits at (14, 14), keeping the digit
+	// inside the field.
+	offX := clampInt(int(math.Round(ImageSize/2-mx)), 0, ImageSize-nw)
+	offY := clampInt(int(math.Round(ImageSize/2-my)), 0, ImageSize-nh)
+	for oy := range nh {
+		for ox := range nw {
+			v := small[oy*FitSide+ox]
+			dst[(offY+oy)*ImageSize+offX+ox] = float32(min(1, max(0, v)))
+		}
+	}
+	return nil
+}
+
+// clean maps a raw drawing value to [0,1] ink, with noise removed.
+func clean(v float32) float32 {
+	if !(v >= InkThreshold) { // also catches NaN
+		return 0
+	}
+	if v > 1 { // +Inf too
+		return 1
+	}
+	return v
+}
+
+func clampInt(v, lo, hi int) int {
+	return max(lo, min(hi, v))
+}
