@@ -1,0 +1,286 @@
+package mnist
+
+import (
+	"math"
+
+	"github.com/convlab/convlab/conv"
+)
+
+// The layers of a network. Every multiply-add of a convolution, a linear
+// layer or a pooling window runs in package conv (conv.Conv, conv.Pool):
+// this file only wires buffers together. A Linear layer is computed as the
+// 1×1 convolution it is: an input of n×In×1×1 under a weight of Out×In×1×1,
+// which is exactly torch.nn.Linear's Out×In weight.
+//
+// Buffers live in a layerState, one per layer per batch size (see
+// workspace in net.go), so a training step allocates nothing once the
+// buffers exist.
+
+// shape is the per-image shape of an activation (C × H × W).
+type shape struct{ C, H, W int }
+
+func (s shape) size() int { return s.C * s.H * s.W }
+
+// layerState holds one layer's buffers for one batch size.
+type layerState struct {
+	y   []float32  // output, n × out (nil for layers that work in place)
+	dx  []float32  // gradient with respect to the input (nil if not needed)
+	c   *conv.Conv // convolution / linear engine (not safe for concurrent use)
+	idx []int32    // max-pooling winners
+}
+
+// layer is one module of an nn.Sequential.
+type layer interface {
+	kind() string // "conv", "relu", "maxpool", "flatten", "linear"
+	inShape() shape
+	outShape() shape
+	params() []*Param
+	// newState makes buffers for a batch of n. train adds the backward
+	// buffers; needDx says whether the gradient with respect to the input
+	// is wanted (not for the first layer).
+	newState(n int, train, needDx bool) *layerState
+	// forward returns the output for the input x (n images).
+	forward(st *layerState, x []float32, n int) []float32
+	// backward takes the output gradient dy and the forward input x and
+	// returns the input gradient (nil when needDx was false); parameter
+	// gradients are written to the params' Grad (overwritten, not added).
+	backward(st *layerState, dy, x []float32, n int) []float32
+	// clone copies the layer with fresh copies of its parameters.
+	clone(prefix string) layer
+}
+
+// convLayer is torch.nn.Conv2d (zeros padding, bias) or, with linear set,
+// torch.nn.Linear computed as a 1×1 convolution.
+type convLayer struct {
+	g       *conv.Geometry
+	in, out shape
+	linear  bool
+	w, b    *Param
+}
+
+func newConv2d(name string, in shape, outC, k, pad int) (*convLayer, error) {
+	g, err := conv.Spec{InChannels: in.C, OutChannels: outC, KernelSize: [2]int{k, k},
+		Padding: [2]int{pad, pad}, Bias: true}.Resolve(in.H, in.W)
+	if err != nil {
+		return nil, err
+	}
+	ws := g.WeightShape()
+	return &convLayer{
+		g: g, in: in, out: shape{outC, g.OutH, g.OutW},
+		w: newParam(name+".weight", ws[:]),
+		b: newParam(name+".bias", []int{outC}),
+	}, nil
+}
+
+func newLinear(name string, in shape, out int) (*convLayer, error) {
+	if in.H != 1 || in.W != 1 {
+		panic("mnist: Linear needs a flattened input")
+	}
+	g, err := conv.Spec{InChannels: in.C, OutChannels: out, KernelSize: [2]int{1, 1}, Bias: true}.Resolve(1, 1)
+	if err != nil {
+		return nil, err
+	}
+	return &convLayer{
+		g: g, in: in, out: shape{out, 1, 1}, linear: true,
+		w: newParam(name+".weight", []int{out, in.C}),
+		b: newParam(name+".bias", []int{out}),
+	}, nil
+}
+
+func (l *convLayer) kind() string {
+	if l.linear {
+		return "linear"
+	}
+	return "conv"
+}
+func (l *convLayer) inShape() shape   { return l.in }
+func (l *convLayer) outShape() shape  { return l.out }
+func (l *convLayer) params() []*Param { return []*Param{l.w, l.b} }
+
+// fanIn is the fan-in PyTorch's default initialisation uses.
+func (l *convLayer) fanIn() int { return l.g.InChannels * l.g.KernelSize[0] * l.g.KernelSize[1] }
+
+func (l *convLayer) newState(n int, train, needDx bool) *layerState {
+	st := &layerState{y: make([]float32, n*l.out.size()), c: conv.New(l.g)}
+	if train && needDx {
+		st.dx = make([]float32, n*l.in.size())
+	}
+	return st
+}
+
+func (l *convLayer) forward(st *layerState, x []float32, n int) []float32 {
+	y := st.y[:n*l.out.size()]
+	st.c.Forward(y, x, l.w.Data, l.b.Data, n)
+	return y
+}
+
+func (l *convLayer) backward(st *layerState, dy, x []float32, n int) []float32 {
+	var dx []float32
+	if st.dx != nil {
+		dx = st.dx[:n*l.in.size()]
+	}
+	st.c.Backward(dx, l.w.grad(), l.b.grad(), dy, x, l.w.Data, n)
+	return dx
+}
+
+func (l *convLayer) clone(string) layer {
+	c := *l
+	c.w, c.b = l.w.clone(), l.b.clone()
+	return &c
+}
+
+// reluLayer is torch.nn.ReLU(inplace=True): it overwrites its input, which
+// is safe after a convolution or linear layer (their backward does not
+// need their own output).
+type reluLayer struct{ s shape }
+
+func (l *reluLayer) kind() string                         { return "relu" }
+func (l *reluLayer) inShape() shape                       { return l.s }
+func (l *reluLayer) outShape() shape                      { return l.s }
+func (l *reluLayer) params() []*Param                     { return nil }
+func (l *reluLayer) newState(int, bool, bool) *layerState { return &layerState{} }
+func (l *reluLayer) clone(string) layer                   { c := *l; return &c }
+func (l *reluLayer) forward(_ *layerState, x []float32, _ int) []float32 {
+	for i, v := range x {
+		if v < 0 { // NaN stays NaN, as in PyTorch
+			x[i] = 0
+		}
+	}
+	return x
+}
+
+// backward masks dy in place where the (in-place) output is not positive:
+// PyTorch's threshold_backward(grad, result, 0).
+func (l *reluLayer) backward(_ *layerState, dy, y []float32, _ int) []float32 {
+	y = y[:len(dy)]
+	for i, v := range y {
+		if !(v > 0) {
+			dy[i] = 0
+		}
+	}
+	return dy
+}
+
+// poolLayer is torch.nn.MaxPool2d(k).
+type poolLayer struct {
+	p       *conv.Pool
+	in, out shape
+}
+
+func newMaxPool(in shape, k int) (*poolLayer, error) {
+	p, err := conv.PoolSpec{Kernel: [2]int{k, k}}.Resolve(in.C, in.H, in.W)
+	if err != nil {
+		return nil, err
+	}
+	return &poolLayer{p: p, in: in, out: shape{in.C, p.OutH, p.OutW}}, nil
+}
+
+func (l *poolLayer) kind() string       { return "maxpool" }
+func (l *poolLayer) inShape() shape     { return l.in }
+func (l *poolLayer) outShape() shape    { return l.out }
+func (l *poolLayer) params() []*Param   { return nil }
+func (l *poolLayer) clone(string) layer { c := *l; return &c }
+func (l *poolLayer) newState(n int, train, needDx bool) *layerState {
+	st := &layerState{y: make([]float32, n*l.out.size()), idx: make([]int32, n*l.out.size())}
+	if train && needDx {
+		st.dx = make([]float32, n*l.in.size())
+	}
+	return st
+}
+
+func (l *poolLayer) forward(st *layerState, x []float32, n int) []float32 {
+	y := st.y[:n*l.out.size()]
+	l.p.MaxForward(y, st.idx[:len(y)], x, n)
+	return y
+}
+
+func (l *poolLayer) backward(st *layerState, dy, _ []float32, n int) []float32 {
+	if st.dx == nil {
+		return nil
+	}
+	dx := st.dx[:n*l.in.size()]
+	l.p.MaxBackward(dx, dy, st.idx[:len(dy)], n)
+	return dx
+}
+
+// flattenLayer is torch.nn.Flatten(): NCHW is already row-major per image,
+// so it only changes the shape.
+type flattenLayer struct{ in shape }
+
+func (l *flattenLayer) kind() string                         { return "flatten" }
+func (l *flattenLayer) inShape() shape                       { return l.in }
+func (l *flattenLayer) outShape() shape                      { return shape{l.in.size(), 1, 1} }
+func (l *flattenLayer) params() []*Param                     { return nil }
+func (l *flattenLayer) newState(int, bool, bool) *layerState { return &layerState{} }
+func (l *flattenLayer) clone(string) layer                   { c := *l; return &c }
+func (l *flattenLayer) forward(_ *layerState, x []float32, _ int) []float32 {
+	return x
+}
+func (l *flattenLayer) backward(_ *layerState, dy, _ []float32, _ int) []float32 {
+	return dy
+}
+
+// softmaxCrossEntropy is torch.nn.functional.cross_entropy(logits, labels)
+// (mean over the batch) with its gradient. logits is n×k; probs and dlogits
+// (n×k, either may be nil) receive the softmax and d loss / d logits. It
+// returns the mean loss and how many rows' largest logit (the first, as
+// torch.argmax) is the label. The log-sum-exp subtracts the row maximum and
+// sums in float64, so large logits cannot overflow.
+func softmaxCrossEntropy(probs, dlogits, logits []float32, labels []uint8, n, k int) (loss float64, correct int) {
+	if len(logits) < n*k || len(labels) < n {
+		panic("mnist: softmaxCrossEntropy: short slices")
+	}
+	inv := 1 / float64(n)
+	for i := range n {
+		row := logits[i*k : (i+1)*k]
+		m, arg := row[0], 0
+		for j, v := range row {
+			if v > m {
+				m, arg = v, j
+			}
+		}
+		var s float64
+		for _, v := range row {
+			s += math.Exp(float64(v - m))
+		}
+		lse := float64(m) + math.Log(s)
+		lab := int(labels[i])
+		loss += lse - float64(row[lab])
+		if arg == lab {
+			correct++
+		}
+		for j, v := range row {
+			p := math.Exp(float64(v) - lse)
+			if probs != nil {
+				probs[i*k+j] = float32(p)
+			}
+			if dlogits != nil {
+				if j == lab {
+					p--
+				}
+				dlogits[i*k+j] = float32(p * inv)
+			}
+		}
+	}
+	return loss * inv, correct
+}
+
+// softmax writes the softmax of each row of logits (n×k) to probs.
+func softmax(probs, logits []float32, n, k int) {
+	for i := range n {
+		row := logits[i*k : (i+1)*k]
+		m := row[0]
+		for _, v := range row {
+			if v > m {
+				m = v
+			}
+		}
+		var s float64
+		for _, v := range row {
+			s += math.Exp(float64(v - m))
+		}
+		for j, v := range row {
+			probs[i*k+j] = float32(math.Exp(float64(v-m)) / s)
+		}
+	}
+}
