@@ -1,0 +1,53 @@
+# convlab. Quick start: `make run`, then `make test`.
+GO       ?= go
+ARGS     ?=
+PKGS     ?= ./...
+TIMEOUT  ?= 10m
+FUZZTIME ?= 10s
+
+.PHONY: run build test test-short vet bench generate check-generated fuzz model ci
+
+## run: serve the app on http://localhost:8080 (ARGS="-addr :9090" to change)
+run:
+	$(GO) mod download
+	$(GO) run ./cmd/web $(ARGS)
+
+## build: build the server binary into bin/
+build:
+	$(GO) build -o bin/convlab ./cmd/web
+
+## test: vet, all tests (browser tests included), then the race detector on the short tests
+test: vet
+	$(GO) test -timeout $(TIMEOUT) $(PKGS)
+	$(GO) test -race -short -timeout $(TIMEOUT) $(PKGS)
+
+## test-short: the quick tests only (no browser)
+test-short:
+	$(GO) test -short -timeout $(TIMEOUT) $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+## bench: the benchmarks, with allocations
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+
+## generate: regenerate templ code after editing views/*.templ
+generate:
+	$(GO) tool templ generate
+
+## check-generated: fail if generated templ code is out of date
+check-generated: generate
+	git diff --exit-code -- '*_templ.go'
+	@test -z "$$(git status --porcelain -- '*_templ.go' | grep '^??')" || { echo "untracked generated files:"; git status --porcelain -- '*_templ.go'; exit 1; }
+
+## fuzz: a short run of every fuzz target (FUZZTIME=10s each)
+fuzz:
+	$(GO) test ./cmd/web -run '^$$' -fuzz '^FuzzConvAPI$$' -fuzztime $(FUZZTIME)
+
+## model: train the shipped MNIST model (filled in by the mnist-net work)
+model:
+	$(GO) run ./cmd/train
+
+## ci: what .ci/run runs after installing the system packages
+ci: check-generated test

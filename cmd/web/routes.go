@@ -1,0 +1,16 @@
+package main
+
+import "github.com/labstack/echo/v4"
+
+// routes is the one place where URLs meet handlers: one line per route.
+// Feature helpers replace their placeholder line with their handler.
+func (a *app) routes(e *echo.Echo) {
+	e.GET("/healthz", a.healthz)
+	e.GET("/", a.home)
+	e.GET("/static/*", serveStatic)
+
+	e.GET("/conv", a.soon("conv", "nav.conv"))
+	e.GET("/animations", a.soon("animations", "nav.animations"))
+	e.GET("/train", a.soon("train", "nav.train"))
+	e.GET("/draw", a.soon("draw", "nav.draw"))
+}
