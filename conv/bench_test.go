@@ -1,0 +1,96 @@
+package conv
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// The shapes of issue 7: batch, input channels, input size, output
+// channels, kernel, stride, padding. scripts/bench_torch.py runs the same
+// cases in PyTorch and prints the ratio table.
+var benchShapes = []struct{ n, c, hw, o, k, s, p int }{
+	{64, 1, 28, 32, 3, 1, 1},
+	{64, 32, 14, 64, 3, 1, 1},
+	{1, 1, 28, 8, 5, 1, 2},
+	{128, 1, 28, 16, 5, 1, 0},
+}
+
+type benchCase struct {
+	name           string
+	c              *Conv
+	n              int
+	x, w, b, y, dy []float32
+	dx, dw, db     []float32
+	flopsForward   float64
+}
+
+func newBenchCases(b *testing.B) []benchCase {
+	var cs []benchCase
+	for _, s := range benchShapes {
+		g, err := Spec{InChannels: s.c, OutChannels: s.o, KernelSize: [2]int{s.k, s.k}, Stride: [2]int{s.s, s.s},
+			Padding: [2]int{s.p, s.p}, Bias: true}.Resolve(s.hw, s.hw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(1, uint64(s.n)))
+		bc := benchCase{
+			name: fmt.Sprintf("n%d_c%d_%dx%d_o%d_k%d_s%d_p%d", s.n, s.c, s.hw, s.hw, s.o, s.k, s.s, s.p),
+			c:    New(g), n: s.n,
+			x: randSlice(r, g.XLen(s.n)), w: randSlice(r, g.WeightLen()), b: randSlice(r, g.OutChannels),
+			y: make([]float32, g.OutLen(s.n)), dy: randSlice(r, g.OutLen(s.n)),
+			dx: make([]float32, g.XLen(s.n)), dw: make([]float32, g.WeightLen()), db: make([]float32, g.OutChannels),
+			flopsForward: 2 * float64(g.MACs()) * float64(s.n),
+		}
+		cs = append(cs, bc)
+	}
+	return cs
+}
+
+// BenchmarkConv2dForward: y = conv(x, w) + b.
+func BenchmarkConv2dForward(b *testing.B) {
+	for _, bc := range newBenchCases(b) {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			bc.c.Forward(bc.y, bc.x, bc.w, bc.b, bc.n)
+			for b.Loop() {
+				bc.c.Forward(bc.y, bc.x, bc.w, bc.b, bc.n)
+			}
+			b.ReportMetric(bc.flopsForward*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkConv2dBackward: gradients of input, weight and bias from dy.
+func BenchmarkConv2dBackward(b *testing.B) {
+	for _, bc := range newBenchCases(b) {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			bc.c.Backward(bc.dx, bc.dw, bc.db, bc.dy, bc.x, bc.w, bc.n)
+			for b.Loop() {
+				bc.c.Backward(bc.dx, bc.dw, bc.db, bc.dy, bc.x, bc.w, bc.n)
+			}
+			b.ReportMetric(2*bc.flopsForward*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkGEMM: the bare GEMM on one goroutine, per kernel, for tuning.
+func BenchmarkGEMM(b *testing.B) {
+	for _, k := range gemmKernels {
+		for _, sz := range [][3]int{{64, 196, 288}, {32, 784, 9}, {256, 256, 256}, {512, 512, 512}} {
+			m, n, kk := sz[0], sz[1], sz[2]
+			b.Run(fmt.Sprintf("%s/m%d_n%d_k%d", k.name, m, n, kk), func(b *testing.B) {
+				b.ReportAllocs()
+				r := rand.New(rand.NewPCG(1, 1))
+				x, y, c := randSlice(r, m*kk), randSlice(r, kk*n), make([]float32, m*n)
+				var ws gemmWS
+				ws.gemm(k, false, false, m, n, kk, x, kk, y, n, c, n, false)
+				for b.Loop() {
+					ws.gemm(k, false, false, m, n, kk, x, kk, y, n, c, n, false)
+				}
+				b.ReportMetric(2*float64(m*n*kk)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -1,0 +1,275 @@
+package conv
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// randomSpec draws a configuration covering every parameter: groups,
+// dilation, strides, all padding modes and paddings, "same"/"valid",
+// transposed with output_padding.
+func randomSpec(r *rand.Rand) (Spec, int, int) {
+	groups := []int{1, 1, 1, 2, 3}[r.IntN(5)]
+	s := Spec{
+		InChannels:  groups * (1 + r.IntN(4)),
+		OutChannels: groups * (1 + r.IntN(4)),
+		KernelSize:  [2]int{1 + r.IntN(4), 1 + r.IntN(4)},
+		Stride:      [2]int{1 + r.IntN(3), 1 + r.IntN(3)},
+		Dilation:    [2]int{1 + r.IntN(2), 1 + r.IntN(3)},
+		Groups:      groups,
+		Bias:        r.IntN(3) > 0,
+	}
+	if r.IntN(3) == 0 {
+		s.Stride = [2]int{1, 1}
+	}
+	if r.IntN(3) == 0 {
+		s.Dilation = [2]int{1, 1}
+	}
+	if r.IntN(3) == 0 {
+		s.Transposed = true
+		s.Padding = [2]int{r.IntN(3), r.IntN(3)}
+		for i := range 2 {
+			if lim := max(s.Stride[i], s.Dilation[i]); lim > 1 {
+				s.OutputPadding[i] = r.IntN(lim)
+			}
+		}
+	} else {
+		s.PaddingMode = []PaddingMode{Zeros, Zeros, Reflect, Replicate, Circular}[r.IntN(5)]
+		switch r.IntN(6) {
+		case 0:
+			s.PaddingStr = "same"
+			s.Stride = [2]int{1, 1}
+		case 1:
+			s.PaddingStr = "valid"
+		default:
+			s.Padding = [2]int{r.IntN(4), r.IntN(4)}
+		}
+	}
+	return s, 1 + r.IntN(12), 1 + r.IntN(12)
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+// relErr is max|got-want| / max(max|want|, 1e-3).
+func relErr(got, want []float32) float64 {
+	var maxDiff, maxRef float64
+	for i := range want {
+		maxDiff = max(maxDiff, math.Abs(float64(got[i])-float64(want[i])))
+		maxRef = max(maxRef, math.Abs(float64(want[i])))
+	}
+	if math.IsNaN(maxDiff) {
+		return math.Inf(1)
+	}
+	return maxDiff / max(maxRef, 1e-3)
+}
+
+// checkConv runs c (every kernel the tests choose) against the oracle.
+func checkConv(t *testing.T, name string, c *Conv, n int, r *rand.Rand) {
+	t.Helper()
+	g := c.G
+	x := randSlice(r, g.XLen(n))
+	w := randSlice(r, g.WeightLen())
+	var b []float32
+	if g.Bias {
+		b = randSlice(r, g.OutChannels)
+	}
+	want := make([]float32, g.OutLen(n))
+	ForwardNaive(g, want, x, w, b, n)
+	got := randSlice(r, g.OutLen(n)) // garbage: Forward must overwrite
+	c.Forward(got, x, w, b, n)
+	if e := relErr(got, want); e > 1e-4 {
+		t.Fatalf("%s: forward relative error %.3g", name, e)
+	}
+	dy := randSlice(r, g.OutLen(n))
+	wdx, wdw, wdb := make([]float32, len(x)), make([]float32, len(w)), make([]float32, g.OutChannels)
+	BackwardNaive(g, wdx, wdw, wdb, dy, x, w, n)
+	dx, dw, db := randSlice(r, len(x)), randSlice(r, len(w)), randSlice(r, g.OutChannels)
+	c.Backward(dx, dw, db, dy, x, w, n)
+	for _, v := range []struct {
+		what      string
+		got, want []float32
+	}{{"dx", dx, wdx}, {"dw", dw, wdw}, {"db", db, wdb}} {
+		if e := relErr(v.got, v.want); e > 1e-4 {
+			t.Fatalf("%s: backward %s relative error %.3g", name, v.what, e)
+		}
+	}
+	// Each gradient on its own (the others nil).
+	dx2 := make([]float32, len(x))
+	c.Backward(dx2, nil, nil, dy, x, w, n)
+	if e := relErr(dx2, wdx); e > 1e-4 {
+		t.Fatalf("%s: backward dx alone relative error %.3g", name, e)
+	}
+	dw2 := make([]float32, len(w))
+	c.Backward(nil, dw2, nil, dy, x, nil, n)
+	if e := relErr(dw2, wdw); e > 1e-4 {
+		t.Fatalf("%s: backward dw alone relative error %.3g", name, e)
+	}
+}
+
+// TestFastMatchesNaive runs every GEMM kernel this CPU supports, the
+// portable one included, on many random configurations, with one and
+// several workers and with the single-image GEMM split forced on.
+func TestFastMatchesNaive(t *testing.T) {
+	defer func(a, b int) { minParallelMACs, minSplitGemm = a, b }(minParallelMACs, minSplitGemm)
+	minParallelMACs, minSplitGemm = 0, 0
+	if len(gemmKernels) < 1 || gemmKernels[0] != portableKernel {
+		t.Fatal("the portable kernel must always be available")
+	}
+	t.Logf("kernels: %v (default %s)", kernelNames(), bestKernel().name)
+	r := rand.New(rand.NewPCG(7, 7))
+	configs := 0
+	for configs < 300 {
+		s, h, w := randomSpec(r)
+		g, err := s.Resolve(h, w)
+		if err != nil {
+			continue
+		}
+		configs++
+		n := 1 + r.IntN(4)
+		workers := 1 + r.IntN(3)
+		for _, k := range gemmKernels {
+			c := New(g)
+			c.kern = k
+			c.Workers = workers
+			name := fmt.Sprintf("%s %+v in %dx%d n=%d workers=%d", k.name, s, h, w, n, workers)
+			checkConv(t, name, c, n, r)
+			checkConv(t, name+" (again)", c, n, r) // reused scratch
+		}
+	}
+}
+
+// TestFastLargerShapes covers the shapes of the MNIST networks, where the
+// GEMMs are big enough for the blocking (several k and n blocks) to matter.
+func TestFastLargerShapes(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	specs := []struct {
+		s    Spec
+		h, w int
+		n    int
+	}{
+		{Spec{InChannels: 1, OutChannels: 32, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}, Bias: true}, 28, 28, 3},
+		{Spec{InChannels: 32, OutChannels: 64, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}, Bias: true}, 14, 14, 2},
+		{Spec{InChannels: 32, OutChannels: 64, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}, Bias: true}, 14, 14, 1},
+		{Spec{InChannels: 40, OutChannels: 70, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}, Bias: true}, 30, 30, 1},
+		{Spec{InChannels: 8, OutChannels: 16, KernelSize: [2]int{5, 5}, Padding: [2]int{2, 2}, Bias: true, PaddingMode: Reflect}, 14, 14, 3},
+		{Spec{InChannels: 64, OutChannels: 64, KernelSize: [2]int{1, 1}, Bias: true}, 9, 9, 2},
+		{Spec{InChannels: 48, OutChannels: 24, KernelSize: [2]int{4, 4}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, Transposed: true, Bias: true}, 9, 9, 2},
+		{Spec{InChannels: 48, OutChannels: 48, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}, Groups: 48}, 12, 12, 2},
+	}
+	for _, sp := range specs {
+		g, err := sp.s.Resolve(sp.h, sp.w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range gemmKernels {
+			for _, workers := range []int{1, 2} {
+				c := New(g)
+				c.kern = k
+				c.Workers = workers
+				checkConv(t, fmt.Sprintf("%s %+v n=%d workers=%d", k.name, sp.s, sp.n, workers), c, sp.n, r)
+			}
+		}
+	}
+}
+
+func kernelNames() []string {
+	var s []string
+	for _, k := range gemmKernels {
+		s = append(s, k.name)
+	}
+	return s
+}
+
+// TestGemmKernels checks gemm in every transpose combination and odd sizes
+// against a float64 triple loop.
+func TestGemmKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {8, 32, 9}, {17, 33, 300}, {64, 196, 288}, {100, 2100, 20}, {9, 70, 600}}
+	for _, k := range gemmKernels {
+		var ws gemmWS
+		for _, sz := range sizes {
+			m, n, kk := sz[0], sz[1], sz[2]
+			for _, tA := range []bool{false, true} {
+				for _, tB := range []bool{false, true} {
+					for _, acc := range []bool{false, true} {
+						a, b := randSlice(r, m*kk), randSlice(r, kk*n)
+						ldc := n + 3
+						c := randSlice(r, m*ldc)
+						want := make([]float32, len(c))
+						copy(want, c)
+						for i := range m {
+							for j := range n {
+								var s float64
+								if acc {
+									s = float64(want[i*ldc+j])
+								}
+								for p := range kk {
+									av, bv := a[i*kk+p], b[p*n+j]
+									if tA {
+										av = a[p*m+i]
+									}
+									if tB {
+										bv = b[j*kk+p]
+									}
+									s += float64(av) * float64(bv)
+								}
+								want[i*ldc+j] = float32(s)
+							}
+						}
+						lda, ldb := kk, n
+						if tA {
+							lda = m
+						}
+						if tB {
+							ldb = kk
+						}
+						ws.gemm(k, tA, tB, m, n, kk, a, lda, b, ldb, c, ldc, acc)
+						if e := relErr(c, want); e > 1e-5 {
+							t.Fatalf("%s m=%d n=%d k=%d tA=%v tB=%v acc=%v: relative error %.3g", k.name, m, n, kk, tA, tB, acc, e)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFastNoAllocs: after the first call a Conv reuses its buffers.
+func TestFastNoAllocs(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, sp := range []struct {
+		s Spec
+		n int
+	}{
+		{Spec{InChannels: 1, OutChannels: 32, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}, Bias: true}, 8},
+		{Spec{InChannels: 32, OutChannels: 64, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}, Bias: true}, 1},
+		{Spec{InChannels: 4, OutChannels: 6, KernelSize: [2]int{3, 3}, Stride: [2]int{2, 2}, Transposed: true, Bias: true}, 4},
+	} {
+		g, err := sp.s.Resolve(14, 14)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := New(g)
+		c.Workers = 2
+		n := sp.n
+		x, w, b := randSlice(r, g.XLen(n)), randSlice(r, g.WeightLen()), randSlice(r, g.OutChannels)
+		y, dy := make([]float32, g.OutLen(n)), randSlice(r, g.OutLen(n))
+		dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, len(b))
+		step := func() {
+			c.Forward(y, x, w, b, n)
+			c.Backward(dx, dw, db, dy, x, w, n)
+		}
+		step()
+		if a := testing.AllocsPerRun(20, step); a != 0 {
+			t.Errorf("%+v n=%d: %v allocations per forward+backward, want 0", sp.s, n, a)
+		}
+	}
+}

@@ -1,0 +1,230 @@
+package conv
+
+// A packed, blocked single-precision GEMM in the style of BLIS/GotoBLAS:
+// A and B are copied ("packed") into panels the micro-kernel streams through
+// contiguously, and a small register-blocked micro-kernel computes one
+// mr×nr tile of C at a time. The micro-kernel is the only part that differs
+// between CPUs (portable Go, AVX-512 assembly, ...); packing and blocking are
+// shared, so every kernel sees exactly the same arithmetic order per tile.
+
+// gemmKernel is one micro-kernel with its tile shape.
+type gemmKernel struct {
+	name   string
+	mr, nr int
+	// micro computes the mr×nr tile C = Ap·Bp (acc false) or C += Ap·Bp
+	// (acc true), where ap holds kc×mr values (column p of the A panel at
+	// ap[p*mr:]) and bp holds kc×nr values (row p of the B panel at
+	// bp[p*nr:]). C has row stride ldc; kc ≥ 1.
+	micro func(kc int, ap, bp, c []float32, ldc int, acc bool)
+}
+
+// Blocking sizes: a kc×nr B micro-panel should stay in L1, an mc×kc block
+// of packed A in L2, a kc×nc block of packed B in L2/L3.
+const (
+	gemmKC = 256
+	gemmMC = 96
+	gemmNC = 2048
+)
+
+// gemmWS is the scratch a GEMM call needs; keep one per goroutine so that
+// steady-state calls allocate nothing.
+type gemmWS struct {
+	ap, bp, ct []float32
+}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// gemm computes C = op(A)·op(B), or C += op(A)·op(B) when acc is true, where
+// op(A) is m×k and op(B) is k×n, every matrix row-major. When tA is true A
+// is stored as k×m (row stride lda) and used transposed; otherwise as m×k.
+// Likewise tB: B stored n×k when true, k×n otherwise. C is m×n with row
+// stride ldc.
+func (ws *gemmWS) gemm(kern *gemmKernel, tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if k <= 0 {
+		if !acc {
+			for i := range m {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	mr, nr := kern.mr, kern.nr
+	ncMax := min(gemmNC, roundUp(n, nr))
+	kcMax := min(gemmKC, k)
+	mcMax := min(roundUp(gemmMC, mr), roundUp(m, mr))
+	ws.bp = grow(ws.bp, kcMax*ncMax)
+	ws.ap = grow(ws.ap, kcMax*mcMax)
+	ws.ct = grow(ws.ct, mr*nr)
+	for jc := 0; jc < n; jc += gemmNC {
+		nc := min(gemmNC, n-jc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			accBlock := acc || pc > 0
+			packB(ws.bp, b, ldb, tB, pc, jc, kc, nc, nr)
+			for ic := 0; ic < m; ic += mcMax {
+				mc := min(mcMax, m-ic)
+				packA(ws.ap, a, lda, tA, ic, pc, mc, kc, mr)
+				ws.macro(kern, mc, nc, kc, c[ic*ldc+jc:], ldc, accBlock)
+			}
+		}
+	}
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// macro runs the micro-kernel over an mc×nc block of C from packed panels.
+func (ws *gemmWS) macro(kern *gemmKernel, mc, nc, kc int, c []float32, ldc int, acc bool) {
+	mr, nr := kern.mr, kern.nr
+	ct := ws.ct
+	for j0 := 0; j0 < nc; j0 += nr {
+		nn := min(nr, nc-j0)
+		bp := ws.bp[j0*kc : j0*kc+kc*nr]
+		for i0 := 0; i0 < mc; i0 += mr {
+			mm := min(mr, mc-i0)
+			ap := ws.ap[i0*kc : i0*kc+kc*mr]
+			if mm == mr && nn == nr {
+				kern.micro(kc, ap, bp, c[i0*ldc+j0:], ldc, acc)
+				continue
+			}
+			kern.micro(kc, ap, bp, ct, nr, false)
+			for i := range mm {
+				dst := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nn]
+				src := ct[i*nr : i*nr+nn]
+				if acc {
+					for j, v := range src {
+						dst[j] += v
+					}
+				} else {
+					copy(dst, src)
+				}
+			}
+		}
+	}
+}
+
+// packA copies the mc×kc block of op(A) at (ic, pc) into panels of mr rows:
+// panel i0/mr, column p, row ii lands at dst[i0*kc + p*mr + ii]. Rows past
+// mc are zero.
+func packA(dst, a []float32, lda int, tA bool, ic, pc, mc, kc, mr int) {
+	for i0 := 0; i0 < mc; i0 += mr {
+		mm := min(mr, mc-i0)
+		panel := dst[i0*kc : i0*kc+kc*mr]
+		if tA {
+			// op(A)[i][p] = a[(pc+p)*lda + ic+i]: rows of a are contiguous in i.
+			for p := range kc {
+				src := a[(pc+p)*lda+ic+i0 : (pc+p)*lda+ic+i0+mm]
+				d := panel[p*mr : p*mr+mr]
+				copy(d, src)
+				clear(d[mm:])
+			}
+			continue
+		}
+		for ii := range mm {
+			src := a[(ic+i0+ii)*lda+pc : (ic+i0+ii)*lda+pc+kc]
+			for p, v := range src {
+				panel[p*mr+ii] = v
+			}
+		}
+		for ii := mm; ii < mr; ii++ {
+			for p := range kc {
+				panel[p*mr+ii] = 0
+			}
+		}
+	}
+}
+
+// packB copies the kc×nc block of op(B) at (pc, jc) into panels of nr
+// columns: panel j0/nr, row p, column jj lands at dst[j0*kc + p*nr + jj].
+// Columns past nc are zero.
+func packB(dst, b []float32, ldb int, tB bool, pc, jc, kc, nc, nr int) {
+	for j0 := 0; j0 < nc; j0 += nr {
+		nn := min(nr, nc-j0)
+		panel := dst[j0*kc : j0*kc+kc*nr]
+		if !tB {
+			for p := range kc {
+				src := b[(pc+p)*ldb+jc+j0 : (pc+p)*ldb+jc+j0+nn]
+				d := panel[p*nr : p*nr+nr]
+				copy(d, src)
+				clear(d[nn:])
+			}
+			continue
+		}
+		// op(B)[p][j] = b[(jc+j)*ldb + pc+p]
+		for jj := range nn {
+			src := b[(jc+j0+jj)*ldb+pc : (jc+j0+jj)*ldb+pc+kc]
+			for p, v := range src {
+				panel[p*nr+jj] = v
+			}
+		}
+		for jj := nn; jj < nr; jj++ {
+			for p := range kc {
+				panel[p*nr+jj] = 0
+			}
+		}
+	}
+}
+
+// portableKernel is pure Go, for CPUs without a faster kernel (and as the
+// reference the SIMD kernels are tested against).
+var portableKernel = &gemmKernel{name: "portable", mr: 4, nr: 4, micro: micro4x4}
+
+// micro4x4 keeps the 16 sums in registers.
+func micro4x4(kc int, ap, bp, c []float32, ldc int, acc bool) {
+	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+	ap = ap[:kc*4]
+	bp = bp[:kc*4]
+	for p := 0; p+4 <= len(ap); p += 4 {
+		a := ap[p : p+4 : p+4]
+		b := bp[p : p+4 : p+4]
+		b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+		a0 := a[0]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		a1 := a[1]
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		a2 := a[2]
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		a3 := a[3]
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+	}
+	r0 := c[0:4:4]
+	r1 := c[ldc : ldc+4 : ldc+4]
+	r2 := c[2*ldc : 2*ldc+4 : 2*ldc+4]
+	r3 := c[3*ldc : 3*ldc+4 : 3*ldc+4]
+	if acc {
+		r0[0], r0[1], r0[2], r0[3] = r0[0]+c00, r0[1]+c01, r0[2]+c02, r0[3]+c03
+		r1[0], r1[1], r1[2], r1[3] = r1[0]+c10, r1[1]+c11, r1[2]+c12, r1[3]+c13
+		r2[0], r2[1], r2[2], r2[3] = r2[0]+c20, r2[1]+c21, r2[2]+c22, r2[3]+c23
+		r3[0], r3[1], r3[2], r3[3] = r3[0]+c30, r3[1]+c31, r3[2]+c32, r3[3]+c33
+		return
+	}
+	r0[0], r0[1], r0[2], r0[3] = c00, c01, c02, c03
+	r1[0], r1[1], r1[2], r1[3] = c10, c11, c12, c13
+	r2[0], r2[1], r2[2], r2[3] = c20, c21, c22, c23
+	r3[0], r3[1], r3[2], r3[3] = c30, c31, c32, c33
+}
+
+// gemmKernels lists the kernels usable on this CPU, portable first and the
+// fastest last; bestKernel is what New picks.
+var gemmKernels = []*gemmKernel{portableKernel}
+
+func bestKernel() *gemmKernel { return gemmKernels[len(gemmKernels)-1] }
