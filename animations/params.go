@@ -1,0 +1,281 @@
+package animations
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/convlab/convlab/conv"
+)
+
+// Limits on what one animation may ask for. They keep every GIF small
+// enough to draw in milliseconds and to read on a slide.
+const (
+	MaxInput    = 32  // input height or width
+	MaxKernel   = 9   // kernel height or width
+	MaxStride   = 8   // stride per axis
+	MaxDilation = 8   // dilation per axis
+	MaxPadding  = 16  // padding per axis
+	MaxGrid     = 64  // side of the grid the kernel slides over (padded / zero-inserted)
+	MaxOutput   = 64  // side of the output
+	MaxFrames   = 400 // frames of one GIF (one per output cell, plus the final one)
+)
+
+// Params is one convolution (or transposed convolution) to animate: a
+// single-channel input of Input[0] × Input[1] cells and a single filter.
+// Zero Stride and Dilation mean 1, like conv.Spec.
+type Params struct {
+	Input         [2]int // input height, width
+	Kernel        [2]int // kernel height, width
+	Stride        [2]int
+	Padding       [2]int
+	Dilation      [2]int
+	OutputPadding [2]int // transposed only
+	Transposed    bool
+}
+
+// Error is a parameter a student should change, with a message naming it.
+// Param uses the query spelling ("input", "kernel", "stride", "padding",
+// "dilation", "output_padding", "transposed").
+type Error struct {
+	Param string
+	Msg   string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+func errf(param, format string, a ...any) *Error {
+	return &Error{Param: param, Msg: fmt.Sprintf(format, a...)}
+}
+
+// IsUserError reports whether err is about the parameters (answer 4xx)
+// rather than a failure of the renderer.
+func IsUserError(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}
+
+// Normalize fills the defaults in (stride and dilation 1).
+func (p Params) Normalize() Params {
+	for i := range 2 {
+		if p.Stride[i] == 0 {
+			p.Stride[i] = 1
+		}
+		if p.Dilation[i] == 0 {
+			p.Dilation[i] = 1
+		}
+	}
+	return p
+}
+
+// Spec is the single-channel conv.Spec these parameters describe.
+func (p Params) Spec() conv.Spec {
+	p = p.Normalize()
+	return conv.Spec{
+		InChannels: 1, OutChannels: 1,
+		KernelSize:    p.Kernel,
+		Stride:        p.Stride,
+		Padding:       p.Padding,
+		Dilation:      p.Dilation,
+		Transposed:    p.Transposed,
+		OutputPadding: p.OutputPadding,
+	}
+}
+
+// Resolve checks the parameters against convlab's bounds and the conv
+// engine's rules and returns the geometry to draw. Every error is an *Error.
+func (p Params) Resolve() (*conv.Geometry, error) {
+	p = p.Normalize()
+	type field struct {
+		name     string
+		v        [2]int
+		min, max int
+	}
+	for _, f := range []field{
+		{"input", p.Input, 1, MaxInput},
+		{"kernel", p.Kernel, 1, MaxKernel},
+		{"stride", p.Stride, 1, MaxStride},
+		{"padding", p.Padding, 0, MaxPadding},
+		{"dilation", p.Dilation, 1, MaxDilation},
+		{"output_padding", p.OutputPadding, 0, MaxStride},
+	} {
+		for _, v := range f.v {
+			if v < f.min || v > f.max {
+				return nil, errf(f.name, "%s must be between %d and %d, got %s", f.name, f.min, f.max, pair(f.v))
+			}
+		}
+	}
+	g, err := p.Spec().Resolve(p.Input[0], p.Input[1])
+	if err != nil {
+		var ce *conv.Error
+		if errors.As(err, &ce) {
+			return nil, &Error{Param: queryName(ce.Param), Msg: ce.Msg}
+		}
+		return nil, &Error{Param: "input", Msg: err.Error()}
+	}
+	if g.PaddedH() > MaxGrid || g.PaddedW() > MaxGrid {
+		return nil, errf("input", "the grid the kernel slides over would be %dx%d, too large to animate (at most %d per side)",
+			g.PaddedH(), g.PaddedW(), MaxGrid)
+	}
+	if g.PaddedH() < 1 || g.PaddedW() < 1 {
+		return nil, errf("padding", "padding %s leaves nothing to draw", pair(p.Padding))
+	}
+	if g.OutH > MaxOutput || g.OutW > MaxOutput {
+		return nil, errf("input", "the output would be %dx%d, too large to animate (at most %d per side)", g.OutH, g.OutW, MaxOutput)
+	}
+	if n := g.OutH*g.OutW + 1; n > MaxFrames {
+		return nil, errf("input", "the output would be %dx%d = %d cells, too many frames to animate (at most %d cells)",
+			g.OutH, g.OutW, g.OutH*g.OutW, MaxFrames-1)
+	}
+	return g, nil
+}
+
+// queryName maps conv's PyTorch parameter names to the query names.
+func queryName(p string) string {
+	switch p {
+	case "kernel_size":
+		return "kernel"
+	case "in_channels", "out_channels", "groups", "padding_mode":
+		return "input"
+	}
+	return p
+}
+
+func pair(v [2]int) string {
+	if v[0] == v[1] {
+		return strconv.Itoa(v[0])
+	}
+	return fmt.Sprintf("%dx%d", v[0], v[1])
+}
+
+// Key is the normalised form of p, the same for every spelling of the same
+// animation ("3" and "3x3", a missing stride and stride=1).
+func (p Params) Key() string {
+	p = p.Normalize()
+	t := 0
+	if p.Transposed {
+		t = 1
+	}
+	return fmt.Sprintf("i%dx%d-k%dx%d-s%dx%d-p%dx%d-d%dx%d-t%d-op%dx%d",
+		p.Input[0], p.Input[1], p.Kernel[0], p.Kernel[1], p.Stride[0], p.Stride[1],
+		p.Padding[0], p.Padding[1], p.Dilation[0], p.Dilation[1], t, p.OutputPadding[0], p.OutputPadding[1])
+}
+
+// Query is p as the query string ParseQuery reads back (and the visualizer
+// /conv understands): input, kernel, stride, padding, dilation, and for a
+// transposed convolution transposed=1 and output_padding.
+func (p Params) Query() string {
+	p = p.Normalize()
+	v := url.Values{}
+	v.Set("input", pair(p.Input))
+	v.Set("kernel", pair(p.Kernel))
+	v.Set("stride", pair(p.Stride))
+	v.Set("padding", pair(p.Padding))
+	v.Set("dilation", pair(p.Dilation))
+	if p.Transposed {
+		v.Set("transposed", "1")
+		v.Set("output_padding", pair(p.OutputPadding))
+	}
+	// url.Values.Encode sorts keys; keep the conventional order instead.
+	var b strings.Builder
+	for _, k := range []string{"input", "kernel", "stride", "padding", "dilation", "transposed", "output_padding"} {
+		if s := v.Get(k); s != "" {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(k + "=" + url.QueryEscape(s))
+		}
+	}
+	return b.String()
+}
+
+// Defaults for a query that leaves input or kernel out.
+var defaultParams = Params{Input: [2]int{5, 5}, Kernel: [2]int{3, 3}}
+
+// maxQueryValue bounds the length of one query value before parsing.
+const maxQueryValue = 16
+
+// ParseQuery reads Params from a query: input, kernel, stride, padding,
+// dilation and output_padding each as "N" or "HxW"; transposed as 1/0,
+// true/false, on/off (or empty). Missing values take their defaults
+// (input 5, kernel 3, stride 1, padding 0, dilation 1, output_padding 0).
+// It checks the syntax only; Resolve checks the values.
+func ParseQuery(q url.Values) (Params, error) {
+	p := defaultParams
+	for _, f := range []struct {
+		name string
+		dst  *[2]int
+	}{
+		{"input", &p.Input}, {"kernel", &p.Kernel}, {"stride", &p.Stride},
+		{"padding", &p.Padding}, {"dilation", &p.Dilation}, {"output_padding", &p.OutputPadding},
+	} {
+		vs, ok := q[f.name]
+		if !ok {
+			continue
+		}
+		if len(vs) != 1 {
+			return Params{}, errf(f.name, "%s is given %d times; give it once", f.name, len(vs))
+		}
+		v, err := ParsePair(f.name, vs[0])
+		if err != nil {
+			return Params{}, err
+		}
+		*f.dst = v
+	}
+	if vs, ok := q["transposed"]; ok {
+		if len(vs) != 1 {
+			return Params{}, errf("transposed", "transposed is given %d times; give it once", len(vs))
+		}
+		switch strings.ToLower(strings.TrimSpace(vs[0])) {
+		case "1", "true", "on", "yes":
+			p.Transposed = true
+		case "0", "false", "off", "no", "":
+			p.Transposed = false
+		default:
+			return Params{}, errf("transposed", "transposed must be 1 or 0, got %q", clip(vs[0]))
+		}
+	}
+	if !p.Transposed && p.OutputPadding != [2]int{} {
+		return Params{}, errf("output_padding", "output_padding only applies to transposed convolutions (add transposed=1)")
+	}
+	return p, nil
+}
+
+// ParsePair reads "N" (both axes) or "HxW" (also "H,W" or "H×W") as a
+// non-negative pair; name is used in the error message.
+func ParsePair(name, s string) ([2]int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return [2]int{}, errf(name, "%s is empty: give a number like 3 or a size like 3x2", name)
+	}
+	if len(s) > maxQueryValue {
+		return [2]int{}, errf(name, "%s %q is too long: give a number like 3 or a size like 3x2", name, clip(s))
+	}
+	norm := strings.NewReplacer("X", "x", ",", "x", "×", "x").Replace(s)
+	parts := strings.Split(norm, "x")
+	if len(parts) > 2 {
+		return [2]int{}, errf(name, "%s %q is not a number like 3 or a size like 3x2", name, clip(s))
+	}
+	var v [2]int
+	for i, part := range parts {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 0 || n > 1_000_000 {
+			return [2]int{}, errf(name, "%s %q is not a number like 3 or a size like 3x2", name, clip(s))
+		}
+		v[i] = n
+	}
+	if len(parts) == 1 {
+		v[1] = v[0]
+	}
+	return v, nil
+}
+
+// clip shortens a user's value for an error message.
+func clip(s string) string {
+	if len(s) > maxQueryValue {
+		s = s[:maxQueryValue] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
+}

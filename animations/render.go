@@ -1,0 +1,452 @@
+package animations
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/png"
+
+	"github.com/convlab/convlab/conv"
+)
+
+// Version names the drawing. Bump it whenever a change alters the pixels,
+// so cached copies (ETags, browser caches) are not reused.
+const Version = "1"
+
+// Drawing limits: cells are between MinCell and MaxCell pixels, shrunk
+// from MaxCell until the image fits MaxWidth × MaxHeight (slides).
+const (
+	MaxCell   = 32
+	MinCell   = 8
+	MaxWidth  = 1200
+	MaxHeight = 720
+)
+
+// Frame delays in hundredths of a second.
+const (
+	minStepDelay = 15
+	maxStepDelay = 60
+	finalDelay   = 200 // the last frame, the finished output, stays longer
+)
+
+// Palette indices. The colours are the Okabe–Ito colour-blind-safe set
+// (sky blue, orange, bluish green) with light tints and greys.
+const (
+	cBackground uint8 = iota
+	cBorder           // cell edges
+	cDash             // dashed edges of padding and inserted zeros, the arrow
+	cReal             // an input cell
+	cRealTap          // an input cell under the kernel
+	cPad              // a zero-padding cell
+	cPadTap           // a zero-padding cell under the kernel
+	cInserted         // a zero inserted between input cells (transposed)
+	cInsertedTap      // an inserted zero under the kernel
+	cCopy             // a padding cell copying the input (reflect/replicate/circular)
+	cCopyTap          // a copying padding cell under the kernel
+	cOutEmpty         // an output cell not computed yet
+	cOutDone          // a computed output cell
+	cOutCurrent       // the output cell being computed
+	cOutline          // outline of the kernel window and the current output cell
+	cTransparent      // "unchanged since the previous frame"
+)
+
+var palette = color.Palette{
+	cBackground:  color.RGBA{0xff, 0xff, 0xff, 0xff},
+	cBorder:      color.RGBA{0x3c, 0x3c, 0x3c, 0xff},
+	cDash:        color.RGBA{0x8c, 0x8c, 0x8c, 0xff},
+	cReal:        color.RGBA{0x56, 0xb4, 0xe9, 0xff}, // Okabe–Ito sky blue
+	cRealTap:     color.RGBA{0xe6, 0x9f, 0x00, 0xff}, // Okabe–Ito orange
+	cPad:         color.RGBA{0xff, 0xff, 0xff, 0xff},
+	cPadTap:      color.RGBA{0xf2, 0xcf, 0x7f, 0xff}, // orange on white
+	cInserted:    color.RGBA{0xdc, 0xdc, 0xdc, 0xff},
+	cInsertedTap: color.RGBA{0xc9, 0xa5, 0x5a, 0xff}, // orange on grey
+	cCopy:        color.RGBA{0xb5, 0xdc, 0xf4, 0xff},
+	cCopyTap:     color.RGBA{0xee, 0xbb, 0x4d, 0xff},
+	cOutEmpty:    color.RGBA{0xf4, 0xf4, 0xf4, 0xff},
+	cOutDone:     color.RGBA{0x7f, 0xce, 0xb9, 0xff}, // Okabe–Ito bluish green, tinted
+	cOutCurrent:  color.RGBA{0xe6, 0x9f, 0x00, 0xff}, // the window's orange
+	cOutline:     color.RGBA{0x00, 0x00, 0x00, 0xff},
+	cTransparent: color.RGBA{0x00, 0x00, 0x00, 0x00},
+}
+
+// Info describes the GIF Render makes for some Params.
+type Info struct {
+	Width, Height int // pixels
+	Cell          int // pixels per cell
+	Frames        int // one per output cell, plus the finished output
+	OutH, OutW    int // output size
+	GridH, GridW  int // the grid the kernel slides over (padded / zero-inserted input)
+}
+
+// layout places the two grids: the grid the kernel slides over on the
+// left, an arrow, the output on the right, both centred vertically.
+type layout struct {
+	Info
+	margin       int
+	gx, gy       int // top-left pixel of the input grid
+	ox, oy       int // top-left pixel of the output grid
+	gapX0, gapX1 int // the arrow spans these columns
+	midY         int
+}
+
+func newLayout(g *conv.Geometry) (layout, error) {
+	gh, gw := g.PaddedH(), g.PaddedW()
+	l := layout{Info: Info{OutH: g.OutH, OutW: g.OutW, GridH: gh, GridW: gw, Frames: g.OutH*g.OutW + 1}}
+	for cs := MaxCell; cs >= MinCell; cs-- {
+		m := max(8, cs/2)
+		gap := 2 * cs
+		w := m + gw*cs + gap + g.OutW*cs + m
+		h := m + max(gh, g.OutH)*cs + m
+		if w > MaxWidth || h > MaxHeight {
+			continue
+		}
+		l.Cell, l.Width, l.Height, l.margin = cs, w, h, m
+		inner := max(gh, g.OutH) * cs
+		l.gx, l.gy = m, m+(inner-gh*cs)/2
+		l.gapX0 = m + gw*cs
+		l.gapX1 = l.gapX0 + gap
+		l.ox, l.oy = l.gapX1, m+(inner-g.OutH*cs)/2
+		l.midY = m + inner/2
+		return l, nil
+	}
+	return l, errf("input", "a %dx%d grid and a %dx%d output do not fit in a %dx%d image", gh, gw, g.OutH, g.OutW, MaxWidth, MaxHeight)
+}
+
+// Measure resolves p and reports the size and frame count of its GIF.
+func Measure(p Params) (Info, error) {
+	g, err := p.Resolve()
+	if err != nil {
+		return Info{}, err
+	}
+	l, err := newLayout(g)
+	return l.Info, err
+}
+
+// painter draws cells onto a full-size paletted canvas.
+type painter struct {
+	l      layout
+	g      *conv.Geometry
+	img    *image.Paletted
+	grid   [][]conv.Cell
+	tapped [][]bool
+}
+
+func (pt *painter) fill(r image.Rectangle, c uint8) {
+	r = r.Intersect(pt.img.Rect)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		row := pt.img.Pix[pt.img.PixOffset(r.Min.X, y):pt.img.PixOffset(r.Max.X, y)]
+		for i := range row {
+			row[i] = c
+		}
+	}
+}
+
+// box draws a square cell at pixel (x, y): a 1-pixel edge (dashed if asked)
+// around a filled interior.
+func (pt *painter) box(x, y int, fill, edge uint8, dashed bool) {
+	cs := pt.l.Cell
+	pt.fill(image.Rect(x, y, x+cs, y+cs), fill)
+	on := func(i int) bool { return !dashed || i%5 < 3 }
+	for i := range cs {
+		if on(i) {
+			pt.img.Pix[pt.img.PixOffset(x+i, y)] = edge
+			pt.img.Pix[pt.img.PixOffset(x+i, y+cs-1)] = edge
+			pt.img.Pix[pt.img.PixOffset(x, y+i)] = edge
+			pt.img.Pix[pt.img.PixOffset(x+cs-1, y+i)] = edge
+		}
+	}
+}
+
+// outline draws a 2-pixel frame just inside r.
+func (pt *painter) outline(r image.Rectangle, c uint8) {
+	const t = 2
+	pt.fill(image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+t), c)
+	pt.fill(image.Rect(r.Min.X, r.Max.Y-t, r.Max.X, r.Max.Y), c)
+	pt.fill(image.Rect(r.Min.X, r.Min.Y, r.Min.X+t, r.Max.Y), c)
+	pt.fill(image.Rect(r.Max.X-t, r.Min.Y, r.Max.X, r.Max.Y), c)
+}
+
+// gridRect is the pixel rectangle of grid cells [y0, y1) × [x0, x1).
+func (pt *painter) gridRect(y0, x0, y1, x1 int) image.Rectangle {
+	cs := pt.l.Cell
+	return image.Rect(pt.l.gx+x0*cs, pt.l.gy+y0*cs, pt.l.gx+x1*cs, pt.l.gy+y1*cs)
+}
+
+func (pt *painter) outRect(y, x int) image.Rectangle {
+	cs := pt.l.Cell
+	return image.Rect(pt.l.ox+x*cs, pt.l.oy+y*cs, pt.l.ox+(x+1)*cs, pt.l.oy+(y+1)*cs)
+}
+
+// gridCell draws cell (y, x) of the grid the kernel slides over in its
+// current state.
+func (pt *painter) gridCell(y, x int) {
+	cell, tap := pt.grid[y][x], pt.tapped[y][x]
+	var fill, edge uint8 = cReal, cBorder
+	dashed := false
+	switch cell.Kind {
+	case conv.Real:
+		if tap {
+			fill = cRealTap
+		}
+	case conv.ZeroPad:
+		fill, edge, dashed = cPad, cDash, true
+		if tap {
+			fill = cPadTap
+		}
+	case conv.Inserted:
+		fill, edge, dashed = cInserted, cDash, true
+		if tap {
+			fill = cInsertedTap
+		}
+	case conv.CopyPad:
+		fill, edge, dashed = cCopy, cDash, true
+		if tap {
+			fill = cCopyTap
+		}
+	}
+	r := pt.gridRect(y, x, y+1, x+1)
+	pt.box(r.Min.X, r.Min.Y, fill, edge, dashed)
+}
+
+// outCell draws output cell (y, x): 0 not computed, 1 computed, 2 current.
+func (pt *painter) outCell(y, x, state int) {
+	r := pt.outRect(y, x)
+	fill := [...]uint8{cOutEmpty, cOutDone, cOutCurrent}[state]
+	pt.box(r.Min.X, r.Min.Y, fill, cBorder, false)
+	if state == 2 {
+		pt.outline(r, cOutline)
+	}
+}
+
+// window is the grid cells a step's kernel window spans: from its top-left
+// corner to its last tap (dilated kernels span more cells than they read).
+func window(st *conv.Step) (y0, x0, y1, x1 int) {
+	y0, x0, y1, x1 = st.WindowY, st.WindowX, st.WindowY+1, st.WindowX+1
+	for _, t := range st.Taps {
+		y1, x1 = max(y1, t.Y+1), max(x1, t.X+1)
+	}
+	return
+}
+
+// setTaps marks (on) or unmarks the cells a step reads.
+func (pt *painter) setTaps(st *conv.Step, on bool) {
+	for _, t := range st.Taps {
+		if t.Y >= 0 && t.Y < len(pt.tapped) && t.X >= 0 && t.X < len(pt.tapped[t.Y]) {
+			pt.tapped[t.Y][t.X] = on
+		}
+	}
+}
+
+// redrawWindow redraws the cells a step's window spans and returns their
+// pixel rectangle.
+func (pt *painter) redrawWindow(st *conv.Step) image.Rectangle {
+	y0, x0, y1, x1 := window(st)
+	y1, x1 = min(y1, len(pt.grid)), min(x1, len(pt.grid[0]))
+	for y := y0; y < y1; y++ {
+		for x := x0; x < x1; x++ {
+			pt.gridCell(y, x)
+		}
+	}
+	return pt.gridRect(y0, x0, y1, x1)
+}
+
+func (pt *painter) arrow() {
+	l := pt.l
+	cs := l.Cell
+	th := max(2, cs/12)
+	x0, x1 := l.gapX0+cs/2, l.gapX1-cs/2
+	head := max(4, cs/3)
+	pt.fill(image.Rect(x0, l.midY-th/2, x1-head, l.midY-th/2+th), cDash)
+	for i := range head {
+		// a triangle pointing right: column x1-head+i is (head-i)*2 tall
+		h := head - i
+		pt.fill(image.Rect(x1-head+i, l.midY-h, x1-head+i+1, l.midY+h), cDash)
+	}
+}
+
+// trace runs the engine's step trace for p: the geometry and one step per
+// output cell, in output order. Values are zero: only the geometry is drawn.
+func trace(g *conv.Geometry) []conv.Step {
+	x := make([]float32, g.XLen(1))
+	w := make([]float32, g.WeightLen())
+	return conv.Trace(g, x, w, nil)
+}
+
+func newPainter(g *conv.Geometry, l layout) *painter {
+	pt := &painter{l: l, g: g, img: image.NewPaletted(image.Rect(0, 0, l.Width, l.Height), palette), grid: g.Grid()}
+	pt.tapped = make([][]bool, len(pt.grid))
+	for y := range pt.tapped {
+		pt.tapped[y] = make([]bool, len(pt.grid[y]))
+	}
+	return pt
+}
+
+// drawFirst paints the whole first frame: step 0 under way.
+func (pt *painter) drawFirst(st *conv.Step) {
+	pt.fill(pt.img.Rect, cBackground)
+	pt.setTaps(st, true)
+	for y := range pt.grid {
+		for x := range pt.grid[y] {
+			pt.gridCell(y, x)
+		}
+	}
+	pt.outline(pt.windowRect(st), cOutline)
+	for y := range pt.l.OutH {
+		for x := range pt.l.OutW {
+			pt.outCell(y, x, 0)
+		}
+	}
+	pt.outCell(st.OutY, st.OutX, 2)
+	pt.arrow()
+}
+
+func (pt *painter) windowRect(st *conv.Step) image.Rectangle {
+	y0, x0, y1, x1 := window(st)
+	return pt.gridRect(y0, x0, min(y1, len(pt.grid)), min(x1, len(pt.grid[0])))
+}
+
+// advance moves from step prev to step cur (nil: the finished output) and
+// returns the pixel rectangle that may have changed.
+func (pt *painter) advance(prev, cur *conv.Step) image.Rectangle {
+	pt.setTaps(prev, false)
+	dirty := pt.redrawWindow(prev)
+	pt.outCell(prev.OutY, prev.OutX, 1)
+	dirty = dirty.Union(pt.outRect(prev.OutY, prev.OutX))
+	if cur != nil {
+		pt.setTaps(cur, true)
+		dirty = dirty.Union(pt.redrawWindow(cur))
+		pt.outline(pt.windowRect(cur), cOutline)
+		pt.outCell(cur.OutY, cur.OutX, 2)
+		dirty = dirty.Union(pt.outRect(cur.OutY, cur.OutX))
+	}
+	return dirty
+}
+
+// delta returns a frame holding the pixels of the canvas that differ from
+// prev inside r (the rest transparent), cropped to the changed pixels, and
+// brings prev up to date.
+func delta(canvas *image.Paletted, prev []uint8, r image.Rectangle) *image.Paletted {
+	r = r.Intersect(canvas.Rect)
+	minX, minY, maxX, maxY := r.Max.X, r.Max.Y, r.Min.X, r.Min.Y
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		o := canvas.PixOffset(0, y)
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if canvas.Pix[o+x] != prev[o+x] {
+				minX, maxX = min(minX, x), max(maxX, x+1)
+				minY, maxY = min(minY, y), max(maxY, y+1)
+			}
+		}
+	}
+	if minX >= maxX {
+		// Nothing changed: a single transparent pixel keeps the timing.
+		f := image.NewPaletted(image.Rect(0, 0, 1, 1), palette)
+		f.Pix[0] = cTransparent
+		return f
+	}
+	b := image.Rect(minX, minY, maxX, maxY)
+	f := image.NewPaletted(b, palette)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		o := canvas.PixOffset(0, y)
+		fo := f.PixOffset(b.Min.X, y)
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := canvas.Pix[o+x]
+			if c == prev[o+x] {
+				f.Pix[fo] = cTransparent
+			} else {
+				f.Pix[fo] = c
+				prev[o+x] = c
+			}
+			fo++
+		}
+	}
+	return f
+}
+
+func stepDelay(steps int) int {
+	return min(maxStepDelay, max(minStepDelay, 1200/max(1, steps)))
+}
+
+// Render draws p as an animated GIF: the grid the kernel slides over (the
+// padded input; for a transposed convolution the zero-inserted, bordered
+// input the flipped kernel slides over with stride 1), the kernel window
+// moving one output cell per frame, and the output filling in; a last
+// frame shows the finished output for longer. Everything drawn comes from
+// the conv engine's geometry and step trace. Errors are *Error.
+func Render(p Params) ([]byte, error) {
+	a, err := build(p)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, a); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// build makes the frames of p's animation.
+func build(p Params) (*gif.GIF, error) {
+	g, err := p.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	l, err := newLayout(g)
+	if err != nil {
+		return nil, err
+	}
+	steps := trace(g)
+	pt := newPainter(g, l)
+	pt.drawFirst(&steps[0])
+
+	a := &gif.GIF{
+		Config:          image.Config{ColorModel: palette, Width: l.Width, Height: l.Height},
+		BackgroundIndex: cBackground,
+		LoopCount:       0, // forever
+	}
+	d := stepDelay(len(steps))
+	first := image.NewPaletted(pt.img.Rect, palette)
+	copy(first.Pix, pt.img.Pix)
+	prev := make([]uint8, len(pt.img.Pix))
+	copy(prev, pt.img.Pix)
+	add := func(f *image.Paletted, delay int) {
+		a.Image = append(a.Image, f)
+		a.Delay = append(a.Delay, delay)
+		a.Disposal = append(a.Disposal, gif.DisposalNone)
+	}
+	add(first, d)
+	for i := 1; i <= len(steps); i++ {
+		var cur *conv.Step
+		delay := d
+		if i < len(steps) {
+			cur = &steps[i]
+		} else {
+			delay = finalDelay
+		}
+		r := pt.advance(&steps[i-1], cur)
+		add(delta(pt.img, prev, r), delay)
+	}
+	return a, nil
+}
+
+// Still draws the first frame of p's animation (step one under way, with
+// the whole grid and output visible) as a PNG, for readers who prefer
+// reduced motion.
+func Still(p Params) ([]byte, error) {
+	g, err := p.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	l, err := newLayout(g)
+	if err != nil {
+		return nil, err
+	}
+	steps := trace(g)
+	pt := newPainter(g, l)
+	pt.drawFirst(&steps[0])
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, pt.img); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
