@@ -33,22 +33,22 @@ const (
 // Palette indices. The colours are the Okabe–Ito colour-blind-safe set
 // (sky blue, orange, bluish green) with light tints and greys.
 const (
-	cBackground uint8 = iota
-	cBorder           // cell edges
-	cDash             // dashed edges of padding and inserted zeros, the arrow
-	cReal             // an input cell
-	cRealTap          // an input cell under the kernel
-	cPad              // a zero-padding cell
-	cPadTap           // a zero-padding cell under the kernel
-	cInserted         // a zero inserted between input cells (transposed)
-	cInsertedTap      // an inserted zero under the kernel
-	cCopy             // a padding cell copying the input (reflect/replicate/circular)
-	cCopyTap          // a copying padding cell under the kernel
-	cOutEmpty         // an output cell not computed yet
-	cOutDone          // a computed output cell
-	cOutCurrent       // the output cell being computed
-	cOutline          // outline of the kernel window and the current output cell
-	cTransparent      // "unchanged since the previous frame"
+	cBackground  uint8 = iota
+	cBorder            // cell edges
+	cDash              // dashed edges of padding and inserted zeros, the arrow
+	cReal              // an input cell
+	cRealTap           // an input cell under the kernel
+	cPad               // a zero-padding cell
+	cPadTap            // a zero-padding cell under the kernel
+	cInserted          // a zero inserted between input cells (transposed)
+	cInsertedTap       // an inserted zero under the kernel
+	cCopy              // a padding cell copying the input (reflect/replicate/circular)
+	cCopyTap           // a copying padding cell under the kernel
+	cOutEmpty          // an output cell not computed yet
+	cOutDone           // a computed output cell
+	cOutCurrent        // the output cell being computed
+	cOutline           // outline of the kernel window and the current output cell
+	cTransparent       // "unchanged since the previous frame"
 )
 
 var palette = color.Palette{
