@@ -1,0 +1,57 @@
+package live
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseConfig(t *testing.T) {
+	def := DefaultConfig()
+	tests := []struct {
+		name    string
+		body    string
+		want    Config
+		wantErr string // substring of the error; "" for none
+	}{
+		{"empty body takes the defaults", "", def, ""},
+		{"empty object takes the defaults", "{}", def, ""},
+		{"full", `{"net":"reference","optimizer":"sgd","lr":0.1,"batch_size":512}`,
+			Config{Net: "reference", Optimizer: "sgd", LR: 0.1, BatchSize: 512}, ""},
+		{"sgd gets its own default lr", `{"optimizer":"sgd"}`,
+			Config{Net: "small", Optimizer: "sgd", LR: 0.05, BatchSize: def.BatchSize}, ""},
+		{"lr 1 is allowed", `{"lr":1}`, Config{Net: "small", Optimizer: "adam", LR: 1, BatchSize: def.BatchSize}, ""},
+		{"batch 1 is allowed", `{"batch_size":1}`, Config{Net: "small", Optimizer: "adam", LR: def.LR, BatchSize: 1}, ""},
+		{"unknown net", `{"net":"huge"}`, Config{}, `net must be "small" or "reference"`},
+		{"empty net", `{"net":""}`, Config{}, "net must be"},
+		{"unknown optimizer", `{"optimizer":"rmsprop"}`, Config{}, "optimizer must be"},
+		{"lr zero", `{"lr":0}`, Config{}, "lr (learning rate) must be more than 0"},
+		{"lr negative", `{"lr":-0.1}`, Config{}, "lr (learning rate)"},
+		{"lr too large", `{"lr":1.5}`, Config{}, "at most 1"},
+		{"lr overflows", `{"lr":1e400}`, Config{}, "lr must be a number, not number 1e400"},
+		{"batch zero", `{"batch_size":0}`, Config{}, "batch_size must be between 1 and 512"},
+		{"batch too large", `{"batch_size":513}`, Config{}, "batch_size must be between 1 and 512, not 513"},
+		{"batch fractional", `{"batch_size":1.5}`, Config{}, "batch_size must be a whole number, not number 1.5"},
+		{"lr as string", `{"lr":"fast"}`, Config{}, "lr must be a number, not string"},
+		{"unknown field", `{"epochs":3}`, Config{}, "unknown field"},
+		{"not an object", `[1,2]`, Config{}, "must be a JSON object"},
+		{"two objects", `{} {}`, Config{}, "nothing after it"},
+		{"broken JSON", `{"net":`, Config{}, "not valid JSON"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseConfig([]byte(tc.body))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("ParseConfig(%s) error = %v, want one containing %q", tc.body, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseConfig(%s): %v", tc.body, err)
+			}
+			if got != tc.want {
+				t.Fatalf("ParseConfig(%s) = %+v, want %+v", tc.body, got, tc.want)
+			}
+		})
+	}
+}

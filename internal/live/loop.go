@@ -1,0 +1,136 @@
+package live
+
+import (
+	"context"
+	"time"
+)
+
+// smoothing is the weight of a new batch in the running loss, accuracy
+// and speed shown to viewers (one batch alone is noisy).
+const smoothing = 0.1
+
+// loop is the training goroutine of one run. It alone touches eng.
+func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struct{}) {
+	defer close(done)
+	now := m.opt.Now
+	var (
+		trained   time.Duration // training time, pauses excluded
+		lastEval  time.Duration
+		lastProg  time.Time
+		lastMaps  = now()
+		completed int // epochs done
+		loss, acc float64
+		ips       float64
+		steps     int
+	)
+	m.publishMaps(eng, run)
+	for {
+		m.mu.Lock()
+		paused, wake := m.state == StatePaused, m.wake
+		m.mu.Unlock()
+		if paused {
+			m.publishMaps(eng, run)
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+			}
+			lastProg = time.Time{}
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+
+		t0 := now()
+		info := eng.Step()
+		t1 := now()
+		trained += t1.Sub(t0)
+		steps++
+		if steps == 1 {
+			loss, acc, ips = info.Loss, info.TrainAccuracy, info.ImagesPerSecond
+		} else {
+			loss += smoothing * (info.Loss - loss)
+			acc += smoothing * (info.TrainAccuracy - acc)
+			ips += smoothing * (info.ImagesPerSecond - ips)
+		}
+
+		done := info.Epoch
+		if info.EpochProgress >= 1 {
+			done++
+		}
+		epochEnd := done > completed
+		if epochEnd || t1.Sub(lastProg) >= m.opt.ProgressEvery {
+			lastProg = t1
+			m.publishProgress(run, info, loss, acc, ips, eng.TrainSize())
+		}
+		switch {
+		case epochEnd:
+			completed = done
+			lastEval = trained
+			m.publishEval(eng, run, 0)
+			m.mu.Lock()
+			if run == m.run && completed >= m.budget {
+				m.pauseLocked(true)
+			}
+			m.mu.Unlock()
+			m.publishState()
+		case trained-lastEval >= m.opt.EvalEvery:
+			lastEval = trained
+			m.publishEval(eng, run, m.opt.EvalSample)
+		}
+		if now().Sub(lastMaps) >= m.opt.MapsEvery {
+			lastMaps = now()
+			m.publishMaps(eng, run)
+		}
+		m.opt.Yield()
+	}
+}
+
+func (m *Manager) publishProgress(run int, info StepInfo, loss, acc, ips float64, trainSize int) {
+	eta := 0.0
+	if ips > 0 {
+		rest := 1 - info.EpochProgress
+		if rest < 0 {
+			rest = 0
+		}
+		eta = rest * float64(trainSize) / ips
+	}
+	m.mu.Lock()
+	if run != m.run {
+		m.mu.Unlock()
+		return
+	}
+	p := Progress{Run: run, Step: info.Step, Epoch: info.Epoch, EpochProgress: finite(info.EpochProgress),
+		Loss: finite(loss), TrainAccuracy: finite(acc), ImagesPerSecond: finite(ips), ETASeconds: finite(eta),
+		State: m.state}
+	m.latestProgress = &p
+	m.hist.Loss = addPoint(m.hist.Loss, Point{Step: p.Step, Y: p.Loss})
+	m.hist.TrainAccuracy = addPoint(m.hist.TrainAccuracy, Point{Step: p.Step, Y: p.TrainAccuracy})
+	m.mu.Unlock()
+	m.publish(KindProgress, run, p)
+}
+
+func (m *Manager) publishEval(eng Engine, run int, limit int) {
+	ev := eng.Evaluate(limit)
+	ev.Run = run
+	ev.TestAccuracy = finite(ev.TestAccuracy)
+	m.mu.Lock()
+	if run == m.run {
+		m.hist.TestAccuracy = addPoint(m.hist.TestAccuracy, Point{Step: ev.Step, Y: ev.TestAccuracy})
+	}
+	m.mu.Unlock()
+	m.publish(KindEval, run, ev)
+}
+
+func (m *Manager) publishMaps(eng Engine, run int) {
+	mp := eng.Maps()
+	mp.Run = run
+	model := eng.Model()
+	m.mu.Lock()
+	if run == m.run {
+		m.model = model
+	}
+	m.mu.Unlock()
+	m.publish(KindMaps, run, mp)
+}

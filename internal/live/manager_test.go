@@ -1,0 +1,239 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func newTestManager(t *testing.T, ff *fakeFactory, opt Options) *Manager {
+	t.Helper()
+	opt.Factory = ff.make
+	if opt.ProgressEvery == 0 {
+		opt.ProgressEvery = 5 * time.Millisecond
+	}
+	if opt.MapsEvery == 0 {
+		opt.MapsEvery = 20 * time.Millisecond
+	}
+	m := New(opt)
+	t.Cleanup(m.Close)
+	return m
+}
+
+// waitFor polls cond until it holds or the test's patience ends.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func statusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+func TestManagerLifecycle(t *testing.T) {
+	ff := &fakeFactory{stepDelay: time.Millisecond}
+	m := newTestManager(t, ff, Options{})
+	ctx := context.Background()
+
+	if st := m.State(); st.State != StateIdle || st.Run != 0 {
+		t.Fatalf("new manager state = %+v, want idle run 0", st)
+	}
+	if _, err := m.Pause(); statusOf(err) != http.StatusConflict {
+		t.Fatalf("Pause when idle: err = %v, want 409", err)
+	}
+	if _, err := m.Resume(); statusOf(err) != http.StatusConflict {
+		t.Fatalf("Resume when idle: err = %v, want 409", err)
+	}
+	if m.Model() != nil {
+		t.Fatalf("Model before start = %v, want nil", m.Model())
+	}
+
+	cfg := Config{Net: "reference", Optimizer: "sgd", LR: 0.01, BatchSize: 32}
+	st, err := m.Start(ctx, &cfg)
+	if err != nil || st.State != StateRunning || st.Run != 1 || st.Config != cfg {
+		t.Fatalf("Start = %+v, %v; want running run 1 with %+v", st, err, cfg)
+	}
+	eng := ff.last()
+	if eng.cfg != cfg {
+		t.Fatalf("engine built with %+v, want %+v", eng.cfg, cfg)
+	}
+	waitFor(t, "training steps", func() bool { return eng.steps.Load() > 5 })
+
+	// Starting again with the same (or no) settings is harmless; other
+	// settings need a reset.
+	if _, err := m.Start(ctx, nil); err != nil {
+		t.Fatalf("Start while running with no settings: %v", err)
+	}
+	other := cfg
+	other.LR = 0.5
+	if _, err := m.Start(ctx, &other); statusOf(err) != http.StatusConflict {
+		t.Fatalf("Start with other settings while running: err = %v, want 409", err)
+	}
+	if len(ff.engines) != 1 {
+		t.Fatalf("engines built = %d, want 1", len(ff.engines))
+	}
+
+	if st, err := m.Pause(); err != nil || st.State != StatePaused {
+		t.Fatalf("Pause = %+v, %v", st, err)
+	}
+	// The loop finishes at most the batch in flight, then stands still.
+	time.Sleep(20 * time.Millisecond)
+	stopped := eng.steps.Load()
+	time.Sleep(50 * time.Millisecond)
+	if got := eng.steps.Load(); got != stopped {
+		t.Fatalf("steps went on while paused: %d → %d", stopped, got)
+	}
+	if m.Model() == nil {
+		t.Fatal("Model while paused is nil, want the paused model")
+	}
+
+	if st, err := m.Resume(); err != nil || st.State != StateRunning {
+		t.Fatalf("Resume = %+v, %v", st, err)
+	}
+	waitFor(t, "training to resume", func() bool { return eng.steps.Load() > stopped+3 })
+	m.Pause()
+	if st, err := m.Start(ctx, nil); err != nil || st.State != StateRunning || len(ff.engines) != 1 {
+		t.Fatalf("Start while paused should resume the same run: %+v, %v, engines %d", st, err, len(ff.engines))
+	}
+
+	st = m.Reset()
+	if st.State != StateIdle || st.Run != 2 || st.Config != cfg {
+		t.Fatalf("Reset = %+v, want idle, run 2, settings kept", st)
+	}
+	after := eng.steps.Load()
+	time.Sleep(30 * time.Millisecond)
+	if eng.steps.Load() != after {
+		t.Fatal("the old run kept training after Reset")
+	}
+	if m.Model() != nil {
+		t.Fatal("Model after Reset is not nil")
+	}
+	if st, err := m.Start(ctx, &other); err != nil || st.Run != 3 || st.Config != other || len(ff.engines) != 2 {
+		t.Fatalf("Start after reset with new settings = %+v, %v (engines %d)", st, err, len(ff.engines))
+	}
+}
+
+func TestManagerStartErrors(t *testing.T) {
+	ff := &fakeFactory{err: &Error{Status: http.StatusServiceUnavailable, Msg: "MNIST not found: run go mod download"}}
+	m := newTestManager(t, ff, Options{})
+	_, err := m.Start(context.Background(), nil)
+	if statusOf(err) != http.StatusServiceUnavailable || !strings.Contains(err.Error(), "MNIST not found") {
+		t.Fatalf("Start with missing data: err = %v, want 503 naming the data", err)
+	}
+	if st := m.State(); st.State != StateIdle || !strings.Contains(st.Error, "MNIST not found") {
+		t.Fatalf("state after failed start = %+v, want idle with the error", st)
+	}
+
+	ff.err = errors.New("disk on fire")
+	if _, err := m.Start(context.Background(), nil); statusOf(err) != http.StatusInternalServerError {
+		t.Fatalf("plain factory error: err = %v, want 500", err)
+	}
+	ff.err = nil
+	bad := Config{Net: "small", Optimizer: "adam", LR: 2, BatchSize: 10}
+	if _, err := m.Start(context.Background(), &bad); statusOf(err) != http.StatusBadRequest {
+		t.Fatalf("Start with lr 2: err = %v, want 400", err)
+	}
+	if len(ff.engines) != 0 {
+		t.Fatal("an engine was built for invalid settings")
+	}
+	if st, err := m.Start(context.Background(), nil); err != nil || st.State != StateRunning || st.Error != "" {
+		t.Fatalf("Start after the data appeared = %+v, %v", st, err)
+	}
+}
+
+func TestManagerEvaluatesAndStopsAfterBudget(t *testing.T) {
+	// A clock that only training moves: one step takes 10ms, so a
+	// 100ms evaluation period is 10 steps.
+	clock := &fakeClock{}
+	ff := &fakeFactory{perEpoch: 50, clock: clock}
+	m := newTestManager(t, ff, Options{Epochs: 2, EvalEvery: 100 * time.Millisecond, Now: clock.Now})
+	sub, _ := m.Subscribe()
+	defer m.Hub().Unsubscribe(sub)
+	if _, err := m.Start(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the run to pause itself after 2 epochs", func() bool { return m.State().State == StatePaused })
+	st := m.State()
+	eng := ff.last()
+	if !st.Finished || st.Epochs != 2 {
+		t.Fatalf("state = %+v, want finished after 2 epochs", st)
+	}
+	if got := eng.steps.Load(); got != 100 {
+		t.Fatalf("steps = %d, want exactly 2 epochs of 50", got)
+	}
+	if got := eng.fullEvals.Load(); got != 2 {
+		t.Fatalf("full evaluations = %d, want one per epoch (2)", got)
+	}
+	// 100 steps of 10ms is 1s of training: ~10 evaluations in all.
+	if got := eng.evals.Load(); got < 8 || got > 12 {
+		t.Fatalf("evaluations = %d, want about 10 (one per 100ms of training)", got)
+	}
+	h := m.history()
+	if len(h.TestAccuracy) != int(eng.evals.Load()) || len(h.Loss) == 0 {
+		t.Fatalf("history has %d test points (want %d) and %d loss points", len(h.TestAccuracy), eng.evals.Load(), len(h.Loss))
+	}
+	// The eval's NaN accuracy was made finite; the event encodes.
+	var ev Eval
+	decodeLatest(t, m, KindEval, &ev)
+	if !ev.Full || ev.TestAccuracy != 0 || ev.Confusion[3][5] != 1 || ev.Run != 1 {
+		t.Fatalf("latest eval = %+v", ev)
+	}
+
+	// Start again trains a further budget of epochs.
+	if _, err := m.Start(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the second budget", func() bool { return m.State().State == StatePaused })
+	if got := eng.steps.Load(); got != 200 {
+		t.Fatalf("steps after resuming a finished run = %d, want 200", got)
+	}
+}
+
+func decodeLatest(t *testing.T, m *Manager, k Kind, v any) {
+	t.Helper()
+	m.mu.Lock()
+	wire := m.latest[k].Wire
+	m.mu.Unlock()
+	if wire == nil {
+		t.Fatalf("no %s event published", k)
+	}
+	_, data, ok := strings.Cut(string(wire), "data: ")
+	if !ok {
+		t.Fatalf("malformed event %q", wire)
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(data)), v); err != nil {
+		t.Fatalf("%s event: %v", k, err)
+	}
+}
+
+func TestHistoryIsBounded(t *testing.T) {
+	var ps []Point
+	for i := 0; i < 10*maxHistory; i++ {
+		ps = addPoint(ps, Point{Step: i, Y: float64(i)})
+	}
+	if len(ps) > maxHistory {
+		t.Fatalf("history grew to %d points, bound %d", len(ps), maxHistory)
+	}
+	if ps[0].Step != 0 || ps[len(ps)-1].Step != 10*maxHistory-1 {
+		t.Fatalf("history lost its ends: first %d last %d", ps[0].Step, ps[len(ps)-1].Step)
+	}
+	for i := 1; i < len(ps); i++ {
+		if ps[i].Step <= ps[i-1].Step {
+			t.Fatalf("history out of order at %d", i)
+		}
+	}
+}
