@@ -37,6 +37,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 )
 
@@ -216,10 +217,29 @@ var byteToUnit = func() (t [256]float32) {
 	return t
 }()
 
+// toFloat converts pixels to [0,1], split over the available cores (the
+// training set is 47 million pixels).
 func toFloat(pix []uint8) []float32 {
 	out := make([]float32, len(pix))
-	for i, p := range pix {
-		out[i] = byteToUnit[p]
+	const chunk = 1 << 20
+	workers := min(runtime.GOMAXPROCS(0), (len(pix)+chunk-1)/chunk)
+	if workers <= 1 {
+		convertPixels(out, pix)
+		return out
 	}
+	var wg sync.WaitGroup
+	per := (len(pix) + workers - 1) / workers
+	for lo := 0; lo < len(pix); lo += per {
+		hi := min(len(pix), lo+per)
+		wg.Go(func() { convertPixels(out[lo:hi], pix[lo:hi]) })
+	}
+	wg.Wait()
 	return out
+}
+
+func convertPixels(dst []float32, src []uint8) {
+	dst = dst[:len(src)]
+	for i, p := range src {
+		dst[i] = byteToUnit[p]
+	}
 }
