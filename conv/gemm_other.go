@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package conv
+
+// No SIMD kernels on this architecture (or with -tags purego): the portable
+// Go kernel does the work.
