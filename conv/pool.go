@@ -29,7 +29,10 @@ func (s PoolSpec) Resolve(c, inH, inW int) (*Pool, error) {
 		if s.Stride[i] < 1 || s.Stride[i] > MaxDim {
 			return nil, errf("stride", "pooling stride must be between 1 and %d, got %dx%d", MaxDim, s.Stride[0], s.Stride[1])
 		}
-		if s.Padding[i] < 0 || 2*s.Padding[i] > s.Kernel[i] {
+		if s.Padding[i] < 0 {
+			return nil, errf("padding", "pooling padding cannot be negative, got %dx%d", s.Padding[0], s.Padding[1])
+		}
+		if 2*s.Padding[i] > s.Kernel[i] {
 			return nil, errf("padding", "pooling padding must be at most half the kernel size: padding %dx%d, kernel %dx%d",
 				s.Padding[0], s.Padding[1], s.Kernel[0], s.Kernel[1])
 		}
@@ -61,8 +64,9 @@ func (p *Pool) check(n int, x, y []float32, idx []int32) {
 
 // MaxForward computes y = max_pool2d(x) for a batch of n (x n×C×InH×InW,
 // y n×C×OutH×OutW). idx, if not nil, receives for each output the index
-// iy·InW+ix of the input cell that won (the first maximum; NaN wins, as in
-// PyTorch), for MaxBackward.
+// iy·InW+ix of the input cell that won (the first maximum; a NaN beats
+// everything and the last NaN wins, as in PyTorch's CPU kernel), for
+// MaxBackward.
 func (p *Pool) MaxForward(y []float32, idx []int32, x []float32, n int) {
 	p.check(n, x, y, idx)
 	inPlane, outPlane := p.InH*p.InW, p.OutH*p.OutW
@@ -73,15 +77,11 @@ func (p *Pool) MaxForward(y []float32, idx []int32, x []float32, n int) {
 			for ox := range p.OutW {
 				x0 := ox*p.Stride[1] - p.Padding[1]
 				best, bi := float32(math.Inf(-1)), int32(-1)
-			window:
 				for ky := max(y0, 0); ky < min(y0+p.Kernel[0], p.InH); ky++ {
 					for kx := max(x0, 0); kx < min(x0+p.Kernel[1], p.InW); kx++ {
 						v := xs[ky*p.InW+kx]
 						if v > best || bi < 0 || v != v {
 							best, bi = v, int32(ky*p.InW+kx)
-							if v != v {
-								break window
-							}
 						}
 					}
 				}

@@ -54,7 +54,10 @@ type Geometry struct {
 
 	// Padding actually applied on each side. For Conv2d these are the
 	// padding of the input; "same" may make bottom/right one larger than
-	// top/left (PyTorch puts the odd extra there). For ConvTranspose2d,
+	// top/left (PyTorch puts the odd extra there). With a padding_mode
+	// other than "zeros", PyTorch also takes negative padding, which crops
+	// the input: then the pads are negative and the padded grid is smaller
+	// than the input. For ConvTranspose2d,
 	// PadTop == PadBottom == Padding[0] and PadLeft == PadRight ==
 	// Padding[1] (PyTorch's meaning: rows/columns cropped from the output).
 	PadTop, PadBottom, PadLeft, PadRight int
@@ -207,6 +210,10 @@ func (s Spec) Resolve(inH, inW int) (*Geometry, error) {
 		g.PadLeft, g.PadRight = tw/2, tw-tw/2
 	}
 	if s.PaddingMode != Zeros {
+		if ph, pw := inH+g.PadTop+g.PadBottom, inW+g.PadLeft+g.PadRight; ph < 1 || pw < 1 {
+			return nil, errf("padding", "negative padding %dx%d crops the whole %dx%d input away (it would leave %dx%d)",
+				s.Padding[0], s.Padding[1], inH, inW, ph, pw)
+		}
 		if err := checkModePadding(s.PaddingMode, inH, g.PadTop, g.PadBottom, "height"); err != nil {
 			return nil, err
 		}
@@ -265,15 +272,24 @@ func (s Spec) check() error {
 		v    [2]int
 		min  int
 	}
-	for _, p := range []pair{{"kernel_size", s.KernelSize, 1}, {"stride", s.Stride, 1}, {"dilation", s.Dilation, 1}, {"padding", s.Padding, 0}, {"output_padding", s.OutputPadding, 0}} {
+	// PyTorch takes negative padding (cropping) only where F.pad does it:
+	// Conv2d with a padding_mode other than "zeros".
+	minPad := 0
+	if !s.Transposed && s.PaddingStr == "" && s.PaddingMode != Zeros && s.PaddingMode != "" {
+		minPad = -MaxDim
+	}
+	for _, p := range []pair{{"kernel_size", s.KernelSize, 1}, {"stride", s.Stride, 1}, {"dilation", s.Dilation, 1}, {"padding", s.Padding, minPad}, {"output_padding", s.OutputPadding, 0}} {
 		for _, v := range p.v {
 			if v < p.min {
-				if p.min == 0 {
+				switch {
+				case p.name == "padding" && !s.Transposed:
+					return errf(p.name, "padding cannot be negative with padding_mode=\"zeros\", got %dx%d (only reflect, replicate and circular padding may be negative: then it crops the input)", p.v[0], p.v[1])
+				case p.min == 0:
 					return errf(p.name, "%s cannot be negative, got %dx%d", p.name, p.v[0], p.v[1])
 				}
 				return errf(p.name, "%s must be at least 1, got %dx%d", p.name, p.v[0], p.v[1])
 			}
-			if v > MaxDim {
+			if v > MaxDim || v < -MaxDim {
 				return errf(p.name, "%s %dx%d is too large (at most %d)", p.name, p.v[0], p.v[1], MaxDim)
 			}
 		}
