@@ -9,7 +9,7 @@ func (a *app) routes(e *echo.Echo) {
 	e.GET("/", a.home)
 	e.GET("/static/*", serveStatic)
 
-	e.GET("/conv", a.soon("conv", "nav.conv"))
+	e.GET("/conv", a.convPage)
 	e.GET("/animations", a.soon("animations", "nav.animations"))
 	e.GET("/train", a.soon("train", "nav.train"))
 	e.GET("/draw", a.soon("draw", "nav.draw"))

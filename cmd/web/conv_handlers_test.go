@@ -1,0 +1,168 @@
+package main
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// testid returns the text inside the first element with data-testid=id.
+func testid(t *testing.T, body, id string) string {
+	t.Helper()
+	re := regexp.MustCompile(`data-testid="` + regexp.QuoteMeta(id) + `"[^>]*>([^<]*)<`)
+	m := re.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no data-testid=%q in the page", id)
+	}
+	return html.UnescapeString(strings.TrimSpace(m[1]))
+}
+
+func TestConvPagePresetsAndURLs(t *testing.T) {
+	_, srv := newTestServer(t)
+	cases := []struct {
+		query             string
+		outSize, stepIdx  string
+		sum               string // "" = don't check
+		formulaHas        []string
+		pytorch           string
+	}{
+		{"preset=lesson-4x4", "2×2", "1 / 4", "", nil, "nn.Conv2d(1, 1, kernel_size=3, bias=False)"},
+		{"preset=lesson-5x5", "3×3", "1 / 9", "8", []string{"⌊(5 + 2·0 − 1·(3 − 1) − 1) / 1⌋ + 1 = ⌊2 / 1⌋ + 1 = 3"}, "nn.Conv2d(1, 1, kernel_size=3, bias=False)"},
+		{"preset=lesson-mnist", "26×26", "1 / 676", "0", nil, "nn.Conv2d(1, 1, kernel_size=3, bias=False)"},
+		{"preset=stride", "2×2", "1 / 4", "", nil, "nn.Conv2d(1, 1, kernel_size=3, stride=2, bias=False)"},
+		{"preset=zero-padding", "7×7", "1 / 49", "", nil, "nn.Conv2d(1, 1, kernel_size=3, padding=2, bias=False)"},
+		{"preset=half-padding", "5×5", "1 / 25", "", nil, ""},
+		{"preset=arbitrary-padding", "6×6", "1 / 36", "", nil, ""},
+		{"preset=odd-stride", "3×3", "1 / 9", "", []string{"⌊5 / 2⌋ + 1 = 3 (5 = 2·2 + 1)"}, ""},
+		{"preset=dilation", "3×3", "1 / 9", "", nil, "nn.Conv2d(1, 1, kernel_size=3, dilation=2, bias=False)"},
+		{"preset=transposed", "5×5", "1 / 25", "", []string{"(2 − 1)·2 − 2·0 + 1·(3 − 1) + 0 + 1 = 5"}, "nn.ConvTranspose2d(1, 1, kernel_size=3, stride=2, bias=False)"},
+		{"preset=channels", "3×3", "1 / 18", "", nil, "nn.Conv2d(3, 2, kernel_size=3, stride=2, padding=1)"},
+		{"input=7&kernel=3&stride=2&padding=1", "4×4", "1 / 16", "", []string{"⌊(7 + 2·1 − 1·(3 − 1) − 1) / 2⌋ + 1 = ⌊6 / 2⌋ + 1 = 4"}, "nn.Conv2d(1, 1, kernel_size=3, stride=2, padding=1, bias=False)"},
+		{"input=28&kernel=3&padding=1", "28×28", "1 / 784", "", nil, ""},
+		{"input=28&kernel=3&stride=2&padding=1", "14×14", "1 / 196", "", nil, ""},
+		{"input=5x7&kernel=3x2&padding=same", "5×7", "1 / 35", "", []string{"⌊(7 + 0 + 1 − 1·(2 − 1) − 1) / 1⌋ + 1"}, "nn.Conv2d(1, 1, kernel_size=(3, 2), padding='same', bias=False)"},
+		{"preset=lesson-5x5&step=9", "3×3", "9 / 9", "", nil, ""},
+		{"preset=lesson-5x5&step=99", "3×3", "9 / 9", "", nil, ""}, // clamped
+		{"input=5&kernel=3&padding=1&mode=reflect", "5×5", "1 / 25", "", nil, "nn.Conv2d(1, 1, kernel_size=3, padding=1, bias=False, padding_mode='reflect')"},
+		{"input=3&kernel=2&x=1,2,3,4,5,6,7,8,9&w=1,0,0,1", "2×2", "1 / 4", "6", nil, ""},
+		{"input=3&kernel=2&x=1,2,3,4,5,6,7,8,9&w=1,0,0,1&bias=1&b=-2.5", "2×2", "1 / 4", "3.5", nil, "nn.Conv2d(1, 1, kernel_size=2)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.query, func(t *testing.T) {
+			resp, body := get(t, nil, srv.URL+"/conv?"+tc.query)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d, want 200; error: %s", resp.StatusCode, errorText(body))
+			}
+			if got := testid(t, body, "output-size"); got != tc.outSize {
+				t.Errorf("output-size %q, want %q", got, tc.outSize)
+			}
+			if got := testid(t, body, "step-index"); got != tc.stepIdx {
+				t.Errorf("step-index %q, want %q", got, tc.stepIdx)
+			}
+			if tc.sum != "" {
+				if got := testid(t, body, "current-sum"); got != tc.sum {
+					t.Errorf("current-sum %q, want %q", got, tc.sum)
+				}
+			}
+			text := html.UnescapeString(body)
+			for _, f := range tc.formulaHas {
+				if !strings.Contains(text, f) {
+					t.Errorf("formula %q missing", f)
+				}
+			}
+			if tc.pytorch != "" && !strings.Contains(text, tc.pytorch) {
+				t.Errorf("PyTorch line %q missing", tc.pytorch)
+			}
+			if !strings.Contains(body, `<script id="conv-data" type="application/json">`) {
+				t.Error("no conv-data JSON block")
+			}
+		})
+	}
+}
+
+func errorText(body string) string {
+	re := regexp.MustCompile(`(?s)id="conv-error"[^>]*>(.*?)</p>`)
+	if m := re.FindStringSubmatch(body); m != nil {
+		return strings.Join(strings.Fields(html.UnescapeString(regexp.MustCompile(`<[^>]+>`).ReplaceAllString(m[1], ""))), " ")
+	}
+	return ""
+}
+
+func TestConvPageBadParams(t *testing.T) {
+	_, srv := newTestServer(t)
+	cases := []struct {
+		query, lang, want string
+	}{
+		{"input=abc", "en", "input must be a whole number like 3, or height×width like 3x5; got “abc”."},
+		{"input=0", "en", "input “0” is out of range: each number must be between 1 and 32."},
+		{"input=33", "en", "between 1 and 32"},
+		{"input=99999999999999999999", "en", "input must be a whole number"},
+		{"kernel=9", "en", "kernel “9” is out of range"},
+		{"stride=0", "en", "stride “0” is out of range"},
+		{"padding=-1", "en", "padding “-1” is out of range"},
+		{"padding=nope", "en", "padding must be a whole number"},
+		{"mode=mirror", "en", "The padding mode must be zeros, reflect, replicate or circular; got “mirror”."},
+		{"channels=5", "en", "channels “5” is out of range"},
+		{"filters=x", "en", "filters must be a whole number; got “x”."},
+		{"bias=maybe", "en", "bias must be 1 or 0"},
+		{"step=0", "en", "step “0” is out of range"},
+		{"preset=nope", "en", "There is no preset called “nope”."},
+		{"input=3&x=1,2", "en", "x needs exactly 9 numbers for this configuration; the link has 2."},
+		{"input=2&x=1,2,NaN,4", "en", "x holds “NaN”, which is not a number."},
+		{"input=2&x=1,2,1e9,4", "en", "values must be between −1000 and 1000"},
+		{"input=2&kernel=3&w=1,2,3", "en", "w needs exactly 9 numbers"},
+		// The engine's own words for configurations PyTorch rejects.
+		{"input=3&kernel=5", "en", "kernel 5x5 is larger than the padded input 3x3"},
+		{"input=5&kernel=3&stride=2&padding=same", "en", "padding=\"same\" needs stride 1"},
+		{"input=3&kernel=3&padding=3&mode=reflect", "en", "padding_mode=\"reflect\" needs padding smaller than the input"},
+		{"input=4&transposed=1&output_padding=2", "en", "output_padding must be smaller than either stride or dilation"},
+		// Budgets of the visualizer.
+		{"input=32&kernel=7&channels=4&filters=4&padding=same", "en", "This convolution needs"},
+		// Korean.
+		{"input=abc", "ko", "input 값은 3 같은 정수나 3x5 같은 높이×너비여야 합니다. 받은 값: “abc”."},
+		{"input=3&kernel=5", "ko", "PyTorch 규칙에 맞지 않는 설정입니다: kernel 5x5 is larger than the padded input 3x3"},
+		{"mode=mirror", "ko", "패딩 모드는 zeros, reflect, replicate, circular 중 하나여야 합니다."},
+	}
+	for _, tc := range cases {
+		t.Run(tc.lang+"/"+tc.query, func(t *testing.T) {
+			resp, body := get(t, nil, srv.URL+"/conv?"+tc.query+"&lang="+tc.lang)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400", resp.StatusCode)
+			}
+			msg := errorText(body)
+			if !strings.Contains(msg, tc.want) {
+				t.Errorf("message %q\nwant it to contain %q", msg, tc.want)
+			}
+			// The page is still the visualizer, with its controls.
+			if !strings.Contains(body, `id="conv-form"`) {
+				t.Error("the page lost its controls")
+			}
+		})
+	}
+}
+
+// The URL the page writes (convState.query) reads back as the same state.
+func TestConvQueryRoundTrip(t *testing.T) {
+	for _, q := range []string{
+		"preset=lesson-5x5&step=3",
+		"input=7&kernel=3&stride=2&padding=1",
+		"input=5x6&kernel=2x3&padding=same&dilation=1x2&mode=circular&channels=2&filters=3&bias=1&b=1,2,3",
+		"input=3&kernel=2&transposed=1&stride=2&output_padding=1&x=1,2,3,4,5,6,7,8,0.5",
+	} {
+		v, _ := url.ParseQuery(q)
+		s, err := parseConvQuery(v)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		s2, err := parseConvQuery(s.query())
+		if err != nil {
+			t.Fatalf("%s → %s: %v", q, s.query().Encode(), err)
+		}
+		if a, b := s.query().Encode(), s2.query().Encode(); a != b {
+			t.Errorf("%s: round trip changed the state\n%s\n%s", q, a, b)
+		}
+	}
+}

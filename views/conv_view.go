@@ -1,0 +1,113 @@
+package views
+
+import "github.com/a-h/templ"
+
+// ConvView is the view model of the convolution visualizer (/conv). The
+// handler (cmd/web/conv_handlers.go) fills it from the engine; every
+// number in it is already formatted, every sentence already translated.
+type ConvView struct {
+	Error      string // why this configuration cannot run ("" when it can)
+	ErrorParam string // the parameter the error is about (PyTorch's name)
+
+	Form    ConvForm
+	Presets []ConvOption
+	Modes   []ConvOption
+	Pads    []ConvOption // padding kinds: number, same, valid
+	Kernels []ConvOption // named kernels
+
+	OK         bool   // the configuration ran: everything below is filled
+	OutSize    string // "3×3"
+	StepIndex  string // "1 / 9"
+	Step       int    // 1-based
+	StepCount  int
+	Transposed bool
+	PrevURL    string // the same page one step back / ahead (works without script)
+	NextURL    string
+
+	Channels []ConvChannel // one per input channel (CS231n view)
+	Outputs  []ConvGrid    // one per filter (output channel)
+	Images   []ConvImage   // input/output drawn as images (large grids)
+
+	Detail    ConvDetail // the current step, written out
+	Narration string
+
+	FormulaH, FormulaW string // the output-size formula with the numbers
+	Uncovered          []string
+	PyTorch            string // nn.Conv2d(...)
+	OutShape           string // torch.Size([1, 1, 3, 3])
+	Params             string // "9 (9 weights + 0 bias)"
+	MACs               int
+
+	Data any // for templ.JSONScript("conv-data", ...): state, trace, grid, messages
+}
+
+// ConvForm holds the controls' current values, as typed.
+type ConvForm struct {
+	Input, Kernel, Stride, Padding, Dilation, OutputPadding string
+	PadKind                                                 string // "num" | "same" | "valid"
+	Mode                                                    string
+	Channels, Filters                                       int
+	Bias, Transposed                                        bool
+	Preset                                                  string
+}
+
+// ConvOption is one <option>.
+type ConvOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+// ConvChannel is one input channel: the padded grid it is read from and
+// the kernel slice of the current filter that multiplies it.
+type ConvChannel struct {
+	Label  string
+	Grid   ConvGrid
+	Kernel ConvGrid
+	Sum    string // this channel's share of the current step's sum
+}
+
+// ConvGrid is a table of cells.
+type ConvGrid struct {
+	ID    string // DOM id
+	Label string // caption / aria-label
+	Class string // extra classes: "dense", "tiny"
+	Rows  [][]ConvCell
+}
+
+// ConvCell is one table cell.
+type ConvCell struct {
+	Text  string
+	Class string
+	Attrs templ.Attributes
+}
+
+// ConvImage draws a grid of numbers as an SVG picture (attributes only, no
+// inline styles, so CSP allows it).
+type ConvImage struct {
+	ID, Label string
+	W, H      int
+	Pixels    []ConvPixel
+}
+
+// ConvPixel is one rect of a ConvImage.
+type ConvPixel struct {
+	X, Y int
+	Fill string
+}
+
+// ConvDetail is the current step written out.
+type ConvDetail struct {
+	Where    string     // "Output row 1, column 1 (filter 1)"
+	Terms    []ConvTerm // every product
+	Channels []ConvTerm // per-channel sums (multi-channel only): Label = "channel 1", Value = sum
+	Bias     string     // "" without bias
+	Sum      string
+	Equation string // "1×1 + 2×0 + … = 8"
+}
+
+// ConvTerm is one x·w product (or one labelled partial sum).
+type ConvTerm struct {
+	Label         string
+	X, W, Product string
+	Class         string
+}
