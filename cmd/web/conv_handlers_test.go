@@ -23,11 +23,11 @@ func testid(t *testing.T, body, id string) string {
 func TestConvPagePresetsAndURLs(t *testing.T) {
 	_, srv := newTestServer(t)
 	cases := []struct {
-		query             string
-		outSize, stepIdx  string
-		sum               string // "" = don't check
-		formulaHas        []string
-		pytorch           string
+		query            string
+		outSize, stepIdx string
+		sum              string // "" = don't check
+		formulaHas       []string
+		pytorch          string
 	}{
 		{"preset=lesson-4x4", "2×2", "1 / 4", "", nil, "nn.Conv2d(1, 1, kernel_size=3, bias=False)"},
 		{"preset=lesson-5x5", "3×3", "1 / 9", "8", []string{"⌊(5 + 2·0 − 1·(3 − 1) − 1) / 1⌋ + 1 = ⌊2 / 1⌋ + 1 = 3"}, "nn.Conv2d(1, 1, kernel_size=3, bias=False)"},
