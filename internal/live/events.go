@@ -15,7 +15,7 @@ const (
 // StepInfo is what an Engine reports after one training batch.
 type StepInfo struct {
 	Step            int     // batches done since the run began
-	Epoch           int     // 0-based epoch of this batch
+	Epoch           int     // epoch of this batch, from 1
 	EpochProgress   float64 // fraction of the epoch done, in [0, 1]
 	Loss            float64 // this batch's mean loss
 	TrainAccuracy   float64 // this batch's (or a running) accuracy in [0, 1]
@@ -26,7 +26,7 @@ type StepInfo struct {
 type Progress struct {
 	Run             int     `json:"run"`
 	Step            int     `json:"step"`
-	Epoch           int     `json:"epoch"`
+	Epoch           int     `json:"epoch"` // from 1
 	EpochProgress   float64 `json:"epoch_progress"`
 	Loss            float64 `json:"loss"`
 	TrainAccuracy   float64 `json:"train_accuracy"`

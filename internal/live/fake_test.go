@@ -36,7 +36,7 @@ func (f *fakeEngine) Step() StepInfo {
 	s := int(f.steps.Add(1))
 	ep := (s - 1) / f.perEpoch
 	frac := float64(s-(ep*f.perEpoch)) / float64(f.perEpoch)
-	return StepInfo{Step: s, Epoch: ep, EpochProgress: frac, Loss: 2.3 / float64(s),
+	return StepInfo{Step: s, Epoch: ep + 1, EpochProgress: frac, Loss: 2.3 / float64(s),
 		TrainAccuracy: 1 - 1/float64(s+1), ImagesPerSecond: 1000}
 }
 

@@ -55,7 +55,7 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 			ips += smoothing * (info.ImagesPerSecond - ips)
 		}
 
-		done := info.Epoch
+		done := info.Epoch - 1 // epochs finished
 		if info.EpochProgress >= 1 {
 			done++
 		}

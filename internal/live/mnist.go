@@ -1,0 +1,130 @@
+package live
+
+import (
+	"context"
+
+	"net/http"
+	"sync"
+
+	"github.com/convlab/convlab/mnist"
+)
+
+// MaxGallery bounds the misclassified digits sent with an evaluation.
+const MaxGallery = 24
+
+// Seed of every live run: a class that resets gets the same run again.
+const Seed = 1
+
+// MNIST loads the data set once, on the first start, and builds engines
+// that train mnist networks on it.
+type MNIST struct {
+	FlagDir string              // the -mnist flag ("" = MNIST_DIR, then the module cache)
+	Getenv  func(string) string // os.Getenv
+	mu      sync.Mutex          // guards train, test
+	train   *mnist.Set
+	test    *mnist.Set
+}
+
+// Data returns the training and test sets, loading them the first time.
+// A missing or corrupt data set is a 503 error that says what to run.
+func (d *MNIST) Data() (train, test *mnist.Set, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.train != nil {
+		return d.train, d.test, nil
+	}
+	getenv := d.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	dir, err := mnist.Locate(d.FlagDir, getenv)
+	if err != nil {
+		return nil, nil, &Error{Status: http.StatusServiceUnavailable, Msg: "training needs the MNIST data, which this server cannot find: " + err.Error()}
+	}
+	tr, te, err := mnist.LoadDir(dir)
+	if err != nil {
+		return nil, nil, &Error{Status: http.StatusServiceUnavailable, Msg: "the MNIST data could not be loaded: " + err.Error()}
+	}
+	d.train, d.test = tr, te
+	return tr, te, nil
+}
+
+// Factory builds an engine for cfg (the Factory of a Manager).
+func (d *MNIST) Factory(_ context.Context, cfg Config) (Engine, error) {
+	train, test, err := d.Data()
+	if err != nil {
+		return nil, err
+	}
+	return NewMNISTEngine(cfg, train, test)
+}
+
+// NewMNISTEngine wraps a fresh mnist.Trainer for cfg.
+func NewMNISTEngine(cfg Config, train, test *mnist.Set) (Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, &Error{Status: http.StatusBadRequest, Msg: err.Error()}
+	}
+	tr, err := mnist.NewTrainer(mnist.TrainConfig{Net: cfg.Net, Optimizer: cfg.Optimizer, LR: cfg.LR,
+		BatchSize: cfg.BatchSize, Seed: Seed}, train, test)
+	if err != nil {
+		return nil, &Error{Status: http.StatusBadRequest, Msg: err.Error()}
+	}
+	if test == nil || test.N == 0 {
+		return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "the MNIST test set is empty"}
+	}
+	return &mnistEngine{tr: tr, train: train, test: test, digit: 0}, nil
+}
+
+// mnistEngine adapts mnist.Trainer to Engine.
+type mnistEngine struct {
+	tr          *mnist.Trainer
+	train, test *mnist.Set
+	digit       int // index of the fixed test digit whose feature maps are shown
+	step        int
+}
+
+func (e *mnistEngine) Step() StepInfo {
+	p := e.tr.Step()
+	e.step = p.Step
+	return StepInfo{Step: p.Step, Epoch: p.Epoch, EpochProgress: p.EpochProgress, Loss: p.Loss,
+		TrainAccuracy: p.TrainAccuracy, ImagesPerSecond: p.ImagesPerSecond}
+}
+
+func (e *mnistEngine) Evaluate(limit int) Eval {
+	ev := e.tr.Evaluate(limit)
+	out := Eval{Step: ev.Step, TestAccuracy: ev.Accuracy, Images: ev.Images, Full: ev.Images == e.test.N,
+		Confusion: ev.Confusion, Misclassified: []Miss{}}
+	for _, m := range ev.Misclassified {
+		if len(out.Misclassified) == MaxGallery {
+			break
+		}
+		out.Misclassified = append(out.Misclassified, Miss{Index: m.Index, Label: int(m.Label), Pred: int(m.Pred),
+			Image: QuantizeImage(m.Image)})
+	}
+	return out
+}
+
+func (e *mnistEngine) Maps() Maps {
+	net := e.tr.Net()
+	img := e.test.Image(e.digit)
+	f := net.Filters()
+	out := Maps{
+		Step:    e.step,
+		Digit:   QuantizeUnsigned("input", 1, mnist.ImageSize, mnist.ImageSize, img),
+		Label:   int(e.test.Labels[e.digit]),
+		Filters: QuantizeSigned(f.Layer, f.C, f.H, f.W, f.Data),
+	}
+	for _, fm := range net.FeatureMaps(img) {
+		out.FeatureMaps = append(out.FeatureMaps, QuantizeUnsigned(fm.Layer, fm.C, fm.H, fm.W, fm.Data))
+	}
+	return out
+}
+
+func (e *mnistEngine) Model() any     { return e.tr.Net().Clone() }
+func (e *mnistEngine) TrainSize() int { return e.train.N }
+
+// LiveNet returns the manager's current model as an mnist network, or nil
+// when no run has started (or after a reset).
+func (m *Manager) LiveNet() *mnist.Net {
+	n, _ := m.Model().(*mnist.Net)
+	return n
+}
