@@ -2,6 +2,8 @@ package mnist
 
 import (
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/convlab/convlab/conv"
 )
@@ -27,7 +29,78 @@ type layerState struct {
 	dx  []float32  // gradient with respect to the input (nil if not needed)
 	c   *conv.Conv // convolution / linear engine (not safe for concurrent use)
 	idx []int32    // max-pooling winners
+
+	// Splitting ReLU and pooling over the cores: the job's function is
+	// made once per state and reads the call's operands from a, b, n, so a
+	// parallel call allocates nothing.
+	job     parJob
+	a, b    []float32
+	n       int
+	forward bool
 }
+
+// parJob is a function split into nw parts, run by parallel.
+type parJob struct {
+	f  func(i, nw int)
+	wg sync.WaitGroup
+}
+
+type parTask struct {
+	j     *parJob
+	i, nw int
+}
+
+var (
+	parOnce sync.Once
+	parCh   chan parTask
+)
+
+// parallel runs j.f(i, nw) for i in [0, nw) (the first part on this
+// goroutine, the others on a small shared pool of goroutines) and waits.
+// Parts never wait on other parts; when the pool is busy the caller runs
+// the part itself.
+func parallel(j *parJob, nw int) {
+	if nw <= 1 {
+		j.f(0, 1)
+		return
+	}
+	parOnce.Do(func() {
+		parCh = make(chan parTask, 16)
+		for range max(runtime.GOMAXPROCS(0), 2) - 1 {
+			go func() {
+				for t := range parCh {
+					t.j.f(t.i, t.nw)
+					t.j.wg.Done()
+				}
+			}()
+		}
+	})
+	j.wg.Add(nw - 1)
+	for i := 1; i < nw; i++ {
+		select {
+		case parCh <- parTask{j, i, nw}:
+		default:
+			j.f(i, nw)
+			j.wg.Done()
+		}
+	}
+	j.f(0, nw)
+	j.wg.Wait()
+}
+
+// parMin is the number of values below which splitting is not worth it.
+const parMin = 1 << 15
+
+// workers is how many parts a job over size values gets.
+func workers(size int) int {
+	if size < parMin {
+		return 1
+	}
+	return min(runtime.GOMAXPROCS(0), size/parMin)
+}
+
+// span is part i of nw of [0, n).
+func span(i, nw, n int) (lo, hi int) { return i * n / nw, (i + 1) * n / nw }
 
 // layer is one module of an nn.Sequential.
 type layer interface {
@@ -134,31 +207,54 @@ func (l *convLayer) clone(string) layer {
 // need their own output).
 type reluLayer struct{ s shape }
 
-func (l *reluLayer) kind() string                         { return "relu" }
-func (l *reluLayer) inShape() shape                       { return l.s }
-func (l *reluLayer) outShape() shape                      { return l.s }
-func (l *reluLayer) params() []*Param                     { return nil }
-func (l *reluLayer) newState(int, bool, bool) *layerState { return &layerState{} }
-func (l *reluLayer) clone(string) layer                   { c := *l; return &c }
-func (l *reluLayer) forward(_ *layerState, x []float32, _ int) []float32 {
-	for i, v := range x {
-		if v < 0 { // NaN stays NaN, as in PyTorch
-			x[i] = 0
+func (l *reluLayer) kind() string     { return "relu" }
+func (l *reluLayer) inShape() shape   { return l.s }
+func (l *reluLayer) outShape() shape  { return l.s }
+func (l *reluLayer) params() []*Param { return nil }
+func (l *reluLayer) newState(int, bool, bool) *layerState {
+	st := &layerState{}
+	st.job.f = func(i, nw int) {
+		lo, hi := span(i, nw, len(st.a))
+		if st.forward {
+			reluForward(st.a[lo:hi])
+		} else {
+			reluBackward(st.a[lo:hi], st.b[lo:hi])
 		}
 	}
+	return st
+}
+func (l *reluLayer) clone(string) layer { c := *l; return &c }
+func (l *reluLayer) forward(st *layerState, x []float32, _ int) []float32 {
+	st.a, st.forward = x, true
+	parallel(&st.job, workers(len(x)))
+	st.a = nil
 	return x
 }
 
 // backward masks dy in place where the (in-place) output is not positive:
 // PyTorch's threshold_backward(grad, result, 0).
-func (l *reluLayer) backward(_ *layerState, dy, y []float32, _ int) []float32 {
+func (l *reluLayer) backward(st *layerState, dy, y []float32, _ int) []float32 {
+	st.a, st.b, st.forward = dy, y[:len(dy)], false
+	parallel(&st.job, workers(len(dy)))
+	st.a, st.b = nil, nil
+	return dy
+}
+
+func reluForward(x []float32) {
+	for i, v := range x {
+		if v < 0 { // NaN stays NaN, as in PyTorch
+			x[i] = 0
+		}
+	}
+}
+
+func reluBackward(dy, y []float32) {
 	y = y[:len(dy)]
 	for i, v := range y {
 		if !(v > 0) {
 			dy[i] = 0
 		}
 	}
-	return dy
 }
 
 // poolLayer is torch.nn.MaxPool2d(k).
@@ -185,12 +281,23 @@ func (l *poolLayer) newState(n int, train, needDx bool) *layerState {
 	if train && needDx {
 		st.dx = make([]float32, n*l.in.size())
 	}
+	in, out := l.in.size(), l.out.size()
+	st.job.f = func(i, nw int) { // images [lo, hi) of the batch
+		lo, hi := span(i, nw, st.n)
+		if st.forward {
+			l.p.MaxForward(st.b[lo*out:hi*out], st.idx[lo*out:hi*out], st.a[lo*in:hi*in], hi-lo)
+		} else {
+			l.p.MaxBackward(st.b[lo*in:hi*in], st.a[lo*out:hi*out], st.idx[lo*out:hi*out], hi-lo)
+		}
+	}
 	return st
 }
 
 func (l *poolLayer) forward(st *layerState, x []float32, n int) []float32 {
 	y := st.y[:n*l.out.size()]
-	l.p.MaxForward(y, st.idx[:len(y)], x, n)
+	st.a, st.b, st.n, st.forward = x, y, n, true
+	parallel(&st.job, min(n, workers(len(x))))
+	st.a, st.b = nil, nil
 	return y
 }
 
@@ -199,7 +306,9 @@ func (l *poolLayer) backward(st *layerState, dy, _ []float32, n int) []float32 {
 		return nil
 	}
 	dx := st.dx[:n*l.in.size()]
-	l.p.MaxBackward(dx, dy, st.idx[:len(dy)], n)
+	st.a, st.b, st.n, st.forward = dy, dx, n, false
+	parallel(&st.job, min(n, workers(len(dx))))
+	st.a, st.b = nil, nil
 	return dx
 }
 
