@@ -46,10 +46,10 @@ func (g *Geometry) CellAt(y, x int) Cell {
 	sx, kx := g.srcAxis(x, 1)
 	c := Cell{SrcY: sy, SrcX: sx}
 	switch {
+	case ky == ZeroPad || kx == ZeroPad: // the frame wins: a zero beside the input's span is padding
+		c.Kind = ZeroPad
 	case ky == Inserted || kx == Inserted:
 		c.Kind = Inserted
-	case ky == ZeroPad || kx == ZeroPad:
-		c.Kind = ZeroPad
 	case ky == CopyPad || kx == CopyPad:
 		c.Kind = CopyPad
 	default:
