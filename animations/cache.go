@@ -2,8 +2,10 @@ package animations
 
 import (
 	"container/list"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -45,6 +47,7 @@ type Cache struct {
 	items map[string]*list.Element
 
 	group singleflight.Group
+	sem   chan struct{} // bounds concurrent renders to the CPUs
 
 	hits, renders atomic.Int64
 }
@@ -56,12 +59,15 @@ type cacheItem struct {
 
 // NewCache returns a cache holding at most maxBytes of image bytes.
 func NewCache(maxBytes int64) *Cache {
-	return &Cache{maxBytes: maxBytes, lru: list.New(), items: map[string]*list.Element{}}
+	return &Cache{maxBytes: maxBytes, lru: list.New(), items: map[string]*list.Element{},
+		sem: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 
-// Get returns p's image of kind k, rendering it on a miss. Errors are the
-// renderer's (*Error for parameters a student should change).
-func (c *Cache) Get(k Kind, p Params) (Entry, error) {
+// Get returns p's image of kind k, rendering it on a miss. At most
+// GOMAXPROCS renders run at once; a caller waiting for its turn gives up
+// when ctx ends (returning ctx.Err()). Other errors are the renderer's
+// (*Error for parameters a student should change).
+func (c *Cache) Get(ctx context.Context, k Kind, p Params) (Entry, error) {
 	key := string(k) + "/" + p.Key()
 	if e, ok := c.lookup(key); ok {
 		c.hits.Add(1)
@@ -70,6 +76,12 @@ func (c *Cache) Get(k Kind, p Params) (Entry, error) {
 	v, err, _ := c.group.Do(key, func() (any, error) {
 		if e, ok := c.lookup(key); ok {
 			return e, nil
+		}
+		select {
+		case c.sem <- struct{}{}:
+			defer func() { <-c.sem }()
+		case <-ctx.Done():
+			return Entry{}, ctx.Err()
 		}
 		var body []byte
 		var err error

@@ -12,7 +12,7 @@ import (
 
 // Version names the drawing. Bump it whenever a change alters the pixels,
 // so cached copies (ETags, browser caches) are not reused.
-const Version = "1"
+const Version = "2"
 
 // Drawing limits: cells are between MinCell and MaxCell pixels, shrunk
 // from MaxCell until the image fits MaxWidth × MaxHeight (slides).

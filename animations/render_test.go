@@ -2,6 +2,7 @@ package animations
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"image"
@@ -366,12 +367,12 @@ func BenchmarkRender(b *testing.B) {
 func BenchmarkCacheHit(b *testing.B) {
 	c := largestClassic(b)
 	cache := NewCache(8 << 20)
-	if _, err := cache.Get(KindGIF, c.Params); err != nil {
+	if _, err := cache.Get(context.Background(), KindGIF, c.Params); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := cache.Get(KindGIF, c.Params); err != nil {
+		if _, err := cache.Get(context.Background(), KindGIF, c.Params); err != nil {
 			b.Fatal(err)
 		}
 	}
