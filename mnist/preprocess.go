@@ -27,9 +27,11 @@ const (
 //  4. stretch the values so the brightest pixel is 1 (a thin pen stroke
 //     shrunk from a large canvas would otherwise be faint);
 //  5. place the result in the 28×28 field shifted by whole pixels so its
-//     centre of mass lands as close as possible to the field's centre
-//     (14, 14) — pixel (x, y) spans [x, x+1) × [y, y+1) — without any ink
-//     leaving the field.
+//     centre of mass lands as close as possible to pixel (14, 14), without
+//     any ink leaving the field. Measured with pixel indices (pixel x has
+//     coordinate x), this is where MNIST's own digits have theirs: the mean
+//     over the test set is (14.0, 14.0), half a pixel right of and below
+//     the field's geometric centre (13.5, 13.5).
 //
 // An empty drawing gives all zeros. Wrong sizes return an error (the
 // caller's input is at fault); Preprocess never panics and never writes
@@ -99,22 +101,22 @@ func Preprocess(dst []float32, src []float32, w, h int) error {
 		return nil
 	}
 
-	// 4, centre of mass of the scaled digit (pixel centres at +0.5).
+	// 4, and the centre of mass of the scaled digit in pixel indices.
 	var mass, mx, my float64
 	for oy := range nh {
 		for ox := range nw {
 			v := small[oy*FitSide+ox] / peak
 			small[oy*FitSide+ox] = v
 			mass += v
-			mx += v * (float64(ox) + 0.5)
-			my += v * (float64(oy) + 0.5)
+			mx += v * float64(ox)
+			my += v * float64(oy)
 		}
 	}
 	mx /= mass
 	my /= mass
 
-	// 5: shift so the centre of mass sits at (14, 14), keeping the digit
-	// inside the field.
+	// 5: shift so the centre of mass sits at pixel (14, 14), keeping the
+	// digit inside the field.
 	offX := clampInt(int(math.Round(ImageSize/2-mx)), 0, ImageSize-nw)
 	offY := clampInt(int(math.Round(ImageSize/2-my)), 0, ImageSize-nh)
 	for oy := range nh {
