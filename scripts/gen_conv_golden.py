@@ -101,10 +101,10 @@ def torch_try(s, n, h, w):
         return "%s: %s" % (type(e).__name__, str(e).split("\n")[0])
 
 
-def run_case(name, s, n, h, w):
+def run_case(name, s, n, h, w, x=None, wt=None):
     m64 = torch_module(s, torch.float64)
-    x = q((n, s["in_channels"], h, w)).requires_grad_(True)
-    wt = q(tuple(m64.weight.shape))
+    x = (q((n, s["in_channels"], h, w)) if x is None else x.double().reshape(n, s["in_channels"], h, w)).requires_grad_(True)
+    wt = q(tuple(m64.weight.shape)) if wt is None else wt.double().reshape(m64.weight.shape)
     b = q((s["out_channels"],)) if s["bias"] else None
     with torch.no_grad():
         m64.weight.copy_(wt)
@@ -337,6 +337,22 @@ def boundaries():
     return out
 
 
+# ---------------------------------------------------------------- the lesson's numbers
+def lesson():
+    """The lesson's examples, so its numbers are PyTorch's (conv/lesson_test.go reads them by name)."""
+    x5 = torch.tensor([1, 2, 3, 0, 1, 0, 1, 5, 1, 0, 1, 0, 2, 2, 1, 2, 1, 0, 1, 3, 0, 3, 1, 2, 0], dtype=torch.float64)
+    cross = torch.tensor([1, 0, 1, 0, 1, 0, 1, 0, 1], dtype=torch.float64)
+    out = [run_case("lesson: 5x5 input, cross filter", spec(1, 1, (3, 3), bias=False), 1, 5, 5, x=x5, wt=cross)]
+    for name, s, h in [("lesson: 4x4, 3x3 kernel", spec(1, 1, (3, 3), bias=False), 4),
+                       ("lesson: 28x28, 3x3 kernel", spec(1, 1, (3, 3), bias=False), 28),
+                       ("lesson: 28x28, 3x3 kernel, padding 1", spec(1, 1, (3, 3), padding=(1, 1), bias=False), 28),
+                       ("lesson: 28x28, 3x3 kernel, stride 2, padding 1", spec(1, 1, (3, 3), stride=(2, 2), padding=(1, 1), bias=False), 28),
+                       ("lesson: 5x5, 3x3 kernel, stride 2", spec(1, 1, (3, 3), stride=(2, 2), bias=False), 5),
+                       ("lesson: 5x5, 3x3 kernel, padding 2", spec(1, 1, (3, 3), padding=(2, 2), bias=False), 5)]:
+        out.append(run_case(name, s, 1, h, h))
+    return out
+
+
 # ---------------------------------------------------------------- padding copy sources
 def pads():
     out = []
@@ -415,7 +431,7 @@ def main():
     doc = dict(
         generator="scripts/gen_conv_golden.py",
         torch_version=torch.__version__,
-        conv=cases + boundaries(),
+        conv=cases + boundaries() + lesson(),
         reject=rejections() + rand_rejects,
         pad=pads(),
         pool=pool_cases(60),
