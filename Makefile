@@ -5,7 +5,7 @@ PKGS     ?= ./...
 TIMEOUT  ?= 10m
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-short vet bench generate check-generated fuzz model ci
+.PHONY: run build test test-short vet bench generate check-generated fuzz model golden ci
 
 ## run: serve the app on http://localhost:8080 (ARGS="-addr :9090" to change)
 run:
@@ -35,6 +35,11 @@ bench:
 ## generate: regenerate templ code after editing views/*.templ
 generate:
 	$(GO) tool templ generate
+
+## golden: regenerate conv/testdata/golden.json.gz from PyTorch (needs python3-torch), then check the engine against it
+golden:
+	/usr/bin/python3 scripts/gen_conv_golden.py
+	$(GO) test -count=1 -run 'Golden|Lesson' ./conv/
 
 ## check-generated: fail if generated templ code is out of date
 check-generated: generate
