@@ -232,6 +232,9 @@ func DecodeSafetensors(b []byte) ([]Tensor, map[string]string, error) {
 		if !ok {
 			return nil, nil, stErr("header is not valid JSON")
 		}
+		if name == "" {
+			return nil, nil, stErr("header has a tensor with an empty name")
+		}
 		if seen[name] {
 			return nil, nil, stErr("header names %q twice", name)
 		}
