@@ -152,7 +152,6 @@ func (s Spec) Normalize() Spec {
 	if s.PaddingMode == "" {
 		s.PaddingMode = Zeros
 	}
-	s.PaddingStr = strings.ToLower(s.PaddingStr)
 	return s
 }
 
@@ -297,11 +296,17 @@ func (s Spec) check() error {
 	switch s.PaddingMode {
 	case Zeros, Reflect, Replicate, Circular:
 	default:
+		if l := PaddingMode(strings.ToLower(string(s.PaddingMode))); l == Zeros || l == Reflect || l == Replicate || l == Circular {
+			return errf("padding_mode", "padding_mode must be written %q in lower case, as PyTorch spells it, got %q", l, string(s.PaddingMode))
+		}
 		return errf("padding_mode", "padding_mode must be zeros, reflect, replicate or circular, got %q", string(s.PaddingMode))
 	}
 	switch s.PaddingStr {
 	case "", "valid", "same":
 	default:
+		if l := strings.ToLower(s.PaddingStr); l == "valid" || l == "same" {
+			return errf("padding", "padding must be written %q in lower case, as PyTorch spells it, got %q", l, s.PaddingStr)
+		}
 		return errf("padding", "padding must be numbers, \"valid\" or \"same\", got %q", s.PaddingStr)
 	}
 	if s.Transposed {

@@ -244,6 +244,8 @@ def rejections():
           R("same with stride (1,3)", spec(1, 1, (3, 3), stride=(1, 3), padding="same"), 9, 9, "padding", ["1x3"]),
           R("same with stride and reflect", spec(1, 1, (3, 3), stride=(2, 1), padding="same", mode="reflect"), 5, 5, "padding", ["2x1"]),
           R("padding word unknown", spec(1, 1, (3, 3), padding="full"), 5, 5, "padding", ["full"]),
+          R("padding word in capitals", spec(1, 1, (3, 3), padding="SAME"), 5, 5, "padding", ["SAME"]),
+          R("padding word capitalised", spec(1, 1, (3, 3), padding="Valid"), 5, 5, "padding", ["Valid"]),
           R("same on transposed", spec(1, 1, (3, 3), padding="same", transposed=True), 5, 5, "padding", ["same"]),
           R("valid on transposed", spec(1, 1, (3, 3), padding="valid", transposed=True), 5, 5, "padding", ["valid"])]
     # reflect / circular limits
@@ -266,7 +268,9 @@ def rejections():
     c += [R("reflect on transposed", spec(1, 1, (3, 3), mode="reflect", transposed=True), 5, 5, "padding_mode", ["reflect"]),
           R("circular on transposed", spec(2, 2, (2, 2), mode="circular", transposed=True), 3, 3, "padding_mode", ["circular"]),
           R("replicate on transposed", spec(1, 1, (1, 1), mode="replicate", transposed=True), 3, 3, "padding_mode", ["replicate"]),
-          R("unknown padding_mode", spec(1, 1, (3, 3), mode="wrap"), 5, 5, "padding_mode", ["wrap"])]
+          R("unknown padding_mode", spec(1, 1, (3, 3), mode="wrap"), 5, 5, "padding_mode", ["wrap"]),
+          R("padding_mode capitalised", spec(1, 1, (3, 3), padding=(1, 1), mode="Reflect"), 5, 5, "padding_mode", ["Reflect"]),
+          R("padding_mode none", spec(1, 1, (3, 3), padding=(1, 1), mode="none"), 5, 5, "padding_mode", ["none"])]
     # stride, dilation, kernel non-positive (0 means "default" in a Go Spec, so negative numbers here)
     c += [R("negative stride", spec(1, 1, (3, 3), stride=(-1, 1)), 5, 5, "stride", ["-1x1"]),
           R("negative stride (transposed)", spec(1, 1, (3, 3), stride=(1, -2), transposed=True), 5, 5, "stride", ["1x-2"]),
