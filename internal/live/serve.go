@@ -9,6 +9,8 @@ import (
 type StreamOptions struct {
 	Heartbeat    time.Duration // comment line sent when idle; 15s
 	WriteTimeout time.Duration // per write, so a vanished viewer is noticed; 30s
+	// Done, when closed, ends the stream (the server is shutting down).
+	Done <-chan struct{}
 }
 
 // ServeEvents streams the run's events to one viewer as Server-Sent
@@ -59,6 +61,8 @@ func (m *Manager) ServeEvents(w http.ResponseWriter, r *http.Request, o StreamOp
 		case <-ctx.Done():
 			return
 		case <-m.hub.Done():
+			return
+		case <-o.Done:
 			return
 		case <-heart.C:
 			if !write([]byte(": heartbeat\n\n")) {
