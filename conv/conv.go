@@ -52,22 +52,27 @@ type Conv struct {
 
 // convWorker is one goroutine's scratch.
 type convWorker struct {
-	gemm gemmWS
-	col  []float32
-	dw   []float32 // partial weight gradient (workers after the first)
-	db   []float64 // partial bias gradient
+	gemm   gemmWS
+	col    []float32 // a column matrix (the output of Wᵀ·dY or Wᵀ·X)
+	pp     []float32 // padded planes of one image (group)
+	a, b   denseSrc  // GEMM operands
+	im, it im2colSrc // the column matrix as operand: positions outer / taps outer
+	dw     []float32 // partial weight gradient (workers after the first)
+	db     []float64 // partial bias gradient
 }
 
+// gemmCall is C (m×n, row stride ldc) = A·B (+ C when acc), inner size k.
 type gemmCall struct {
-	tA, tB  bool
 	m, n, k int
-	a       []float32
-	lda     int
-	b       []float32
-	ldb     int
+	A, B    panelSrc
 	c       []float32
 	ldc     int
 	acc     bool
+}
+
+func (ws *convWorker) dense(d *denseSrc, a []float32, ld int, innerMajor bool) *denseSrc {
+	*d = denseSrc{a: a, ld: ld, innerMajor: innerMajor, extra: -1}
+	return d
 }
 
 const (
@@ -268,7 +273,7 @@ func (c *Conv) mm(ws *convWorker, call gemmCall) {
 		c.parallel(opGemm, c.maxWorkers())
 		return
 	}
-	ws.gemm.gemm(c.kern, call.tA, call.tB, call.m, call.n, call.k, call.a, call.lda, call.b, call.ldb, call.c, call.ldc, call.acc)
+	ws.gemm.gemm(c.kern, call.m, call.n, call.k, call.A, 0, call.B, 0, call.c, call.ldc, call.acc)
 }
 
 // runGemmPart computes worker i's block of rows (or columns) of c.gm.
@@ -277,52 +282,47 @@ func (c *Conv) runGemmPart(ws *convWorker, i, nw int) {
 	mr, nr := c.kern.mr, c.kern.nr
 	if units := (g.m + mr - 1) / mr; units >= nw {
 		i0, i1 := i*units/nw*mr, min((i+1)*units/nw*mr, g.m)
-		if i0 >= i1 {
-			return
+		if i0 < i1 {
+			ws.gemm.gemm(c.kern, i1-i0, g.n, g.k, g.A, i0, g.B, 0, g.c[i0*g.ldc:], g.ldc, g.acc)
 		}
-		var a []float32
-		if g.tA {
-			a = g.a[i0:]
-		} else {
-			a = g.a[i0*g.lda:]
-		}
-		ws.gemm.gemm(c.kern, g.tA, g.tB, i1-i0, g.n, g.k, a, g.lda, g.b, g.ldb, g.c[i0*g.ldc:], g.ldc, g.acc)
 		return
 	}
 	units := (g.n + nr - 1) / nr
 	j0, j1 := i*units/nw*nr, min((i+1)*units/nw*nr, g.n)
-	if j0 >= j1 {
-		return
+	if j0 < j1 {
+		ws.gemm.gemm(c.kern, g.m, j1-j0, g.k, g.A, 0, g.B, j0, g.c[j0:], g.ldc, g.acc)
 	}
-	var b []float32
-	if g.tB {
-		b = g.b[j0*g.ldb:]
-	} else {
-		b = g.b[j0:]
-	}
-	ws.gemm.gemm(c.kern, g.tA, g.tB, g.m, j1-j0, g.k, g.a, g.lda, b, g.ldb, g.c[j0:], g.ldc, g.acc)
 }
 
-// forward: Conv2d, image ni. y_g (coutG×P) = W_g (coutG×K) · col (K×P) + b.
+// forward: Conv2d, image ni. y_g (coutG×P) = [W_g b_g] (coutG×(K+1)) · [col; 1] ((K+1)×P).
 func (c *Conv) forward(ws *convWorker, ni int) {
 	g, p := c.G, c.plan
 	cinG, coutG := g.InChannels/g.Groups, g.OutChannels/g.Groups
 	K, P, inPlane := p.rows(), p.cols(), g.InH*g.InW
 	for grp := range g.Groups {
 		xg := c.x[(ni*g.InChannels+grp*cinG)*inPlane:][:cinG*inPlane]
-		col := xg
-		if !p.identity {
-			ws.col = grow(ws.col, K*P)
-			col = ws.col
-			p.im2col(col, xg)
-		}
 		yg := c.y[(ni*g.OutChannels+grp*coutG)*P:][:coutG*P]
+		A := ws.dense(&ws.a, c.w[grp*coutG*K:], K, false)
+		var B panelSrc
+		if p.identity {
+			B = ws.dense(&ws.b, xg, P, true)
+		} else {
+			ws.pp = grow(ws.pp, p.padLen())
+			p.pad(ws.pp, xg)
+			ws.im = im2colSrc{p: p, pp: ws.pp, gather: c.kern.gather}
+			B = &ws.im
+		}
+		k := K
 		if c.b != nil {
-			for o := range coutG {
-				fill(yg[o*P:(o+1)*P], c.b[grp*coutG+o])
+			k++
+			A.extra, A.extraVals = K, c.b[grp*coutG:(grp+1)*coutG]
+			if p.identity {
+				ws.b.extra = K
+			} else {
+				ws.im.ones = true
 			}
 		}
-		c.mm(ws, gemmCall{m: coutG, n: P, k: K, a: c.w[grp*coutG*K:], lda: K, b: col, ldb: P, c: yg, ldc: P, acc: c.b != nil})
+		c.mm(ws, gemmCall{m: coutG, n: P, k: k, A: A, B: B, c: yg, ldc: P})
 	}
 }
 
@@ -331,30 +331,36 @@ func (c *Conv) backward(ws *convWorker, ni int, dw []float32) {
 	g, p := c.G, c.plan
 	cinG, coutG := g.InChannels/g.Groups, g.OutChannels/g.Groups
 	K, P, inPlane := p.rows(), p.cols(), g.InH*g.InW
-	if c.dx != nil && !p.identity {
-		clear(c.dx[ni*g.InChannels*inPlane : (ni+1)*g.InChannels*inPlane])
-	}
 	for grp := range g.Groups {
 		xOff := (ni*g.InChannels + grp*cinG) * inPlane
 		dyg := c.dy[(ni*g.OutChannels+grp*coutG)*P:][:coutG*P]
 		if dw != nil {
-			col := c.x[xOff:][:cinG*inPlane]
-			if !p.identity {
-				ws.col = grow(ws.col, K*P)
-				col = ws.col
-				p.im2col(col, c.x[xOff:][:cinG*inPlane])
+			xg := c.x[xOff:][:cinG*inPlane]
+			var B panelSrc
+			if p.identity {
+				B = ws.dense(&ws.b, xg, P, false)
+			} else {
+				ws.pp = grow(ws.pp, p.padLen())
+				p.pad(ws.pp, xg)
+				ws.it = im2colSrc{p: p, pp: ws.pp, trans: true, gather: c.kern.gather}
+				B = &ws.it
 			}
-			c.mm(ws, gemmCall{tB: true, m: coutG, n: K, k: P, a: dyg, lda: P, b: col, ldb: P, c: dw[grp*coutG*K:], ldc: K, acc: true})
+			c.mm(ws, gemmCall{m: coutG, n: K, k: P, A: ws.dense(&ws.a, dyg, P, false), B: B, c: dw[grp*coutG*K:], ldc: K, acc: true})
 		}
 		if c.dx != nil {
 			dxg := c.dx[xOff:][:cinG*inPlane]
+			call := gemmCall{m: K, n: P, k: coutG, A: ws.dense(&ws.a, c.w[grp*coutG*K:], K, true), B: ws.dense(&ws.b, dyg, P, true), c: dxg, ldc: P}
 			if p.identity {
-				c.mm(ws, gemmCall{tA: true, m: K, n: P, k: coutG, a: c.w[grp*coutG*K:], lda: K, b: dyg, ldb: P, c: dxg, ldc: P})
+				c.mm(ws, call)
 				continue
 			}
 			ws.col = grow(ws.col, K*P)
-			c.mm(ws, gemmCall{tA: true, m: K, n: P, k: coutG, a: c.w[grp*coutG*K:], lda: K, b: dyg, ldb: P, c: ws.col, ldc: P})
-			p.col2imAdd(dxg, ws.col)
+			call.c = ws.col
+			c.mm(ws, call)
+			ws.pp = grow(ws.pp, p.padLen())
+			p.col2imPadded(ws.pp, ws.col)
+			clear(dxg)
+			p.unpadAdd(dxg, ws.pp)
 		}
 	}
 }
@@ -376,14 +382,17 @@ func (c *Conv) forwardTransposed(ws *convWorker, ni int) {
 	for grp := range g.Groups {
 		xg := c.x[(ni*g.InChannels+grp*cinG)*Pin:][:cinG*Pin]
 		yg := yn[grp*coutG*outPlane:][:coutG*outPlane]
-		wg := c.w[grp*cinG*Kt:]
+		call := gemmCall{m: Kt, n: Pin, k: cinG, A: ws.dense(&ws.a, c.w[grp*cinG*Kt:], Kt, true), B: ws.dense(&ws.b, xg, Pin, true), c: yg, ldc: Pin, acc: c.b != nil}
 		if p.identity {
-			c.mm(ws, gemmCall{tA: true, m: Kt, n: Pin, k: cinG, a: wg, lda: Kt, b: xg, ldb: Pin, c: yg, ldc: Pin, acc: c.b != nil})
+			c.mm(ws, call)
 			continue
 		}
 		ws.col = grow(ws.col, Kt*Pin)
-		c.mm(ws, gemmCall{tA: true, m: Kt, n: Pin, k: cinG, a: wg, lda: Kt, b: xg, ldb: Pin, c: ws.col, ldc: Pin})
-		p.col2imAdd(yg, ws.col)
+		call.c, call.acc = ws.col, false
+		c.mm(ws, call)
+		ws.pp = grow(ws.pp, p.padLen())
+		p.col2imPadded(ws.pp, ws.col)
+		p.unpadAdd(yg, ws.pp)
 	}
 }
 
@@ -395,25 +404,27 @@ func (c *Conv) backwardTransposed(ws *convWorker, ni int, dw []float32) {
 	Kt, Pin, outPlane := p.rows(), p.cols(), g.OutH*g.OutW
 	for grp := range g.Groups {
 		dyg := c.dy[(ni*g.OutChannels+grp*coutG)*outPlane:][:coutG*outPlane]
-		col := dyg
-		if !p.identity {
-			ws.col = grow(ws.col, Kt*Pin)
-			col = ws.col
-			p.im2col(col, dyg)
-		}
 		xOff := (ni*g.InChannels + grp*cinG) * Pin
+		if !p.identity {
+			ws.pp = grow(ws.pp, p.padLen())
+			p.pad(ws.pp, dyg)
+			ws.im = im2colSrc{p: p, pp: ws.pp, gather: c.kern.gather}
+			ws.it = im2colSrc{p: p, pp: ws.pp, trans: true, gather: c.kern.gather}
+		}
 		if c.dx != nil {
-			c.mm(ws, gemmCall{m: cinG, n: Pin, k: Kt, a: c.w[grp*cinG*Kt:], lda: Kt, b: col, ldb: Pin, c: c.dx[xOff:][:cinG*Pin], ldc: Pin})
+			var B panelSrc = &ws.im
+			if p.identity {
+				B = ws.dense(&ws.b, dyg, Pin, true)
+			}
+			c.mm(ws, gemmCall{m: cinG, n: Pin, k: Kt, A: ws.dense(&ws.a, c.w[grp*cinG*Kt:], Kt, false), B: B, c: c.dx[xOff:][:cinG*Pin], ldc: Pin})
 		}
 		if dw != nil {
-			c.mm(ws, gemmCall{tB: true, m: cinG, n: Kt, k: Pin, a: c.x[xOff:], lda: Pin, b: col, ldb: Pin, c: dw[grp*cinG*Kt:], ldc: Kt, acc: true})
+			var B panelSrc = &ws.it
+			if p.identity {
+				B = ws.dense(&ws.b, dyg, Pin, false)
+			}
+			c.mm(ws, gemmCall{m: cinG, n: Kt, k: Pin, A: ws.dense(&ws.a, c.x[xOff:], Pin, false), B: B, c: dw[grp*cinG*Kt:], ldc: Kt, acc: true})
 		}
-	}
-}
-
-func fill(s []float32, v float32) {
-	for i := range s {
-		s[i] = v
 	}
 }
 

@@ -2,11 +2,17 @@ package conv
 
 // colPlan describes one im2col lowering: a kernel of kh×kw taps slides over
 // a "source" plane (srcH×srcW, c channels) and visits gridH×gridW positions;
-// position (gy, gx) and tap (ky, kx) read source cell
-// SourceIndex(mode, gy*sh+ky*dh, padTop, srcH), SourceIndex(mode, gx*sw+kx*dw, padLeft, srcW).
+// position (gy, gx) and tap (ky, kx) read the cell at padded coordinates
+// (gy*sh+ky*dh, gx*sw+kx*dw), which shows source cell
+// SourceIndex(mode, ·, padTop, srcH) × SourceIndex(mode, ·, padLeft, srcW).
 //
-// The column matrix is (c·kh·kw) × (gridH·gridW), row (ci*kh+ky)*kw+kx,
-// column gy*gridW+gx, zero where the tap reads zero padding.
+// The column matrix is (c·kh·kw) × (gridH·gridW): row (ci*kh+ky)*kw+kx
+// (a tap), column gy*gridW+gx (a position). It is never stored whole:
+// the source is first copied into a padded plane (pad: every padding mode
+// resolved once per cell), and then each entry is a branch-free read
+// pp[tapOff[row] + posOff[col]], done while packing GEMM panels
+// (im2colSrc). The reverse, col2im, scatters into a padded plane and folds
+// the padding cells back onto the cells they copied (unpadAdd).
 //
 // Conv2d uses it with source = input and grid = output. ConvTranspose2d uses
 // it the other way round (source = output, grid = input, zero padding): its
@@ -15,91 +21,86 @@ type colPlan struct {
 	c, kh, kw    int
 	srcH, srcW   int
 	gridH, gridW int
-	sw           int
-	ys           []int32 // ys[ky*gridH+gy]: source row or -1 (zero padding)
-	xs           []int32 // xs[kx*gridW+gx]: source column or -1
-	// With sw == 1, for tap column kx the grid columns [xlo[kx], xhi[kx])
-	// read real source columns gx+xoff[kx], contiguously.
-	xlo, xhi, xoff []int
+	ph, pw       int     // the padded plane: rows and columns any tap reads
+	rowSrc       []int32 // rowSrc[py]: source row of padded row py, or -1
+	colSrc       []int32 // colSrc[px]: source column of padded column px, or -1
+	colLo, colHi int     // padded columns [colLo, colHi) are source columns px-padLeft
+	tapOff       []int32 // per column-matrix row: offset in the padded planes
+	posOff       []int32 // per column-matrix column: offset in a padded plane
 	// identity: the column matrix is the source itself (1×1 kernel, stride
 	// 1, no padding, grid == source).
 	identity bool
 }
 
 func newColPlan(c, kh, kw, srcH, srcW, gridH, gridW, sh, sw, dh, dw, padTop, padLeft int, mode PaddingMode) *colPlan {
-	p := &colPlan{c: c, kh: kh, kw: kw, srcH: srcH, srcW: srcW, gridH: gridH, gridW: gridW, sw: sw}
+	p := &colPlan{c: c, kh: kh, kw: kw, srcH: srcH, srcW: srcW, gridH: gridH, gridW: gridW}
 	p.identity = kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && srcH == gridH && srcW == gridW
-	p.ys = make([]int32, kh*gridH)
-	for ky := range kh {
-		for gy := range gridH {
-			s, _ := SourceIndex(mode, gy*sh+ky*dh, padTop, srcH)
-			p.ys[ky*gridH+gy] = int32(s)
+	p.ph = (gridH-1)*sh + (kh-1)*dh + 1
+	p.pw = (gridW-1)*sw + (kw-1)*dw + 1
+	p.rowSrc = make([]int32, p.ph)
+	for py := range p.ph {
+		s, _ := SourceIndex(mode, py, padTop, srcH)
+		p.rowSrc[py] = int32(s)
+	}
+	p.colSrc = make([]int32, p.pw)
+	p.colLo, p.colHi = 0, 0
+	for px := range p.pw {
+		s, pad := SourceIndex(mode, px, padLeft, srcW)
+		p.colSrc[px] = int32(s)
+		if !pad {
+			if p.colHi == 0 {
+				p.colLo = px
+			}
+			p.colHi = px + 1
 		}
 	}
-	p.xs = make([]int32, kw*gridW)
-	p.xlo = make([]int, kw)
-	p.xhi = make([]int, kw)
-	p.xoff = make([]int, kw)
-	for kx := range kw {
-		off := kx*dw - padLeft
-		p.xoff[kx] = off
-		lo, hi := gridW, gridW
-		for gx := range gridW {
-			s, pad := SourceIndex(mode, gx*sw+kx*dw, padLeft, srcW)
-			p.xs[kx*gridW+gx] = int32(s)
-			if !pad {
-				if lo == gridW {
-					lo = gx
-				}
-				hi = gx + 1
+	plane := p.ph * p.pw
+	p.tapOff = make([]int32, c*kh*kw)
+	for ci := range c {
+		for ky := range kh {
+			for kx := range kw {
+				p.tapOff[(ci*kh+ky)*kw+kx] = int32(ci*plane + ky*dh*p.pw + kx*dw)
 			}
 		}
-		if lo >= hi {
-			lo, hi = 0, 0
+	}
+	p.posOff = make([]int32, gridH*gridW)
+	for gy := range gridH {
+		for gx := range gridW {
+			p.posOff[gy*gridW+gx] = int32(gy*sh*p.pw + gx*sw)
 		}
-		p.xlo[kx], p.xhi[kx] = lo, hi
 	}
 	return p
 }
 
-// rows is the number of rows of the column matrix, cols its columns.
-func (p *colPlan) rows() int { return p.c * p.kh * p.kw }
-func (p *colPlan) cols() int { return p.gridH * p.gridW }
+// rows is the number of rows of the column matrix, cols its columns,
+// padLen the length of the padded planes of all c channels.
+func (p *colPlan) rows() int   { return p.c * p.kh * p.kw }
+func (p *colPlan) cols() int   { return p.gridH * p.gridW }
+func (p *colPlan) padLen() int { return p.c * p.ph * p.pw }
 
-// im2col fills col (rows×cols) from src (c×srcH×srcW).
-func (p *colPlan) im2col(col, src []float32) {
-	gridW, srcPlane, P := p.gridW, p.srcH*p.srcW, p.cols()
+// pad copies src (c×srcH×srcW) into the padded planes pp (padLen()).
+func (p *colPlan) pad(pp, src []float32) {
+	srcPlane, plane := p.srcH*p.srcW, p.ph*p.pw
+	lo, hi := p.colLo, p.colHi
 	for ci := range p.c {
-		plane := src[ci*srcPlane : ci*srcPlane+srcPlane]
-		for ky := range p.kh {
-			ys := p.ys[ky*p.gridH : ky*p.gridH+p.gridH]
-			for kx := range p.kw {
-				row := col[((ci*p.kh+ky)*p.kw+kx)*P:][:P]
-				xs := p.xs[kx*gridW : kx*gridW+gridW]
-				lo, hi, off := p.xlo[kx], p.xhi[kx], p.xoff[kx]
-				for gy, sy := range ys {
-					d := row[gy*gridW : gy*gridW+gridW]
-					if sy < 0 {
-						clear(d)
-						continue
-					}
-					s := plane[int(sy)*p.srcW : int(sy)*p.srcW+p.srcW]
-					if p.sw == 1 {
-						for gx := 0; gx < lo; gx++ {
-							d[gx] = at(s, xs[gx])
-						}
-						if hi > lo {
-							copy(d[lo:hi], s[lo+off:hi+off])
-						}
-						for gx := hi; gx < gridW; gx++ {
-							d[gx] = at(s, xs[gx])
-						}
-						continue
-					}
-					for gx, sx := range xs {
-						d[gx] = at(s, sx)
-					}
-				}
+		s := src[ci*srcPlane : ci*srcPlane+srcPlane]
+		d := pp[ci*plane : ci*plane+plane]
+		for py, sy := range p.rowSrc {
+			row := d[py*p.pw : py*p.pw+p.pw]
+			if sy < 0 {
+				clear(row)
+				continue
+			}
+			sr := s[int(sy)*p.srcW : int(sy)*p.srcW+p.srcW]
+			for px := 0; px < lo; px++ {
+				row[px] = at(sr, p.colSrc[px])
+			}
+			if hi > lo {
+				o := int(p.colSrc[lo])
+				copy(row[lo:hi], sr[o:o+hi-lo])
+			}
+			for px := hi; px < p.pw; px++ {
+				row[px] = at(sr, p.colSrc[px])
 			}
 		}
 	}
@@ -112,49 +113,49 @@ func at(s []float32, i int32) float32 {
 	return s[i]
 }
 
-// col2imAdd adds every entry of col (rows×cols) into the source cell it was
-// read from: dst (c×srcH×srcW) += col2im(col). Entries for zero padding are
-// dropped; entries for reflect/replicate/circular padding go to the cell
-// the padding copied.
-func (p *colPlan) col2imAdd(dst, col []float32) {
-	gridW, srcPlane, P := p.gridW, p.srcH*p.srcW, p.cols()
+// unpadAdd folds padded planes back: dst[cell] += every padded cell that
+// shows it (padding cells of reflect/replicate/circular go to the cell they
+// copy; zero padding is dropped). This is the adjoint of pad.
+func (p *colPlan) unpadAdd(dst, pp []float32) {
+	srcPlane, plane := p.srcH*p.srcW, p.ph*p.pw
+	lo, hi := p.colLo, p.colHi
 	for ci := range p.c {
-		plane := dst[ci*srcPlane : ci*srcPlane+srcPlane]
-		for ky := range p.kh {
-			ys := p.ys[ky*p.gridH : ky*p.gridH+p.gridH]
-			for kx := range p.kw {
-				row := col[((ci*p.kh+ky)*p.kw+kx)*P:][:P]
-				xs := p.xs[kx*gridW : kx*gridW+gridW]
-				lo, hi, off := p.xlo[kx], p.xhi[kx], p.xoff[kx]
-				for gy, sy := range ys {
-					if sy < 0 {
-						continue
-					}
-					d := row[gy*gridW : gy*gridW+gridW]
-					s := plane[int(sy)*p.srcW : int(sy)*p.srcW+p.srcW]
-					if p.sw == 1 {
-						for gx := 0; gx < lo; gx++ {
-							if sx := xs[gx]; sx >= 0 {
-								s[sx] += d[gx]
-							}
-						}
-						if hi > lo {
-							addTo(s[lo+off:hi+off], d[lo:hi])
-						}
-						for gx := hi; gx < gridW; gx++ {
-							if sx := xs[gx]; sx >= 0 {
-								s[sx] += d[gx]
-							}
-						}
-						continue
-					}
-					for gx, sx := range xs {
-						if sx >= 0 {
-							s[sx] += d[gx]
-						}
-					}
+		d := dst[ci*srcPlane : ci*srcPlane+srcPlane]
+		s := pp[ci*plane : ci*plane+plane]
+		for py, sy := range p.rowSrc {
+			if sy < 0 {
+				continue
+			}
+			row := s[py*p.pw : py*p.pw+p.pw]
+			dr := d[int(sy)*p.srcW : int(sy)*p.srcW+p.srcW]
+			for px := 0; px < lo; px++ {
+				if sx := p.colSrc[px]; sx >= 0 {
+					dr[sx] += row[px]
 				}
 			}
+			if hi > lo {
+				o := int(p.colSrc[lo])
+				addTo(dr[o:o+hi-lo], row[lo:hi])
+			}
+			for px := hi; px < p.pw; px++ {
+				if sx := p.colSrc[px]; sx >= 0 {
+					dr[sx] += row[px]
+				}
+			}
+		}
+	}
+}
+
+// col2imPadded adds the column matrix col (rows×cols) into the padded
+// planes pp, which it first clears: pp[tapOff[r]+posOff[j]] += col[r][j].
+func (p *colPlan) col2imPadded(pp, col []float32) {
+	clear(pp)
+	P := p.cols()
+	for r, t := range p.tapOff {
+		row := col[r*P : r*P+P]
+		sub := pp[t:]
+		for j, o := range p.posOff {
+			sub[o] += row[j]
 		}
 	}
 }
@@ -164,5 +165,56 @@ func addTo(dst, src []float32) {
 	src = src[:len(dst)]
 	for i, v := range src {
 		dst[i] += v
+	}
+}
+
+// im2colSrc is the column matrix of a colPlan as a GEMM operand, read from
+// padded planes. With trans false, outer = position (column of the column
+// matrix) and inner = tap (its row): the B operand of W·col. With trans
+// true, outer = tap and inner = position: the B operand of dY·colᵀ. With
+// ones (trans false only), inner index rows() is a row of ones (bias).
+type im2colSrc struct {
+	p      *colPlan
+	pp     []float32
+	trans  bool
+	ones   bool
+	gather gatherFunc // nil: gatherGo
+}
+
+// gatherFunc sets dst[i] = src[idx[i]] for every i < len(dst) (len(idx) ==
+// len(dst)); idx must be nondecreasing and within src.
+type gatherFunc func(dst, src []float32, idx []int32)
+
+func gatherGo(dst, src []float32, idx []int32) {
+	idx = idx[:len(dst)]
+	for j, o := range idx {
+		dst[j] = src[o]
+	}
+}
+
+func (s *im2colSrc) pack(dst []float32, w, o0, on, i0, ic int) {
+	p := s.p
+	gather := s.gather
+	if gather == nil {
+		gather = gatherGo
+	}
+	if !s.trans {
+		offs := p.posOff[o0 : o0+on]
+		for i := range ic {
+			d := dst[i*w : i*w+w]
+			if i0+i == len(p.tapOff) {
+				fill(d[:on], 1)
+			} else {
+				gather(d[:on], s.pp[p.tapOff[i0+i]:], offs)
+			}
+			clear(d[on:])
+		}
+		return
+	}
+	taps := p.tapOff[o0 : o0+on]
+	for i := range ic {
+		d := dst[i*w : i*w+w]
+		gather(d[:on], s.pp[p.posOff[i0+i]:], taps)
+		clear(d[on:])
 	}
 }

@@ -231,7 +231,7 @@ func TestGemmKernels(t *testing.T) {
 						if tB {
 							ldb = kk
 						}
-						ws.gemm(k, tA, tB, m, n, kk, a, lda, b, ldb, c, ldc, acc)
+						ws.gemmDense(k, tA, tB, m, n, kk, a, lda, b, ldb, c, ldc, acc)
 						if e := relErr(c, want); e > 1e-5 {
 							t.Fatalf("%s m=%d n=%d k=%d tA=%v tB=%v acc=%v: relative error %.3g", k.name, m, n, kk, tA, tB, acc, e)
 						}

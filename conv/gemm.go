@@ -16,6 +16,8 @@ type gemmKernel struct {
 	// ap[p*mr:]) and bp holds kc×nr values (row p of the B panel at
 	// bp[p*nr:]). C has row stride ldc; kc ≥ 1.
 	micro func(kc int, ap, bp, c []float32, ldc int, acc bool)
+	// gather is the im2col gather to use with this kernel (nil: pure Go).
+	gather gatherFunc
 }
 
 // Blocking sizes: a kc×nr B micro-panel should stay in L1, an mc×kc block
@@ -30,6 +32,7 @@ const (
 // steady-state calls allocate nothing.
 type gemmWS struct {
 	ap, bp, ct []float32
+	da, db     denseSrc // operands of gemmDense
 }
 
 func grow(s []float32, n int) []float32 {
@@ -39,12 +42,80 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// gemm computes C = op(A)·op(B), or C += op(A)·op(B) when acc is true, where
-// op(A) is m×k and op(B) is k×n, every matrix row-major. When tA is true A
-// is stored as k×m (row stride lda) and used transposed; otherwise as m×k.
-// Likewise tB: B stored n×k when true, k×n otherwise. C is m×n with row
-// stride ldc.
-func (ws *gemmWS) gemm(kern *gemmKernel, tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+// panelSrc is a GEMM operand that packs itself. Elements are addressed
+// (outer, inner): for A, outer is the row of op(A) and inner the k index;
+// for B, outer is the column of op(B) and inner the k index. Packing from
+// the operand's own layout lets the convolution build its im2col panels
+// straight from the (padded) image, never writing the column matrix.
+type panelSrc interface {
+	// pack writes outer [o0, o0+on) × inner [i0, i0+ic) into dst as ic rows
+	// of w values, dst[(i-i0)*w + (o-o0)], zero for o-o0 in [on, w).
+	pack(dst []float32, w, o0, on, i0, ic int)
+}
+
+// denseSrc is a row-major matrix: element (outer, inner) is
+// a[inner*ld+outer] when innerMajor, else a[outer*ld+inner]. With extra ≥ 0
+// the inner index extra is an added row/column: extraVals[outer], or 1 when
+// extraVals is nil (how a bias joins the GEMM).
+type denseSrc struct {
+	a          []float32
+	ld         int
+	innerMajor bool
+	extra      int
+	extraVals  []float32
+}
+
+func (s *denseSrc) pack(dst []float32, w, o0, on, i0, ic int) {
+	n := ic // rows of real data
+	if s.extra >= 0 && s.extra < i0+ic {
+		n = s.extra - i0
+	}
+	if s.innerMajor {
+		for i := range n {
+			src := s.a[(i0+i)*s.ld+o0 : (i0+i)*s.ld+o0+on]
+			d := dst[i*w : i*w+w]
+			copy(d, src)
+			clear(d[on:])
+		}
+	} else {
+		for o := range on {
+			src := s.a[(o0+o)*s.ld+i0 : (o0+o)*s.ld+i0+n]
+			for i, v := range src {
+				dst[i*w+o] = v
+			}
+		}
+		if on < w {
+			for i := range n {
+				clear(dst[i*w+on : i*w+w])
+			}
+		}
+	}
+	if n < ic {
+		d := dst[n*w : n*w+w]
+		if s.extraVals != nil {
+			copy(d, s.extraVals[o0:o0+on])
+		} else {
+			fill(d[:on], 1)
+		}
+		clear(d[on:])
+	}
+}
+
+// gemmDense computes C = op(A)·op(B), or C += op(A)·op(B) when acc is true,
+// where op(A) is m×k and op(B) is k×n, every matrix row-major. When tA is
+// true A is stored as k×m (row stride lda) and used transposed; otherwise
+// as m×k. Likewise tB: B stored n×k when true, k×n otherwise. C is m×n with
+// row stride ldc.
+func (ws *gemmWS) gemmDense(kern *gemmKernel, tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	ws.da = denseSrc{a: a, ld: lda, innerMajor: tA, extra: -1}
+	ws.db = denseSrc{a: b, ld: ldb, innerMajor: !tB, extra: -1}
+	ws.gemm(kern, m, n, k, &ws.da, 0, &ws.db, 0, c, ldc, acc)
+}
+
+// gemm computes C = A·B (or C += A·B when acc) for the rows [ia, ia+m) of A
+// and the columns [jb, jb+n) of B, with inner dimension k. C is m×n with
+// row stride ldc.
+func (ws *gemmWS) gemm(kern *gemmKernel, m, n, k int, A panelSrc, ia int, B panelSrc, jb int, c []float32, ldc int, acc bool) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -68,10 +139,14 @@ func (ws *gemmWS) gemm(kern *gemmKernel, tA, tB bool, m, n, k int, a []float32, 
 		for pc := 0; pc < k; pc += gemmKC {
 			kc := min(gemmKC, k-pc)
 			accBlock := acc || pc > 0
-			packB(ws.bp, b, ldb, tB, pc, jc, kc, nc, nr)
+			for j0 := 0; j0 < nc; j0 += nr {
+				B.pack(ws.bp[j0*kc:j0*kc+kc*nr], nr, jb+jc+j0, min(nr, nc-j0), pc, kc)
+			}
 			for ic := 0; ic < m; ic += mcMax {
 				mc := min(mcMax, m-ic)
-				packA(ws.ap, a, lda, tA, ic, pc, mc, kc, mr)
+				for i0 := 0; i0 < mc; i0 += mr {
+					A.pack(ws.ap[i0*kc:i0*kc+kc*mr], mr, ia+ic+i0, min(mr, mc-i0), pc, kc)
+				}
 				ws.macro(kern, mc, nc, kc, c[ic*ldc+jc:], ldc, accBlock)
 			}
 		}
@@ -110,65 +185,14 @@ func (ws *gemmWS) macro(kern *gemmKernel, mc, nc, kc int, c []float32, ldc int, 
 	}
 }
 
-// packA copies the mc×kc block of op(A) at (ic, pc) into panels of mr rows:
-// panel i0/mr, column p, row ii lands at dst[i0*kc + p*mr + ii]. Rows past
-// mc are zero.
-func packA(dst, a []float32, lda int, tA bool, ic, pc, mc, kc, mr int) {
-	for i0 := 0; i0 < mc; i0 += mr {
-		mm := min(mr, mc-i0)
-		panel := dst[i0*kc : i0*kc+kc*mr]
-		if tA {
-			// op(A)[i][p] = a[(pc+p)*lda + ic+i]: rows of a are contiguous in i.
-			for p := range kc {
-				src := a[(pc+p)*lda+ic+i0 : (pc+p)*lda+ic+i0+mm]
-				d := panel[p*mr : p*mr+mr]
-				copy(d, src)
-				clear(d[mm:])
-			}
-			continue
-		}
-		for ii := range mm {
-			src := a[(ic+i0+ii)*lda+pc : (ic+i0+ii)*lda+pc+kc]
-			for p, v := range src {
-				panel[p*mr+ii] = v
-			}
-		}
-		for ii := mm; ii < mr; ii++ {
-			for p := range kc {
-				panel[p*mr+ii] = 0
-			}
-		}
+// fill sets every element of s to v.
+func fill(s []float32, v float32) {
+	if len(s) == 0 {
+		return
 	}
-}
-
-// packB copies the kc×nc block of op(B) at (pc, jc) into panels of nr
-// columns: panel j0/nr, row p, column jj lands at dst[j0*kc + p*nr + jj].
-// Columns past nc are zero.
-func packB(dst, b []float32, ldb int, tB bool, pc, jc, kc, nc, nr int) {
-	for j0 := 0; j0 < nc; j0 += nr {
-		nn := min(nr, nc-j0)
-		panel := dst[j0*kc : j0*kc+kc*nr]
-		if !tB {
-			for p := range kc {
-				src := b[(pc+p)*ldb+jc+j0 : (pc+p)*ldb+jc+j0+nn]
-				d := panel[p*nr : p*nr+nr]
-				copy(d, src)
-				clear(d[nn:])
-			}
-			continue
-		}
-		// op(B)[p][j] = b[(jc+j)*ldb + pc+p]
-		for jj := range nn {
-			src := b[(jc+j0+jj)*ldb+pc : (jc+j0+jj)*ldb+pc+kc]
-			for p, v := range src {
-				panel[p*nr+jj] = v
-			}
-		}
-		for jj := nn; jj < nr; jj++ {
-			for p := range kc {
-				panel[p*nr+jj] = 0
-			}
-		}
+	s[0] = v
+	for n := 1; n < len(s); n *= 2 {
+		copy(s[n:], s[:n])
 	}
 }
 

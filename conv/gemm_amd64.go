@@ -24,6 +24,28 @@ func sgemmKern6x64AVX512(kc int, a, b, c *float32, ldc int, acc bool)
 //go:noescape
 func sgemmKern6x16AVX2(kc int, a, b, c *float32, ldc int, acc bool)
 
+//go:noescape
+func gatherF32AVX512(dst, src *float32, idx *int32, n int)
+
+// gatherAVX512 is gatherGo with 16-lane VGATHERDPS.
+func gatherAVX512(dst, src []float32, idx []int32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	idx = idx[:n]
+	if idx[0] < 0 || int(idx[n-1]) >= len(src) {
+		panic("conv: gather index out of range")
+	}
+	m := n &^ 15
+	if m > 0 {
+		gatherF32AVX512(&dst[0], &src[0], &idx[0], m)
+	}
+	for j := m; j < n; j++ {
+		dst[j] = src[idx[j]]
+	}
+}
+
 type asmKernel func(kc int, a, b, c *float32, ldc int, acc bool)
 
 // wrap turns an assembly kernel into a gemmKernel. The slice checks make an
@@ -50,6 +72,9 @@ func init() {
 		gemmKernels = append(gemmKernels, avx2Kernel)
 	}
 	if cpu.X86.HasAVX512F {
+		for _, k := range []*gemmKernel{avx512Kernel, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64} {
+			k.gather = gatherAVX512
+		}
 		gemmKernels = append(gemmKernels, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64, avx512Kernel)
 	}
 }

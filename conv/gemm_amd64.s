@@ -745,3 +745,25 @@ sgemmKern6x16AVX2_store:
 	ADDQ BX, DX
 	VZEROUPPER
 	RET
+
+// func gatherF32AVX512(dst, src *float32, idx *int32, n int)
+// dst[i] = src[idx[i]] for i < n rounded down to a multiple of 16.
+TEXT ·gatherF32AVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ idx+16(FP), BX
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ gather_done
+gather_loop:
+	VMOVDQU32 (BX), Z1
+	KXNORW K1, K1, K1
+	VGATHERDPS (SI)(Z1*4), K1, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, BX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ gather_loop
+gather_done:
+	VZEROUPPER
+	RET
