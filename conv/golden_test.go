@@ -17,19 +17,18 @@ package conv
 // within 1e-5 of its float64 reference, so the tolerance is meaningful).
 //
 // FOR THE PERF HELPER (and anyone adding a kernel path): every entry of
-// goldenImpls is held to every fixture. To put one of your paths under the
+// goldenImpls is held to every fixture, and so is every GEMM kernel in
+// gemmKernels (see golden_kernels_test.go: conv.New with c.kern set to each
+// kernel, the portable one included). To put another path under the
 // golden tests, append to goldenImpls from an init function in YOUR OWN test
 // file (package-level variables are initialised before init runs), e.g.
 //
 //	func init() {
-//		for _, k := range gemmKernels {
-//			k := k
-//			goldenImpls = append(goldenImpls, goldenImpl{"fast/" + k.name, func(g *Geometry) goldenRunner {
-//				c := New(g)
-//				c.kern = k
-//				return c
-//			}})
-//		}
+//		goldenImpls = append(goldenImpls, goldenImpl{"fast/no-gather", func(g *Geometry) goldenRunner {
+//			c := New(g)
+//			c.noGather = true // whatever switch selects your path
+//			return c
+//		}})
 //	}
 //
 // A goldenRunner is made once per configuration and then called several
@@ -399,7 +398,8 @@ func TestGoldenResolveRejects(t *testing.T) {
 // implementation in goldenImpls to PyTorch.
 func TestGoldenValues(t *testing.T) {
 	gf := loadGolden(t)
-	for _, impl := range goldenImpls {
+	impls := append(append([]goldenImpl(nil), goldenImpls...), kernelGoldenImpls()...)
+	for _, impl := range impls {
 		t.Run(impl.name, func(t *testing.T) {
 			failures := 0
 			for i := range gf.Conv {
