@@ -21,6 +21,7 @@ type ConvView struct {
 	Step       int    // 1-based
 	StepCount  int
 	Transposed bool
+	Wide       bool   // large grids: inputs and outputs stacked, not side by side
 	PrevURL    string // the same page one step back / ahead (works without script)
 	NextURL    string
 
@@ -68,10 +69,11 @@ type ConvChannel struct {
 
 // ConvGrid is a table of cells.
 type ConvGrid struct {
-	ID    string // DOM id
-	Label string // caption / aria-label
-	Class string // extra classes: "dense", "tiny"
-	Rows  [][]ConvCell
+	ID      string // DOM id
+	Label   string // aria-label
+	Caption string // shown above the grid ("" for none)
+	Class   string // extra classes: "dense", "tiny"
+	Rows    [][]ConvCell
 }
 
 // ConvCell is one table cell.

@@ -31,40 +31,6 @@ func (a *app) convPage(c echo.Context) error {
 	return render(c, status, views.Conv(p, vm))
 }
 
-// convGeometryJSON is the "geometry" object of POST /api/conv (trace).
-type convGeometryJSON struct {
-	InH           int    `json:"in_h"`
-	InW           int    `json:"in_w"`
-	OutH          int    `json:"out_h"`
-	OutW          int    `json:"out_w"`
-	PaddedH       int    `json:"padded_h"`
-	PaddedW       int    `json:"padded_w"`
-	PadTop        int    `json:"pad_top"`
-	PadBottom     int    `json:"pad_bottom"`
-	PadLeft       int    `json:"pad_left"`
-	PadRight      int    `json:"pad_right"`
-	KernelSize    [2]int `json:"kernel_size"`
-	Stride        [2]int `json:"stride"`
-	Dilation      [2]int `json:"dilation"`
-	Groups        int    `json:"groups"`
-	Transposed    bool   `json:"transposed"`
-	OutputPadding [2]int `json:"output_padding"`
-	PaddingMode   string `json:"padding_mode"`
-	MACs          int    `json:"macs"`
-	Params        int    `json:"params"`
-}
-
-func geometryJSON(g *conv.Geometry) convGeometryJSON {
-	return convGeometryJSON{
-		InH: g.InH, InW: g.InW, OutH: g.OutH, OutW: g.OutW,
-		PaddedH: g.PaddedH(), PaddedW: g.PaddedW(),
-		PadTop: g.PadTop, PadBottom: g.PadBottom, PadLeft: g.PadLeft, PadRight: g.PadRight,
-		KernelSize: g.KernelSize, Stride: g.Stride, Dilation: g.Dilation, Groups: g.Groups,
-		Transposed: g.Transposed, OutputPadding: g.OutputPadding, PaddingMode: string(g.PaddingMode),
-		MACs: g.MACs(), Params: g.ParamCount(),
-	}
-}
-
 // convResult is what the page's script gets: the same shape as the answer
 // of POST /api/conv with "trace": true, so one code path renders both.
 type convResult struct {
@@ -72,7 +38,7 @@ type convResult struct {
 	Shape    [3]int           `json:"shape"`
 	Steps    []conv.Step      `json:"steps"`
 	Grid     [][]conv.Cell    `json:"grid"`
-	Geometry convGeometryJSON `json:"geometry"`
+	Geometry *convAPIGeometry `json:"geometry"`
 }
 
 // convData is everything the script needs, in one JSON block.
@@ -115,8 +81,8 @@ func computeConv(s *convState) (*conv.Geometry, *convResult, error) {
 	if g.OutH > convMaxOutput || g.OutW > convMaxOutput {
 		return nil, nil, &errBudget{"conv.err.output_big", []any{g.OutH, g.OutW, convMaxOutput}}
 	}
-	if g.MACs() > convMaxMACs {
-		return nil, nil, &errBudget{"conv.err.too_much", []any{g.MACs(), convMaxMACs}}
+	if taps := traceTaps(g); taps > convMaxMACs {
+		return nil, nil, &errBudget{"conv.err.too_much", []any{taps, convMaxMACs}}
 	}
 	var b []float32
 	if s.Bias {
@@ -128,7 +94,7 @@ func computeConv(s *convState) (*conv.Geometry, *convResult, error) {
 		Shape:    [3]int{g.OutChannels, g.OutH, g.OutW},
 		Steps:    conv.Trace(g, s.X, s.W, b),
 		Grid:     g.Grid(),
-		Geometry: geometryJSON(g),
+		Geometry: newConvAPIGeometry(g),
 	}
 	r.Output = make([][][]float32, g.OutChannels)
 	for c := range r.Output {
@@ -143,6 +109,11 @@ func computeConv(s *convState) (*conv.Geometry, *convResult, error) {
 		}
 	}
 	return g, r, nil
+}
+
+// traceTaps is the number of multiplications a full trace lists.
+func traceTaps(g *conv.Geometry) int {
+	return g.StepCount() * g.InChannels / g.Groups * g.KernelSize[0] * g.KernelSize[1]
 }
 
 // localizeConvError words an error for the page, in the reader's language.
@@ -225,6 +196,7 @@ func convView(ctx context.Context, s *convState) views.ConvView {
 	vm.Data = data
 	vm.OK = true
 	vm.Transposed = s.Transposed
+	vm.Wide = g.PaddedW()+g.OutW > 24
 	vm.StepCount = len(r.Steps)
 	s.Step = min(max(s.Step, 1), vm.StepCount)
 	data.State.Step = s.Step
@@ -265,6 +237,9 @@ func convView(ctx context.Context, s *convState) views.ConvView {
 	for c := range s.Channels {
 		ch := views.ConvChannel{Label: t("conv.channel", c+1)}
 		grid := views.ConvGrid{ID: fmt.Sprintf("conv-in-%d", c), Label: t("conv.input_grid", c+1), Class: dense}
+		if s.Channels > 1 {
+			grid.Caption = grid.Label
+		}
 		for y, row := range r.Grid {
 			var cells []views.ConvCell
 			for x, cell := range row {
@@ -326,6 +301,9 @@ func convView(ctx context.Context, s *convState) views.ConvView {
 	}
 	for oc := range g.OutChannels {
 		og := views.ConvGrid{ID: fmt.Sprintf("conv-out-%d", oc), Label: t("conv.output_grid", oc+1), Class: odense}
+		if g.OutChannels > 1 {
+			og.Caption = og.Label
+		}
 		for oy := range g.OutH {
 			var cells []views.ConvCell
 			for ox := range g.OutW {

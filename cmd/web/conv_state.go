@@ -14,16 +14,16 @@ import (
 // traced (one Step per output cell, one Tap per multiplication), so the
 // page bounds the work before it asks the engine.
 const (
-	convMaxInput    = 32    // input height/width
-	convMaxKernel   = 7     // kernel height/width
-	convMaxStride   = 8     // stride
-	convMaxDilation = 4     // dilation
-	convMaxPadding  = 8     // padding per side
-	convMaxChannels = 4     // input channels
-	convMaxFilters  = 4     // filters (output channels)
-	convMaxOutput   = 64    // output height/width (transposed convolutions grow)
-	convMaxMACs     = 20000 // multiplications traced for one page
-	convMaxAbs      = 1000  // |value| of an input, weight or bias
+	convMaxInput    = 32              // input height/width
+	convMaxKernel   = 7               // kernel height/width
+	convMaxStride   = 8               // stride
+	convMaxDilation = 4               // dilation
+	convMaxPadding  = 8               // padding per side
+	convMaxChannels = 4               // input channels
+	convMaxFilters  = 4               // filters (output channels)
+	convMaxOutput   = 64              // output height/width (transposed convolutions grow)
+	convMaxMACs     = apiMaxTraceTaps // multiplications traced for one page (as /api/conv)
+	convMaxAbs      = 1000            // |value| of an input, weight or bias
 )
 
 // convState is the whole visualizer state as a URL carries it: the
@@ -177,16 +177,16 @@ func parseConvQuery(q url.Values) (convState, error) {
 		}
 	}
 	if v, ok := param(q, "input"); ok {
-		s.InH, s.InW, _ = parsePair(v, "input", 1, convMaxInput, &err)
+		s.InH, s.InW, _ = convParsePair(v, "input", 1, convMaxInput, &err)
 	}
 	if v, ok := param(q, "kernel"); ok {
-		s.KH, s.KW, _ = parsePair(v, "kernel", 1, convMaxKernel, &err)
+		s.KH, s.KW, _ = convParsePair(v, "kernel", 1, convMaxKernel, &err)
 	}
 	if v, ok := param(q, "stride"); ok {
-		s.SH, s.SW, _ = parsePair(v, "stride", 1, convMaxStride, &err)
+		s.SH, s.SW, _ = convParsePair(v, "stride", 1, convMaxStride, &err)
 	}
 	if v, ok := param(q, "dilation"); ok {
-		s.DH, s.DW, _ = parsePair(v, "dilation", 1, convMaxDilation, &err)
+		s.DH, s.DW, _ = convParsePair(v, "dilation", 1, convMaxDilation, &err)
 	}
 	if v, ok := param(q, "padding"); ok && !(q.Get("padkind") == "same" || q.Get("padkind") == "valid") {
 		switch lv := strings.ToLower(v); lv {
@@ -194,7 +194,7 @@ func parseConvQuery(q url.Values) (convState, error) {
 			s.PadStr, s.PadH, s.PadW = lv, 0, 0
 		default:
 			s.PadStr = ""
-			s.PadH, s.PadW, _ = parsePair(v, "padding", 0, convMaxPadding, &err)
+			s.PadH, s.PadW, _ = convParsePair(v, "padding", 0, convMaxPadding, &err)
 		}
 	}
 	// The page's form (no script) sends the padding kind separately.
@@ -202,7 +202,7 @@ func parseConvQuery(q url.Values) (convState, error) {
 		s.PadStr, s.PadH, s.PadW = k, 0, 0
 	}
 	if v, ok := param(q, "output_padding"); ok {
-		s.OPH, s.OPW, _ = parsePair(v, "output_padding", 0, convMaxKernel, &err)
+		s.OPH, s.OPW, _ = convParsePair(v, "output_padding", 0, convMaxKernel, &err)
 	}
 	if v, ok := param(q, "mode"); ok {
 		switch lv := strings.ToLower(v); lv {
@@ -213,19 +213,19 @@ func parseConvQuery(q url.Values) (convState, error) {
 		}
 	}
 	if v, ok := param(q, "channels"); ok {
-		s.Channels = parseInt(v, "channels", 1, convMaxChannels, &err)
+		s.Channels = convParseInt(v, "channels", 1, convMaxChannels, &err)
 	}
 	if v, ok := param(q, "filters"); ok {
-		s.Filters = parseInt(v, "filters", 1, convMaxFilters, &err)
+		s.Filters = convParseInt(v, "filters", 1, convMaxFilters, &err)
 	}
 	if v, ok := param(q, "bias"); ok {
-		s.Bias = parseBool(v, "bias", &err)
+		s.Bias = convParseBool(v, "bias", &err)
 	}
 	if v, ok := param(q, "transposed"); ok {
-		s.Transposed = parseBool(v, "transposed", &err)
+		s.Transposed = convParseBool(v, "transposed", &err)
 	}
 	if v, ok := param(q, "step"); ok {
-		s.Step = parseInt(v, "step", 1, math.MaxInt32, &err)
+		s.Step = convParseInt(v, "step", 1, math.MaxInt32, &err)
 	}
 	if err != nil {
 		return s, err
@@ -234,7 +234,7 @@ func parseConvQuery(q url.Values) (convState, error) {
 	// Values: from the URL, else the preset's when the shape still fits,
 	// else the default fill.
 	if v, ok := param(q, "x"); ok {
-		s.X, err = parseValues(v, "x", s.xLen())
+		s.X, err = convParseValues(v, "x", s.xLen())
 		s.XSet = true
 	} else if !(preset.XSet && preset.Channels == s.Channels && preset.InH == s.InH && preset.InW == s.InW) {
 		s.fillX()
@@ -243,7 +243,7 @@ func parseConvQuery(q url.Values) (convState, error) {
 		return s, err
 	}
 	if v, ok := param(q, "w"); ok {
-		s.W, err = parseValues(v, "w", s.wLen())
+		s.W, err = convParseValues(v, "w", s.wLen())
 		s.WSet = true
 	} else if !(preset.WSet && preset.Channels == s.Channels && preset.Filters == s.Filters &&
 		preset.KH == s.KH && preset.KW == s.KW && preset.Transposed == s.Transposed) {
@@ -253,7 +253,7 @@ func parseConvQuery(q url.Values) (convState, error) {
 		return s, err
 	}
 	if v, ok := param(q, "b"); ok {
-		s.B, err = parseValues(v, "b", s.Filters)
+		s.B, err = convParseValues(v, "b", s.Filters)
 		s.BSet = true
 	} else if !(preset.BSet && preset.Filters == s.Filters) {
 		s.fillB()
@@ -281,7 +281,7 @@ func param(q url.Values, k string) (string, bool) {
 }
 
 // parsePair reads "3", "3x5" (also "3×5", "3,5") into two numbers in [lo, hi].
-func parsePair(v, name string, lo, hi int, errp *error) (int, int, bool) {
+func convParsePair(v, name string, lo, hi int, errp *error) (int, int, bool) {
 	a, b, two := strings.Cut(strings.NewReplacer("×", "x", "X", "x", ",", "x", "*", "x").Replace(v), "x")
 	h, err1 := strconv.Atoi(strings.TrimSpace(a))
 	w := h
@@ -304,7 +304,7 @@ func parsePair(v, name string, lo, hi int, errp *error) (int, int, bool) {
 	return h, w, true
 }
 
-func parseInt(v, name string, lo, hi int, errp *error) int {
+func convParseInt(v, name string, lo, hi int, errp *error) int {
 	n, err := strconv.Atoi(v)
 	if err != nil {
 		if *errp == nil {
@@ -321,7 +321,7 @@ func parseInt(v, name string, lo, hi int, errp *error) int {
 	return n
 }
 
-func parseBool(v, name string, errp *error) bool {
+func convParseBool(v, name string, errp *error) bool {
 	switch strings.ToLower(v) {
 	case "1", "true", "on", "yes":
 		return true
@@ -335,7 +335,7 @@ func parseBool(v, name string, errp *error) bool {
 }
 
 // parseValues reads a comma list of exactly n finite numbers.
-func parseValues(v, name string, n int) ([]float32, error) {
+func convParseValues(v, name string, n int) ([]float32, error) {
 	parts := strings.Split(v, ",")
 	if len(parts) != n {
 		return nil, paramErr(name, "count", name, n, len(parts))

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/convlab/convlab/internal/browsertest"
+)
+
+// The visualizer in a real headless Chromium: every preset and a URL
+// configuration open on the right output size, the lesson's 5x5 example
+// makes 8 at step 1, the buttons and the keyboard step, an edited value is
+// recomputed by the engine through POST /api/conv, and a shared link
+// reproduces the page. Screenshots go to artifacts/screenshots/.
+func TestConvBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test of /conv: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	b.Run(t, chromedp.EmulateViewport(1280, 900))
+
+	text := func(t *testing.T, testid string) string {
+		t.Helper()
+		return browsertest.Eval[string](t, b, `(document.querySelector('[data-testid="`+testid+`"]')?.textContent || "").trim()`)
+	}
+	open := func(t *testing.T, query string) {
+		t.Helper()
+		b.Run(t, chromedp.Navigate(srv.URL+"/conv?"+query))
+		// The script has taken over when the root carries "js".
+		b.Wait(t, `document.querySelector("#conv.js") !== null`)
+	}
+	// clean fails on console errors since mark; the engine's 422 for a
+	// configuration PyTorch rejects is expected where a test provokes one.
+	clean := func(t *testing.T, mark int, allow422 bool) {
+		t.Helper()
+		for _, e := range b.ConsoleErrors()[mark:] {
+			if allow422 && strings.Contains(e, "422") && strings.Contains(e, "/api/conv") {
+				continue
+			}
+			t.Errorf("console error: %s", e)
+		}
+	}
+	waitText := func(t *testing.T, testid, want string) {
+		t.Helper()
+		b.Wait(t, `(document.querySelector('[data-testid="`+testid+`"]')?.textContent || "").trim() === `+jsString(want))
+	}
+
+	t.Run("presets and a URL configuration", func(t *testing.T) {
+		mark := len(b.ConsoleErrors())
+		for _, tc := range []struct{ query, size string }{
+			{"preset=lesson-4x4", "2×2"},
+			{"preset=lesson-5x5", "3×3"},
+			{"preset=lesson-mnist", "26×26"},
+			{"preset=stride", "2×2"},
+			{"preset=zero-padding", "7×7"},
+			{"preset=half-padding", "5×5"},
+			{"preset=arbitrary-padding", "6×6"},
+			{"preset=odd-stride", "3×3"},
+			{"preset=dilation", "3×3"},
+			{"preset=transposed", "5×5"},
+			{"preset=reflect", "5×5"},
+			{"preset=channels", "3×3"},
+			{"input=7&kernel=3&stride=2&padding=1", "4×4"},
+		} {
+			open(t, tc.query)
+			if got := text(t, "output-size"); got != tc.size {
+				t.Errorf("%s: output-size %q, want %q", tc.query, got, tc.size)
+			}
+			if got := text(t, "step-index"); !strings.HasPrefix(got, "1 / ") {
+				t.Errorf("%s: step-index %q, want step 1", tc.query, got)
+			}
+			if got := text(t, "formula"); !strings.Contains(got, "o = ") {
+				t.Errorf("%s: formula %q", tc.query, got)
+			}
+			b.Screenshot(t, strings.NewReplacer("=", "-", "&", "_").Replace(tc.query))
+		}
+		clean(t, mark, false)
+	})
+
+	t.Run("lesson 5x5: step 1 makes 8, buttons and keys step", func(t *testing.T) {
+		mark := len(b.ConsoleErrors())
+		open(t, "preset=lesson-5x5")
+		if got := text(t, "current-sum"); got != "8" {
+			t.Errorf("current-sum at step 1 = %q, want 8", got)
+		}
+		if got := text(t, "equation"); got != "1×1 + 2×0 + 3×1 + 0×0 + 1×1 + 5×0 + 1×1 + 0×0 + 2×1 = 8" {
+			t.Errorf("equation %q", got)
+		}
+		if got := text(t, "step-index"); got != "1 / 9" {
+			t.Errorf("step-index %q, want 1 / 9", got)
+		}
+		b.Run(t, chromedp.Click(chromedp.CSS(`[data-testid="step-next"]`)))
+		waitText(t, "step-index", "2 / 9")
+		b.Run(t, chromedp.Click(chromedp.CSS(`[data-testid="step-next"]`)))
+		waitText(t, "step-index", "3 / 9")
+		b.Run(t, chromedp.Click(chromedp.CSS(`[data-testid="step-prev"]`)))
+		waitText(t, "step-index", "2 / 9")
+		// The keyboard, from the page (not a text field).
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`document.activeElement?.blur(); document.getElementById("main").focus()`))
+		b.Run(t, chromedp.KeyEvent(kb.ArrowRight))
+		waitText(t, "step-index", "3 / 9")
+		b.Run(t, chromedp.KeyEvent(kb.ArrowLeft))
+		waitText(t, "step-index", "2 / 9")
+		// The step is in the URL.
+		if loc := browsertest.Eval[string](t, b, `location.search`); !strings.Contains(loc, "step=2") {
+			t.Errorf("URL %q has no step=2", loc)
+		}
+		// Space plays; it reaches the last step (speed 5×) and stops.
+		b.Run(t, chromedp.SetValue(chromedp.ID("conv-speed"), "150"))
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`document.getElementById("conv-speed").dispatchEvent(new Event("change")); document.getElementById("main").focus()`))
+		b.Run(t, chromedp.KeyEvent(" "))
+		waitText(t, "step-index", "9 / 9")
+		b.Wait(t, `document.getElementById("conv-play").getAttribute("aria-pressed") === "false"`)
+		b.Screenshot(t, "last-step")
+		clean(t, mark, false)
+	})
+
+	t.Run("editing a value asks the engine", func(t *testing.T) {
+		mark := len(b.ConsoleErrors())
+		open(t, "preset=lesson-5x5")
+		// Input cell (0,0) holds 1 under weight 1: make it 4, the sum goes 8 → 11.
+		b.Run(t, chromedp.Click(chromedp.CSS(`#conv-in-0 td[data-y="0"][data-x="0"]`)))
+		b.Wait(t, `document.querySelector("#conv-in-0 input.cell-edit") !== null`)
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`document.querySelector("#conv-in-0 input.cell-edit").select()`))
+		b.Run(t, chromedp.KeyEvent("4"+kb.Enter))
+		waitText(t, "current-sum", "11")
+		if got := text(t, "equation"); !strings.HasPrefix(got, "4×1 + 2×0") {
+			t.Errorf("equation after the edit: %q", got)
+		}
+		loc := browsertest.Eval[string](t, b, `location.search`)
+		q, _ := url.ParseQuery(strings.TrimPrefix(loc, "?"))
+		if !strings.HasPrefix(q.Get("x"), "4,2,3,") || q.Get("preset") != "" {
+			t.Errorf("URL after the edit: %q", loc)
+		}
+		// A kernel weight, by keyboard: focus the kernel grid, type 2, Enter.
+		b.Run(t, chromedp.Focus(chromedp.CSS(`#conv-k-0`)))
+		b.Run(t, chromedp.KeyEvent("2"+kb.Enter))
+		// w(0,0) 1 → 2 adds another 4: 11 → 15.
+		waitText(t, "current-sum", "15")
+		b.Screenshot(t, "edited")
+
+		// The shared link reproduces the page (server-rendered).
+		shared := browsertest.Eval[string](t, b, `location.href`)
+		_, body := get(t, nil, shared)
+		if got := testid(t, body, "current-sum"); got != "15" {
+			t.Errorf("shared link %s renders current-sum %q, want 15", shared, got)
+		}
+		clean(t, mark, false)
+	})
+
+	t.Run("controls change the configuration", func(t *testing.T) {
+		mark := len(b.ConsoleErrors())
+		defer clean(t, mark, true)
+		open(t, "input=7&kernel=3&stride=2&padding=1")
+		if got := text(t, "output-size"); got != "4×4" {
+			t.Errorf("output-size %q, want 4×4", got)
+		}
+		b.Run(t, chromedp.SetValue(chromedp.ID("conv-stride"), "1"))
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`document.getElementById("conv-stride").dispatchEvent(new Event("change", {bubbles: true}))`))
+		waitText(t, "output-size", "7×7")
+		waitText(t, "step-index", "1 / 49")
+		// An impossible configuration explains itself.
+		b.Run(t, chromedp.SetValue(chromedp.ID("conv-kernel"), "7"))
+		b.Run(t, chromedp.SetValue(chromedp.ID("conv-padding"), "0"))
+		b.Run(t, chromedp.SetValue(chromedp.ID("conv-input"), "5"))
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`document.getElementById("conv-input").dispatchEvent(new Event("change", {bubbles: true}))`))
+		b.Wait(t, `document.getElementById("conv-error").textContent.includes("larger than the padded input")`)
+		b.Screenshot(t, "invalid")
+		// A shared link of a default-filled configuration reproduces too.
+		b.Run(t, chromedp.SetValue(chromedp.ID("conv-input"), "6x9"))
+		b.Run(t, chromedp.SetValue(chromedp.ID("conv-kernel"), "3x2"))
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`document.getElementById("conv-input").dispatchEvent(new Event("change", {bubbles: true}))`))
+		waitText(t, "output-size", "4×8")
+		b.Run(t, chromedp.Click(chromedp.CSS(`[data-testid="step-next"]`)))
+		waitText(t, "step-index", "2 / 32")
+		eq := text(t, "equation")
+		_, body := get(t, nil, browsertest.Eval[string](t, b, `location.href`))
+		if got := testid(t, body, "equation"); got != eq {
+			t.Errorf("the shared link renders %q, the page showed %q", got, eq)
+		}
+	})
+
+	t.Run("phone", func(t *testing.T) {
+		mark := len(b.ConsoleErrors())
+		defer clean(t, mark, false)
+		b.Run(t, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+		open(t, "preset=lesson-5x5&step=5")
+		if got := text(t, "current-sum"); got == "" {
+			t.Error("no current-sum on a phone")
+		}
+		b.Screenshot(t, "lesson-5x5")
+		open(t, "preset=lesson-mnist&step=60")
+		b.Screenshot(t, "mnist")
+		b.Run(t, chromedp.EmulateViewport(1280, 900))
+	})
+
+	t.Run("presenter mode, Korean", func(t *testing.T) {
+		mark := len(b.ConsoleErrors())
+		b.Run(t, chromedp.EmulateViewport(1600, 900))
+		open(t, "preset=lesson-5x5&step=4&present=1&lang=ko")
+		if got := browsertest.Eval[string](t, b, `document.getElementById("conv-live").textContent`); !strings.Contains(got, "출력 2행 1열") {
+			t.Errorf("narration %q, want the Korean cell name", got)
+		}
+		b.Screenshot(t, "present-ko")
+		b.Run(t, chromedp.EmulateViewport(1280, 900))
+		clean(t, mark, false)
+	})
+}
+
+func jsString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
+}
