@@ -192,7 +192,7 @@ func (p Params) Query() string {
 }
 
 // Defaults for a query that leaves input or kernel out.
-var defaultParams = Params{Input: [2]int{5, 5}, Kernel: [2]int{3, 3}}
+var defaultParams = Params{Input: [2]int{5, 5}, Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Dilation: [2]int{1, 1}}
 
 // maxQueryValue bounds the length of one query value before parsing.
 const maxQueryValue = 16
@@ -235,6 +235,16 @@ func ParseQuery(q url.Values) (Params, error) {
 			p.Transposed = false
 		default:
 			return Params{}, errf("transposed", "transposed must be 1 or 0, got %q", clip(vs[0]))
+		}
+	}
+	// Zero would mean "the default" to Normalize; a typed 0 is a mistake.
+	for _, f := range []struct {
+		name string
+		v    [2]int
+		max  int
+	}{{"stride", p.Stride, MaxStride}, {"dilation", p.Dilation, MaxDilation}} {
+		if f.v[0] < 1 || f.v[1] < 1 {
+			return Params{}, errf(f.name, "%s must be between 1 and %d, got %s", f.name, f.max, pair(f.v))
 		}
 	}
 	if !p.Transposed && p.OutputPadding != [2]int{} {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/convlab/convlab/animations"
 	"github.com/labstack/echo/v4"
 )
 
@@ -82,6 +83,10 @@ type app struct {
 
 	closeOnce sync.Once
 	closers   []func() error // run by Close in reverse order
+
+	// animations helper: rendered GIFs/PNGs (see a.animations()).
+	animOnce  sync.Once
+	animCache *animations.Cache
 }
 
 func newApp(cfg config, logw io.Writer) (*app, error) {

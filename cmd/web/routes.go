@@ -10,7 +10,8 @@ func (a *app) routes(e *echo.Echo) {
 	e.GET("/static/*", serveStatic)
 
 	e.GET("/conv", a.convPage)
-	e.GET("/animations", a.soon("animations", "nav.animations"))
+	e.GET("/animations", a.animationsPage)
+	e.GET("/animations/:file", a.animationFile)
 	e.GET("/train", a.soon("train", "nav.train"))
 	e.GET("/draw", a.soon("draw", "nav.draw"))
 }
