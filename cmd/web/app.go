@@ -139,7 +139,7 @@ func (a *app) handler() *echo.Echo {
 }
 
 // testRoutes, when set by a test, adds routes before the server starts.
-var testRoutes func(e *echo.Echo)
+var testRoutes func(a *app, e *echo.Echo)
 
 // run is the whole program: parse flags, build the app, serve until ctx
 // ends, then shut down gracefully (in-flight requests finish, streams end).
@@ -161,7 +161,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer a.Close()
 	e := a.handler()
 	if testRoutes != nil {
-		testRoutes(e)
+		testRoutes(a, e)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -8,6 +8,7 @@ func (a *app) routes(e *echo.Echo) {
 	e.GET("/healthz", a.healthz)
 	e.GET("/", a.home)
 	e.GET("/static/*", serveStatic)
+	e.POST("/api/conv", a.convAPI)
 
 	e.GET("/conv", a.convPage)
 	e.GET("/animations", a.animationsPage)
