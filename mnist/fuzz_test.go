@@ -160,7 +160,40 @@ func FuzzDecodeSafetensors(f *testing.F) {
 	for _, s := range safetensorsSeeds() {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(checkDecodeSafetensors)
+}
+
+// FuzzSafetensorsHeader mutates the JSON header text with a correct length
+// prefix, which reaches the header checks far more often than raw bytes.
+func FuzzSafetensorsHeader(f *testing.F) {
+	for _, s := range safetensorsHeaderSeeds() {
+		f.Add(s.header, s.buf)
+	}
+	f.Fuzz(func(t *testing.T, header string, buf []byte) {
+		checkDecodeSafetensors(t, stFile(header, buf))
+	})
+}
+
+type headerSeed struct {
+	header string
+	buf    []byte
+}
+
+func safetensorsHeaderSeeds() []headerSeed {
+	two := f32s(1, 2)
+	return []headerSeed{
+		{`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, two},
+		{`{"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}    `, two},
+		{`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, two},
+		{`{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"e":{"dtype":"F32","shape":[0,3],"data_offsets":[4,4]}}`, two[:4]},
+		{`{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}`, two},
+		{`{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,8]}}`, two},
+		{`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[0],"data_offsets":[8,8]}}`, two},
+	}
+}
+
+func checkDecodeSafetensors(t *testing.T, data []byte) {
+	{
 		ts, meta, err := DecodeSafetensors(data)
 		if err != nil {
 			var se *SafetensorsError
@@ -191,7 +224,7 @@ func FuzzDecodeSafetensors(f *testing.F) {
 		if total > len(data) {
 			t.Fatalf("decoded %d bytes of tensors from a %d-byte file", total, len(data))
 		}
-	})
+	}
 }
 
 func FuzzPreprocess(f *testing.F) {
@@ -260,6 +293,9 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	for i, s := range safetensorsSeeds() {
 		files[fmt.Sprintf("FuzzDecodeSafetensors/seed-%02d", i)] = corpusFile(s)
 	}
+	for i, s := range safetensorsHeaderSeeds() {
+		files[fmt.Sprintf("FuzzSafetensorsHeader/seed-%02d", i)] = corpusFile(s.header, s.buf)
+	}
 	for i, s := range preprocessSeeds() {
 		files[fmt.Sprintf("FuzzPreprocess/seed-%02d", i)] = corpusFile(s.w, s.h, s.bits, s.data)
 	}
@@ -287,6 +323,8 @@ func corpusFile(vals ...any) []byte {
 		switch v := v.(type) {
 		case []byte:
 			fmt.Fprintf(&b, "[]byte(%q)\n", v)
+		case string:
+			fmt.Fprintf(&b, "string(%q)\n", v)
 		case int, bool:
 			fmt.Fprintf(&b, "%T(%v)\n", v, v)
 		default:
