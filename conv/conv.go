@@ -146,11 +146,72 @@ func (c *Conv) Forward(y, x, w, b []float32, n int) {
 	if n == 0 {
 		return
 	}
+	if c.isFC() {
+		c.forwardFC(y, x, w, b, n)
+		return
+	}
 	nw, split := c.schedule(n)
 	c.setup(max(nw, c.maxWorkers()))
 	c.op, c.n, c.splitGemm = opForward, n, split
 	c.x, c.w, c.b, c.y = x, w, b, y
 	c.parallel(opForward, nw)
+	c.clearArgs()
+}
+
+// isFC: a 1×1 convolution of a 1×1 input is a fully connected layer
+// (how the MNIST network runs its Linear layer); the whole batch is then
+// one GEMM instead of one tiny GEMM per image.
+func (c *Conv) isFC() bool {
+	g := c.G
+	return !g.Transposed && g.Groups == 1 && g.InH == 1 && g.InW == 1 && g.OutH == 1 && g.OutW == 1 &&
+		g.KernelSize == [2]int{1, 1} && g.PadTop == 0 && g.PadLeft == 0
+}
+
+// forwardFC: Y (n×O) = [X 1] (n×(C+1)) · [Wᵀ; b] ((C+1)×O).
+func (c *Conv) forwardFC(y, x, w, b []float32, n int) {
+	C, O := c.G.InChannels, c.G.OutChannels
+	c.setup(c.maxWorkers())
+	ws := c.ws[0]
+	c.splitGemm = c.maxWorkers() > 1
+	A := ws.dense(&ws.a, x, C, false)
+	B := ws.dense(&ws.b, w, C, false)
+	k := C
+	if b != nil {
+		k++
+		A.extra = C
+		B.extra, B.extraVals = C, b
+	}
+	c.mm(ws, gemmCall{m: n, n: O, k: k, A: A, B: B, c: y, ldc: O})
+	c.clearArgs()
+}
+
+// backwardFC: dX = dY·W, dW = dYᵀ·X, db = column sums of dY.
+func (c *Conv) backwardFC(dx, dw, db, dy, x, w []float32, n int) {
+	C, O := c.G.InChannels, c.G.OutChannels
+	c.setup(c.maxWorkers())
+	ws := c.ws[0]
+	c.splitGemm = c.maxWorkers() > 1
+	if dx != nil {
+		c.mm(ws, gemmCall{m: n, n: C, k: O, A: ws.dense(&ws.a, dy, O, false), B: ws.dense(&ws.b, w, C, true), c: dx, ldc: C})
+	}
+	if dw != nil {
+		c.mm(ws, gemmCall{m: O, n: C, k: n, A: ws.dense(&ws.a, dy, O, true), B: ws.dense(&ws.b, x, C, true), c: dw, ldc: C})
+	}
+	if db != nil {
+		acc := ws.db[:0]
+		for range O {
+			acc = append(acc, 0)
+		}
+		for i := range n {
+			for o, v := range dy[i*O : i*O+O] {
+				acc[o] += float64(v)
+			}
+		}
+		for o := range db {
+			db[o] = float32(acc[o])
+		}
+		ws.db = acc
+	}
 	c.clearArgs()
 }
 
@@ -166,6 +227,10 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 	if n == 0 {
 		clear(dw)
 		clear(db)
+		return
+	}
+	if c.isFC() {
+		c.backwardFC(dx, dw, db, dy, x, w, n)
 		return
 	}
 	nw, split := c.schedule(n)

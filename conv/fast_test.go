@@ -163,6 +163,10 @@ func TestFastLargerShapes(t *testing.T) {
 		{Spec{InChannels: 64, OutChannels: 64, KernelSize: [2]int{1, 1}, Bias: true}, 9, 9, 2},
 		{Spec{InChannels: 48, OutChannels: 24, KernelSize: [2]int{4, 4}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, Transposed: true, Bias: true}, 9, 9, 2},
 		{Spec{InChannels: 48, OutChannels: 48, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}, Groups: 48}, 12, 12, 2},
+		// Fully connected (a 1×1 convolution of a 1×1 input), as mnist's Linear.
+		{Spec{InChannels: 3136, OutChannels: 10, KernelSize: [2]int{1, 1}, Bias: true}, 1, 1, 100},
+		{Spec{InChannels: 37, OutChannels: 5, KernelSize: [2]int{1, 1}}, 1, 1, 3},
+		{Spec{InChannels: 37, OutChannels: 5, KernelSize: [2]int{1, 1}, Groups: 1, Bias: true}, 1, 1, 1},
 	}
 	for _, sp := range specs {
 		g, err := sp.s.Resolve(sp.h, sp.w)

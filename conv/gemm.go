@@ -128,14 +128,15 @@ func (ws *gemmWS) gemm(kern *gemmKernel, m, n, k int, A panelSrc, ia int, B pane
 		return
 	}
 	mr, nr := kern.mr, kern.nr
-	ncMax := min(gemmNC, roundUp(n, nr))
+	ncb := max(gemmNC/nr, 1) * nr // column block: whole panels
+	ncMax := min(ncb, roundUp(n, nr))
 	kcMax := min(gemmKC, k)
 	mcMax := min(roundUp(gemmMC, mr), roundUp(m, mr))
 	ws.bp = grow(ws.bp, kcMax*ncMax)
 	ws.ap = grow(ws.ap, kcMax*mcMax)
 	ws.ct = grow(ws.ct, mr*nr)
-	for jc := 0; jc < n; jc += gemmNC {
-		nc := min(gemmNC, n-jc)
+	for jc := 0; jc < n; jc += ncb {
+		nc := min(ncb, n-jc)
 		for pc := 0; pc < k; pc += gemmKC {
 			kc := min(gemmKC, k-pc)
 			accBlock := acc || pc > 0
