@@ -49,6 +49,7 @@ check-generated: generate
 ## fuzz: a short run of every fuzz target (FUZZTIME=10s each)
 fuzz:
 	$(GO) test ./cmd/web -run '^$$' -fuzz '^FuzzConvAPI$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./conv -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME)
 
 ## model: train the shipped MNIST model (filled in by the mnist-net work)
 model:
