@@ -304,10 +304,27 @@ func buttons(n int64) chromedp.MouseOption {
 }
 
 // Wait polls the JavaScript expression until it is truthy (or Ctx ends),
-// failing the test on error.
+// failing the test on error. It keeps waiting across a navigation (a
+// click on a link), when the page's JavaScript context is replaced.
 func (b *Browser) Wait(t testing.TB, expr string) {
 	t.Helper()
-	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[any](expr)); err != nil {
+	for {
+		_, err := chromedp.Run(b.Ctx, chromedp.Poll[any](expr))
+		if err == nil {
+			return
+		}
+		if b.Ctx.Err() == nil && navigating(err) {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
 		t.Fatalf("waiting for %s: %v (console errors: %q)", expr, err, b.ConsoleErrors())
 	}
+}
+
+// navigating reports whether err comes from a page being replaced.
+func navigating(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Cannot find context with specified id") ||
+		strings.Contains(msg, "Execution context was destroyed") ||
+		strings.Contains(msg, "Inspected target navigated or closed")
 }
