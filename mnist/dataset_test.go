@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -25,13 +26,17 @@ func realDir(t testing.TB) string {
 }
 
 var (
+	realMu              sync.Mutex
 	realOnce            bool
 	realTrain, realTest *Set
 )
 
-// loadReal loads the canonical data once per test binary.
+// loadReal loads the canonical data once per test binary (safe for
+// parallel tests). The sets are shared: do not modify them.
 func loadReal(t testing.TB) (train, test *Set) {
 	t.Helper()
+	realMu.Lock()
+	defer realMu.Unlock()
 	if !realOnce {
 		dir := realDir(t)
 		tr, te, err := LoadDir(dir)
