@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/convlab/convlab/animations"
+	"github.com/convlab/convlab/internal/live"
 	"github.com/labstack/echo/v4"
 )
 
@@ -84,6 +85,9 @@ type app struct {
 	closeOnce sync.Once
 	closers   []func() error // run by Close in reverse order
 
+	// train/draw helper: the one shared training run (train_handlers.go).
+	train *live.Manager
+
 	// animations helper: rendered GIFs/PNGs (see a.animations()).
 	animOnce  sync.Once
 	animCache *animations.Cache
@@ -98,6 +102,8 @@ func newApp(cfg config, logw io.Writer) (*app, error) {
 		log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
 	a.streams, a.cancelStream = context.WithCancel(context.Background())
+	a.train = newTrainManager(cfg)
+	a.onClose(func() error { a.train.Close(); return nil })
 	return a, nil
 }
 

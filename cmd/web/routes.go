@@ -13,6 +13,6 @@ func (a *app) routes(e *echo.Echo) {
 	e.GET("/conv", a.convPage)
 	e.GET("/animations", a.animationsPage)
 	e.GET("/animations/:file", a.animationFile)
-	e.GET("/train", a.soon("train", "nav.train"))
-	e.GET("/draw", a.soon("draw", "nav.draw"))
+	a.trainRoutes(e) // GET /train, /api/train/events|state; POST /api/train/start|pause|resume|reset
+	a.drawRoutes(e)  // GET /draw (predictions: POST /api/predict)
 }

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"os"
+
+	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/live"
+	"github.com/convlab/convlab/views"
+	"github.com/labstack/echo/v4"
+)
+
+// maxTrainBody bounds the JSON body of /api/train/start.
+const maxTrainBody = 4 << 10
+
+// newTrainManager makes the server's one training run, loading MNIST
+// lazily (on the first start) from -mnist, $MNIST_DIR or the module cache.
+func newTrainManager(cfg config) *live.Manager {
+	data := &live.MNIST{FlagDir: cfg.MNISTDir, Getenv: os.Getenv}
+	return live.New(live.Options{Factory: data.Factory, Presenter: cfg.PresenterToken != ""})
+}
+
+// trainRoutes registers the /train page and its API. Control needs the
+// presenter token when one is configured; watching never does.
+func (a *app) trainRoutes(e *echo.Echo) {
+	ctl := requirePresenter(a.cfg.PresenterToken)
+	e.GET("/train", a.trainPage)
+	e.GET("/api/train/state", a.trainState)
+	e.GET("/api/train/events", a.trainEvents)
+	e.POST("/api/train/start", a.trainStart, ctl)
+	e.POST("/api/train/pause", a.trainPause, ctl)
+	e.POST("/api/train/resume", a.trainResume, ctl)
+	e.POST("/api/train/reset", a.trainReset, ctl)
+}
+
+// trainAnswer answers a control request with the run's state, or its error.
+func trainAnswer(c echo.Context, st live.State, err error) error {
+	if err != nil {
+		var le *live.Error
+		if errors.As(err, &le) {
+			return apiError(c, le.Status, le.Msg)
+		}
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+// trainStart: POST /api/train/start with an optional JSON body
+// {"net", "optimizer", "lr", "batch_size"}. It starts a run, or resumes a
+// paused one (settings other than the run's need a reset first: 409).
+func (a *app) trainStart(c echo.Context) error {
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxTrainBody+1))
+	if err != nil {
+		return jsonError(err)
+	}
+	if len(body) > maxTrainBody {
+		return apiError(c, http.StatusRequestEntityTooLarge, "the request body is too large: send only {\"net\", \"optimizer\", \"lr\", \"batch_size\"}")
+	}
+	var cfg *live.Config
+	if len(body) > 0 {
+		parsed, err := live.ParseConfig(body)
+		if err != nil {
+			return apiError(c, http.StatusBadRequest, err.Error())
+		}
+		cfg = &parsed
+	}
+	st, err := a.train.Start(c.Request().Context(), cfg)
+	return trainAnswer(c, st, err)
+}
+
+func (a *app) trainPause(c echo.Context) error {
+	st, err := a.train.Pause()
+	return trainAnswer(c, st, err)
+}
+
+func (a *app) trainResume(c echo.Context) error {
+	st, err := a.train.Resume()
+	return trainAnswer(c, st, err)
+}
+
+func (a *app) trainReset(c echo.Context) error {
+	return c.JSON(http.StatusOK, a.train.Reset())
+}
+
+func (a *app) trainState(c echo.Context) error {
+	return c.JSON(http.StatusOK, a.train.State())
+}
+
+// trainEvents streams the run to a viewer (Server-Sent Events). The stream
+// lifts the server's write timeout for itself and ends when the viewer
+// leaves or the server shuts down.
+func (a *app) trainEvents(c echo.Context) error {
+	a.train.ServeEvents(c.Response(), c.Request(), live.StreamOptions{Done: a.streamsDone()})
+	return nil
+}
+
+// trainPage renders /train. Viewers without the presenter token see the
+// controls disabled, with a note.
+func (a *app) trainPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	st := a.train.State()
+	p := a.page(c, i18n.T(ctx, "train.title"), "train")
+	p.Scripts = []string{"/static/js/train.js"}
+	p.Styles = []string{"/static/css/train.css"}
+	vm := views.TrainView{
+		CanControl: a.isPresenter(c),
+		State:      st.State,
+		Net:        st.Config.Net,
+		Optimizer:  st.Config.Optimizer,
+		LR:         st.Config.LR,
+		BatchSize:  st.Config.BatchSize,
+		MaxLR:      live.MaxLR,
+		MaxBatch:   live.MaxBatchSize,
+		Messages:   i18n.Messages(i18n.Lang(ctx), "train."),
+	}
+	return render(c, http.StatusOK, views.Train(p, vm))
+}
