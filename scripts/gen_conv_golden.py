@@ -388,6 +388,12 @@ def pads():
             p = F.pad(idx, (l, r, t, bt), mode=mode)
             out.append(dict(mode=mode, in_h=h, in_w=w, top=t, bottom=bt, left=l, right=r,
                             src=[int(v) for v in p.reshape(-1).tolist()]))
+        # negative padding crops (Conv2d pads both sides alike, so crops are symmetric)
+        for h, w, ch, cw in [(5, 4, 1, 0), (4, 6, 0, 2), (6, 6, 2, 1)]:
+            idx = torch.arange(h * w, dtype=torch.float64).reshape(1, 1, h, w)
+            p = F.pad(idx, (-cw, -cw, -ch, -ch), mode=mode)
+            out.append(dict(mode=mode, in_h=h, in_w=w, top=-ch, bottom=-ch, left=-cw, right=-cw,
+                            src=[int(v) for v in p.reshape(-1).tolist()]))
     return out
 
 
