@@ -307,34 +307,37 @@ func (pt *painter) windowRect(st *conv.Step) image.Rectangle {
 }
 
 // advance moves from step prev to step cur (nil: the finished output) and
-// returns the pixel rectangle that may have changed.
-func (pt *painter) advance(prev, cur *conv.Step) image.Rectangle {
+// returns the pixel rectangles that may have changed.
+func (pt *painter) advance(prev, cur *conv.Step) []image.Rectangle {
 	pt.setTaps(prev, false)
-	dirty := pt.redrawWindow(prev)
+	dirty := []image.Rectangle{pt.redrawWindow(prev)}
 	pt.outCell(prev.OutY, prev.OutX, 1)
-	dirty = dirty.Union(pt.outRect(prev.OutY, prev.OutX))
+	dirty = append(dirty, pt.outRect(prev.OutY, prev.OutX))
 	if cur != nil {
 		pt.setTaps(cur, true)
-		dirty = dirty.Union(pt.redrawWindow(cur))
+		dirty = append(dirty, pt.redrawWindow(cur))
 		pt.outline(pt.windowRect(cur), cOutline)
 		pt.outCell(cur.OutY, cur.OutX, 2)
-		dirty = dirty.Union(pt.outRect(cur.OutY, cur.OutX))
+		dirty = append(dirty, pt.outRect(cur.OutY, cur.OutX))
 	}
 	return dirty
 }
 
 // delta returns a frame holding the pixels of the canvas that differ from
-// prev inside r (the rest transparent), cropped to the changed pixels, and
-// brings prev up to date.
-func delta(canvas *image.Paletted, prev []uint8, r image.Rectangle) *image.Paletted {
-	r = r.Intersect(canvas.Rect)
-	minX, minY, maxX, maxY := r.Max.X, r.Max.Y, r.Min.X, r.Min.Y
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		o := canvas.PixOffset(0, y)
-		for x := r.Min.X; x < r.Max.X; x++ {
-			if canvas.Pix[o+x] != prev[o+x] {
-				minX, maxX = min(minX, x), max(maxX, x+1)
-				minY, maxY = min(minY, y), max(maxY, y+1)
+// prev inside the dirty rectangles (everything else transparent), cropped
+// to the changed pixels, and brings prev up to date.
+func delta(canvas *image.Paletted, prev []uint8, dirty []image.Rectangle) *image.Paletted {
+	minX, minY, maxX, maxY := canvas.Rect.Max.X, canvas.Rect.Max.Y, canvas.Rect.Min.X, canvas.Rect.Min.Y
+	for i, r := range dirty {
+		r = r.Intersect(canvas.Rect)
+		dirty[i] = r
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			o := canvas.PixOffset(0, y)
+			for x := r.Min.X; x < r.Max.X; x++ {
+				if canvas.Pix[o+x] != prev[o+x] {
+					minX, maxX = min(minX, x), max(maxX, x+1)
+					minY, maxY = min(minY, y), max(maxY, y+1)
+				}
 			}
 		}
 	}
@@ -346,18 +349,27 @@ func delta(canvas *image.Paletted, prev []uint8, r image.Rectangle) *image.Palet
 	}
 	b := image.Rect(minX, minY, maxX, maxY)
 	f := image.NewPaletted(b, palette)
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		o := canvas.PixOffset(0, y)
-		fo := f.PixOffset(b.Min.X, y)
-		for x := b.Min.X; x < b.Max.X; x++ {
-			c := canvas.Pix[o+x]
-			if c == prev[o+x] {
-				f.Pix[fo] = cTransparent
-			} else {
-				f.Pix[fo] = c
-				prev[o+x] = c
+	for i := range f.Pix {
+		f.Pix[i] = cTransparent
+	}
+	for _, r := range dirty {
+		r = r.Intersect(b)
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			o := canvas.PixOffset(0, y)
+			fo := f.PixOffset(r.Min.X, y)
+			for x := r.Min.X; x < r.Max.X; x++ {
+				if c := canvas.Pix[o+x]; c != prev[o+x] {
+					f.Pix[fo] = c
+				}
+				fo++
 			}
-			fo++
+		}
+	}
+	for _, r := range dirty {
+		r = r.Intersect(b)
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			o := canvas.PixOffset(r.Min.X, y)
+			copy(prev[o:o+r.Dx()], canvas.Pix[o:o+r.Dx()])
 		}
 	}
 	return f
