@@ -46,10 +46,14 @@ check-generated: generate
 	git diff --exit-code -- '*_templ.go'
 	@test -z "$$(git status --porcelain -- '*_templ.go' | grep '^??')" || { echo "untracked generated files:"; git status --porcelain -- '*_templ.go'; exit 1; }
 
-## fuzz: a short run of every fuzz target (FUZZTIME=10s each)
+## fuzz: a short run of every fuzz target in the module (FUZZTIME=10s each)
 fuzz:
-	$(GO) test ./cmd/web -run '^$$' -fuzz '^FuzzConvAPI$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./conv -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -parallel 2; \
+		done; \
+	done
 
 ## model: train the shipped MNIST model (filled in by the mnist-net work)
 model:
