@@ -1,0 +1,359 @@
+// Command loadtest hammers a running convlab server on loopback and reports
+// requests per second, latency percentiles and errors:
+//
+//	go run ./cmd/web &
+//	go run ./cmd/loadtest -c 200 -d 15s -sse 100
+//
+// Workers cycle through a mix of pages, static assets and POST /api/conv;
+// -sse opens that many Server-Sent Events viewers of /api/train/events for
+// the whole run. It refuses any host that is not loopback: it is a test
+// tool for your own machine, not a way to load someone else's server.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// lessonConv is the lesson's 5x5 example with a trace: a typical visualizer request.
+const lessonConv = `{"input":[[[1,2,3,4,5],[0,1,5,2,1],[1,0,2,1,0],[3,1,0,2,2],[0,4,1,1,3]]],` +
+	`"weight":[[[[1,0,1],[0,1,0],[1,0,1]]]],"padding":1,"trace":true}`
+
+// target is one request of the mix.
+type target struct {
+	Method, Path, Body string
+}
+
+func (t target) String() string { return t.Method + " " + t.Path }
+
+func parseMix(s string) ([]target, error) {
+	var ts []target
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		t := target{Method: http.MethodGet, Path: item}
+		if p, ok := strings.CutPrefix(item, "POST "); ok {
+			t = target{Method: http.MethodPost, Path: strings.TrimSpace(p)}
+			if t.Path == "/api/conv" {
+				t.Body = lessonConv
+			}
+		}
+		if !strings.HasPrefix(t.Path, "/") {
+			return nil, fmt.Errorf("path %q must start with /", t.Path)
+		}
+		ts = append(ts, t)
+	}
+	if len(ts) == 0 {
+		return nil, errors.New("empty -mix")
+	}
+	return ts, nil
+}
+
+// checkLoopback refuses a URL whose host is not a loopback address.
+func checkLoopback(ctx context.Context, raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("-url %q: want http://127.0.0.1:PORT", raw)
+	}
+	host := u.Hostname()
+	ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil {
+		return nil, fmt.Errorf("-url: %v", err)
+	}
+	for _, ip := range ips {
+		if !ip.IP.IsLoopback() {
+			return nil, fmt.Errorf("-url host %s is %s, not loopback: loadtest only targets this machine", host, ip.IP)
+		}
+	}
+	return u, nil
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Duration    time.Duration      `json:"duration"`
+	Concurrency int                `json:"concurrency"`
+	Requests    int                `json:"requests"`
+	RPS         float64            `json:"rps"`
+	P50         time.Duration      `json:"p50"`
+	P90         time.Duration      `json:"p90"`
+	P99         time.Duration      `json:"p99"`
+	Max         time.Duration      `json:"max"`
+	Errors      int                `json:"errors"`
+	ErrorKinds  map[string]int     `json:"error_kinds,omitempty"`
+	PerTarget   map[string]Latency `json:"per_target"`
+	SSE         *SSEReport         `json:"sse,omitempty"`
+}
+
+// Latency summarises one target.
+type Latency struct {
+	N   int           `json:"n"`
+	P50 time.Duration `json:"p50"`
+	P99 time.Duration `json:"p99"`
+}
+
+// SSEReport counts the event-stream viewers.
+type SSEReport struct {
+	Viewers   int   `json:"viewers"`
+	Connected int   `json:"connected"`
+	Events    int64 `json:"events"`
+	Starved   int   `json:"starved"` // viewers that received no event at all
+	Errors    int   `json:"errors"`
+}
+
+type sample struct {
+	target int
+	dur    time.Duration
+	err    string
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(out)
+	rawURL := fs.String("url", "http://127.0.0.1:8080", "server to test (loopback only)")
+	conc := fs.Int("c", 100, "concurrent request workers")
+	dur := fs.Duration("d", 10*time.Second, "duration")
+	sse := fs.Int("sse", 0, "Server-Sent Events viewers of -sse-path held open during the run")
+	ssePath := fs.String("sse-path", "/api/train/events", "event stream path")
+	mix := fs.String("mix", "/,/conv,/static/css/app.css,/healthz,POST /api/conv", "comma-separated paths; prefix POST for a POST")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *conc < 1 || *conc > 5000 || *sse < 0 || *sse > 5000 || *dur <= 0 || *dur > time.Hour {
+		return errors.New("-c and -sse must be 1..5000 (sse may be 0), -d positive and at most 1h")
+	}
+	base, err := checkLoopback(ctx, *rawURL)
+	if err != nil {
+		return err
+	}
+	targets, err := parseMix(*mix)
+	if err != nil {
+		return err
+	}
+	rep, err := load(ctx, base, targets, *conc, *dur, *sse, *ssePath)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printReport(out, rep, targets)
+	return nil
+}
+
+func load(ctx context.Context, base *url.URL, targets []target, conc int, dur time.Duration, sseViewers int, ssePath string) (*Report, error) {
+	transport := &http.Transport{
+		MaxIdleConns:        conc + sseViewers + 10,
+		MaxIdleConnsPerHost: conc + sseViewers + 10,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+
+	runCtx, cancel := context.WithTimeout(ctx, dur)
+	defer cancel()
+
+	// SSE viewers first, so the requests run while they watch.
+	var sseRep *SSEReport
+	var sseWG sync.WaitGroup
+	var sseEvents atomic.Int64
+	var sseConnected, sseStarved, sseErrors atomic.Int32
+	if sseViewers > 0 {
+		sseRep = &SSEReport{Viewers: sseViewers}
+		streamClient := &http.Client{Transport: transport} // no timeout: streams last the run
+		for range sseViewers {
+			sseWG.Add(1)
+			go func() {
+				defer sseWG.Done()
+				n, connected, err := watch(runCtx, streamClient, base.JoinPath(ssePath).String())
+				sseEvents.Add(n)
+				if connected {
+					sseConnected.Add(1)
+				}
+				if connected && n == 0 {
+					sseStarved.Add(1)
+				}
+				if err != nil {
+					sseErrors.Add(1)
+				}
+			}()
+		}
+	}
+
+	samples := make([][]sample, conc)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; runCtx.Err() == nil; i++ {
+				ti := i % len(targets)
+				s := do(runCtx, client, base, targets[ti])
+				if runCtx.Err() != nil && s.err != "" {
+					break // cut off by the end of the run: not a server error
+				}
+				s.target = ti
+				samples[w] = append(samples[w], s)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	sseWG.Wait()
+
+	rep := &Report{Duration: elapsed.Round(time.Millisecond), Concurrency: conc, ErrorKinds: map[string]int{}, PerTarget: map[string]Latency{}}
+	var all []time.Duration
+	per := make([][]time.Duration, len(targets))
+	for _, ss := range samples {
+		for _, s := range ss {
+			all = append(all, s.dur)
+			per[s.target] = append(per[s.target], s.dur)
+			if s.err != "" {
+				rep.Errors++
+				rep.ErrorKinds[s.err]++
+			}
+		}
+	}
+	rep.Requests = len(all)
+	rep.RPS = float64(len(all)) / elapsed.Seconds()
+	slices.Sort(all)
+	rep.P50, rep.P90, rep.P99, rep.Max = pct(all, 50), pct(all, 90), pct(all, 99), pct(all, 100)
+	for i, t := range targets {
+		slices.Sort(per[i])
+		rep.PerTarget[t.String()] = Latency{N: len(per[i]), P50: pct(per[i], 50), P99: pct(per[i], 99)}
+	}
+	if sseRep != nil {
+		sseRep.Connected = int(sseConnected.Load())
+		sseRep.Events = sseEvents.Load()
+		sseRep.Starved = int(sseStarved.Load())
+		sseRep.Errors = int(sseErrors.Load())
+		rep.SSE = sseRep
+	}
+	if len(rep.ErrorKinds) == 0 {
+		rep.ErrorKinds = nil
+	}
+	return rep, ctx.Err()
+}
+
+// do sends one request and reads the whole answer. A status of 500 or more,
+// or a transport error, is an error; 4xx is the server doing its job.
+func do(ctx context.Context, client *http.Client, base *url.URL, t target) sample {
+	var body io.Reader
+	if t.Body != "" {
+		body = strings.NewReader(t.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, t.Method, base.JoinPath(t.Path).String(), body)
+	if err != nil {
+		return sample{err: "request: " + err.Error()}
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return sample{dur: time.Since(start), err: "transport"}
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	d := time.Since(start)
+	switch {
+	case err != nil:
+		return sample{dur: d, err: "read body"}
+	case resp.StatusCode >= 500:
+		return sample{dur: d, err: fmt.Sprintf("status %d", resp.StatusCode)}
+	}
+	return sample{dur: d}
+}
+
+// watch holds one event stream open until ctx ends, counting events.
+func watch(ctx context.Context, client *http.Client, u string) (events int64, connected bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, false, err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, false, nil
+		}
+		return 0, false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, false, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		if bytes.HasPrefix(sc.Bytes(), []byte("data:")) { // one data line per event
+			events++
+		}
+	}
+	if ctx.Err() != nil {
+		return events, true, nil // we hung up at the end of the run
+	}
+	return events, true, sc.Err()
+}
+
+func pct(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	return sorted[min(max(i-1, 0), len(sorted)-1)]
+}
+
+func printReport(w io.Writer, r *Report, targets []target) {
+	fmt.Fprintf(w, "%d requests in %v with %d workers: %.0f req/s\n", r.Requests, r.Duration, r.Concurrency, r.RPS)
+	fmt.Fprintf(w, "latency p50 %v  p90 %v  p99 %v  max %v\n", r.P50.Round(time.Microsecond), r.P90.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
+	fmt.Fprintf(w, "errors: %d", r.Errors)
+	kinds := make([]string, 0, len(r.ErrorKinds))
+	for k := range r.ErrorKinds {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		fmt.Fprintf(w, "  %s×%d", k, r.ErrorKinds[k])
+	}
+	fmt.Fprintln(w)
+	for _, t := range targets {
+		l := r.PerTarget[t.String()]
+		fmt.Fprintf(w, "  %-28s n=%-7d p50 %-10v p99 %v\n", t, l.N, l.P50.Round(time.Microsecond), l.P99.Round(time.Microsecond))
+	}
+	if s := r.SSE; s != nil {
+		fmt.Fprintf(w, "SSE: %d/%d viewers connected, %d events received, %d got none, %d errors\n", s.Connected, s.Viewers, s.Events, s.Starved, s.Errors)
+	}
+}
