@@ -45,6 +45,7 @@ type Tensor struct {
 const (
 	MaxSafetensorsHeader = 100 << 20 // bytes of JSON header
 	MaxTensorDims        = 8
+	MaxTensors           = 10000 // tensors in one file (a model has a handful)
 )
 
 const metadataKey = "__metadata__"
@@ -63,6 +64,9 @@ func stErr(format string, args ...any) error {
 // every value must be finite (a NaN or Inf in a model means training
 // diverged, and such a file would be refused on load anyway).
 func EncodeSafetensors(ts []Tensor, meta map[string]string) ([]byte, error) {
+	if len(ts) > MaxTensors {
+		return nil, stErr("%d tensors, more than the %d a file may hold", len(ts), MaxTensors)
+	}
 	var hdr bytes.Buffer
 	hdr.WriteByte('{')
 	seen := make(map[string]bool, len(ts))
@@ -237,6 +241,9 @@ func DecodeSafetensors(b []byte) ([]Tensor, map[string]string, error) {
 		}
 		if seen[name] {
 			return nil, nil, stErr("header names %q twice", name)
+		}
+		if name != metadataKey && len(entries) >= MaxTensors {
+			return nil, nil, stErr("header lists more than %d tensors", MaxTensors)
 		}
 		seen[name] = true
 		var raw json.RawMessage

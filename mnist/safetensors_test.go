@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -282,13 +283,14 @@ func TestDecodeSafetensorsRejects(t *testing.T) {
 		{"duplicate name", stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, two), `names "a" twice`},
 		{"metadata not strings", stFile(`{"__metadata__":{"k":1},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, two), "__metadata__ must map strings to strings"},
 		{"metadata not object", stFile(`{"__metadata__":"x","a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, two), "__metadata__ must map"},
+		{"too many tensors", stFile("{"+manyEmpty(MaxTensors+1)+"}", nil), "more than 10000 tensors"},
 		{"NaN value", stFile(ok, f32s(1, float32(math.NaN()))), "value 1 is NaN"},
 		{"Inf value", stFile(ok, f32s(float32(math.Inf(1)), 0)), "value 0 is +Inf"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ts, _, err := DecodeSafetensors(c.file)
 			if err == nil {
-				t.Fatalf("accepted: %+v", ts)
+				t.Fatalf("accepted (%d tensors)", len(ts))
 			}
 			var se *SafetensorsError
 			if !errors.As(err, &se) {
@@ -299,6 +301,18 @@ func TestDecodeSafetensorsRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyEmpty is a header body listing n empty tensors t0, t1, ...
+func manyEmpty(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"t%d":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`, i)
+	}
+	return b.String()
 }
 
 func BenchmarkDecodeSafetensors(b *testing.B) {
