@@ -31,6 +31,9 @@ import random
 import sys
 import warnings
 
+if os.environ.get("PYTHONHASHSEED") != "0":  # PyTorch's messages print sets: fix their order
+    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, PYTHONHASHSEED="0"))
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
