@@ -99,17 +99,22 @@ type ConvPixel struct {
 
 // ConvDetail is the current step written out.
 type ConvDetail struct {
-	Where    string     // "Output row 1, column 1 (filter 1)"
-	Terms    []ConvTerm // every product
-	Channels []ConvTerm // per-channel sums (multi-channel only): Label = "channel 1", Value = sum
-	Bias     string     // "" without bias
+	Where    string          // "Output row 1, column 1 (filter 1)"
+	Groups   []ConvTermGroup // the products, one group per input channel
+	Bias     string          // "" without bias
 	Sum      string
 	Equation string // "1×1 + 2×0 + … = 8"
 }
 
-// ConvTerm is one x·w product (or one labelled partial sum).
+// ConvTermGroup is the products of one input channel and their sum.
+type ConvTermGroup struct {
+	Label string // "channel 1" ("" with a single channel)
+	Terms []ConvTerm
+	Sum   string
+}
+
+// ConvTerm is one x·w product.
 type ConvTerm struct {
-	Label         string
 	X, W, Product string
-	Class         string
+	Class         string // the grid cell's kind: real, pad, copy, inserted
 }

@@ -21,7 +21,8 @@ func TestConvBrowser(t *testing.T) {
 	}
 	_, srv := newTestServer(t)
 	b := browsertest.New(t)
-	b.Run(t, chromedp.EmulateViewport(1280, 900))
+	// A laptop screen, tall enough that a screenshot shows the whole stage.
+	b.Run(t, chromedp.EmulateViewport(1280, 1400))
 
 	text := func(t *testing.T, testid string) string {
 		t.Helper()
@@ -187,7 +188,7 @@ func TestConvBrowser(t *testing.T) {
 	t.Run("phone", func(t *testing.T) {
 		mark := len(b.ConsoleErrors())
 		defer clean(t, mark, false)
-		b.Run(t, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+		b.Run(t, chromedp.EmulateViewport(390, 1600, chromedp.EmulateMobile))
 		open(t, "preset=lesson-5x5&step=5")
 		if got := text(t, "current-sum"); got == "" {
 			t.Error("no current-sum on a phone")
@@ -195,18 +196,18 @@ func TestConvBrowser(t *testing.T) {
 		b.Screenshot(t, "lesson-5x5")
 		open(t, "preset=lesson-mnist&step=60")
 		b.Screenshot(t, "mnist")
-		b.Run(t, chromedp.EmulateViewport(1280, 900))
+		b.Run(t, chromedp.EmulateViewport(1280, 1400))
 	})
 
 	t.Run("presenter mode, Korean", func(t *testing.T) {
 		mark := len(b.ConsoleErrors())
-		b.Run(t, chromedp.EmulateViewport(1600, 900))
+		b.Run(t, chromedp.EmulateViewport(1600, 1000))
 		open(t, "preset=lesson-5x5&step=4&present=1&lang=ko")
 		if got := browsertest.Eval[string](t, b, `document.getElementById("conv-live").textContent`); !strings.Contains(got, "출력 2행 1열") {
 			t.Errorf("narration %q, want the Korean cell name", got)
 		}
 		b.Screenshot(t, "present-ko")
-		b.Run(t, chromedp.EmulateViewport(1280, 900))
+		b.Run(t, chromedp.EmulateViewport(1280, 1400))
 		clean(t, mark, false)
 	})
 }

@@ -215,9 +215,9 @@ func convView(ctx context.Context, s *convState) views.ConvView {
 
 	// Which padded-grid rows and columns fall in the current window.
 	kh, kw := g.KernelSize[0], g.KernelSize[1]
-	tapAt := map[[3]int]bool{}
+	tapAt := map[[3]int]string{} // cell → the weight it is multiplied by
 	for _, tp := range step.Taps {
-		tapAt[[3]int{tp.C, tp.Y, tp.X}] = true
+		tapAt[[3]int{tp.C, tp.Y, tp.X}] = "×" + fmtNum(tp.Weight)
 	}
 	ekh, ekw := g.Dilation[0]*(kh-1)+1, g.Dilation[1]*(kw-1)+1
 	unRows, unCols := uncovered(g)
@@ -257,8 +257,9 @@ func convView(ctx context.Context, s *convState) views.ConvView {
 				if y >= step.WindowY && y < step.WindowY+ekh && x >= step.WindowX && x < step.WindowX+ekw {
 					cl = append(cl, "win")
 				}
-				if tapAt[[3]int{c, y, x}] {
+				if w, ok := tapAt[[3]int{c, y, x}]; ok {
 					cl = append(cl, "tap")
+					attrs["data-w"] = w
 				}
 				if cell.Kind == conv.Real && srcOf[[2]int{cell.SrcY, cell.SrcX}] {
 					cl = append(cl, "src")
@@ -504,20 +505,31 @@ func stepDetail(t func(string, ...any) string, s *convState, st conv.Step) views
 	} else {
 		d.Where = t("conv.where", st.OutY+1, st.OutX+1)
 	}
-	var terms []string
-	for _, tp := range st.Taps {
-		d.Terms = append(d.Terms, views.ConvTerm{X: fmtNum(tp.Input), W: fmtNum(tp.Weight), Product: fmtNum(tp.Product), Class: tp.Kind.String()})
-		terms = append(terms, fmtNum(tp.Input)+"×"+paren(fmtNum(tp.Weight)))
+	multi := len(st.Channels) > 1
+	var terms, sums []string
+	for i, c := range st.Channels {
+		grp := views.ConvTermGroup{Sum: fmtNum(st.ChannelSums[i])}
+		if multi {
+			grp.Label = t("conv.channel", c+1)
+		}
+		var ct []string
+		for _, tp := range st.Taps {
+			if tp.C != c {
+				continue
+			}
+			grp.Terms = append(grp.Terms, views.ConvTerm{X: fmtNum(tp.Input), W: fmtNum(tp.Weight), Product: fmtNum(tp.Product), Class: tp.Kind.String()})
+			ct = append(ct, fmtNum(tp.Input)+"×"+paren(fmtNum(tp.Weight)))
+		}
+		d.Groups = append(d.Groups, grp)
+		if multi {
+			terms = append(terms, "("+strings.Join(ct, " + ")+")")
+		} else {
+			terms = append(terms, ct...)
+		}
+		sums = append(sums, paren(grp.Sum))
 	}
-	if len(st.Channels) > 1 {
-		var sums []string
-		for i, c := range st.Channels {
-			d.Channels = append(d.Channels, views.ConvTerm{Label: t("conv.channel", c+1), Product: fmtNum(st.ChannelSums[i])})
-			sums = append(sums, paren(fmtNum(st.ChannelSums[i])))
-		}
-		if len(terms) > 27 {
-			terms = sums
-		}
+	if multi && len(st.Taps) > 27 {
+		terms = sums
 	}
 	eq := strings.Join(terms, " + ")
 	if s.Bias {

@@ -531,7 +531,7 @@ function showStep(source) {
   stepper.set(n, S.step);
   const st = R.steps[S.step - 1];
   const g = R.geometry;
-  for (const e of lastMarked) e.classList.remove("win", "tap", "src", "current");
+  for (const e of lastMarked) { e.classList.remove("win", "tap", "src", "current"); delete e.dataset.w; }
   lastMarked = [];
   const ekh = g.dilation[0] * (g.kernel_size[0] - 1) + 1, ekw = g.dilation[1] * (g.kernel_size[1] - 1) + 1;
   for (let c = 0; c < inCells.length; c++) {
@@ -542,7 +542,7 @@ function showStep(source) {
   }
   for (const tp of st.taps) {
     const td = inCells[tp.c]?.[tp.y]?.[tp.x];
-    if (td) td.classList.add("tap");
+    if (td) { td.classList.add("tap"); td.dataset.w = "×" + fmt(tp.weight); }
     if (tp.kind === "copy") {
       const src = inCells[tp.c]?.[tp.src_y + g.pad_top]?.[tp.src_x + g.pad_left];
       if (src) { src.classList.add("src"); lastMarked.push(src); }
@@ -621,8 +621,13 @@ function where(st) {
 }
 
 function equation(st) {
-  let terms = st.taps.map((tp) => fmt(tp.input) + "×" + paren(fmt(tp.weight)));
-  if (st.channels.length > 1 && terms.length > 27) terms = st.channel_sums.map((v) => paren(fmt(v)));
+  const multi = st.channels.length > 1;
+  let terms = [];
+  for (const c of st.channels) {
+    const ct = st.taps.filter((tp) => tp.c === c).map((tp) => fmt(tp.input) + "×" + paren(fmt(tp.weight)));
+    if (multi) terms.push("(" + ct.join(" + ") + ")"); else terms.push(...ct);
+  }
+  if (multi && st.taps.length > 27) terms = st.channel_sums.map((v) => paren(fmt(v)));
   let eq = terms.join(" + ");
   if (S.bias) eq += " + " + paren(fmt(st.bias));
   return eq + " = " + fmt(st.sum);
@@ -630,16 +635,19 @@ function equation(st) {
 
 function renderDetail(st) {
   const box = $("#conv-detail");
-  const ol = el("ol", { cls: "terms", "aria-label": t("conv.products") });
-  for (const tp of st.taps) {
-    ol.append(el("li", { cls: tp.kind }, el("span", { cls: "x", text: fmt(tp.input) }), "×",
-      el("span", { cls: "w", text: fmt(tp.weight) }), " = ", el("span", { cls: "p", text: fmt(tp.product) })));
-  }
-  const kids = [el("p", { cls: "where", text: where(st) }), ol];
-  if (st.channels.length > 1) {
-    kids.push(el("ul", { cls: "chsums" }, ...st.channels.map((c, i) =>
-      el("li", null, t("conv.channel", c + 1) + ": ", el("b", { text: fmt(st.channel_sums[i]) })))));
-  }
+  const multi = st.channels.length > 1;
+  const kids = [el("p", { cls: "where", text: where(st) })];
+  st.channels.forEach((c, i) => {
+    const ol = el("ol", { cls: "terms", "aria-label": t("conv.products") });
+    for (const tp of st.taps) {
+      if (tp.c !== c) continue;
+      ol.append(el("li", { cls: tp.kind }, el("span", { cls: "x", text: fmt(tp.input) }), "×",
+        el("span", { cls: "w", text: fmt(tp.weight) }), " = ", el("span", { cls: "p", text: fmt(tp.product) })));
+    }
+    kids.push(el("div", { cls: "term-group" },
+      multi ? el("p", { cls: "group-label", text: t("conv.channel", c + 1) }) : null, ol,
+      multi ? el("p", { cls: "group-sum" }, "= ", el("b", { text: fmt(st.channel_sums[i]) })) : null));
+  });
   if (S.bias) kids.push(el("p", { cls: "bias" }, t("conv.bias") + ": ", el("b", { text: fmt(st.bias) })));
   const eq = equation(st);
   kids.push(el("p", { cls: "equation mono", "data-testid": "equation", text: eq }));
