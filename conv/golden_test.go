@@ -36,6 +36,12 @@ package conv
 // scratch-buffer reuse is exercised too. Output buffers are filled with NaN
 // before each call: an implementation must overwrite every element.
 // Run just these tests with: go test ./conv/ -run Golden
+//
+// Deliberate differences from PyTorch, outside the fixtures: a Go Spec's
+// zero Stride, Dilation or Groups means "the default, 1" (PyTorch rejects
+// an explicit 0: callers taking user input, like POST /api/conv, must reject
+// it themselves), and convlab refuses in_channels/out_channels of 0 and
+// sizes above MaxDim/MaxChannels, which PyTorch would run.
 
 import (
 	"compress/gzip"

@@ -13,7 +13,8 @@ const (
 	// (padding_mode "reflect", "replicate" or "circular").
 	CopyPad
 	// Inserted is a zero inserted between input cells by a transposed
-	// convolution's stride.
+	// convolution's stride (only inside the span of the input: a zero of
+	// the frame around it, even on a row of inserted zeros, is ZeroPad).
 	Inserted
 )
 
