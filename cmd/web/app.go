@@ -144,6 +144,9 @@ func (a *app) handler() *echo.Echo {
 	return e
 }
 
+// serve is the server's handler: the echo instance, with HEAD served as GET.
+func (a *app) serve(e *echo.Echo) http.Handler { return headAsGet(e) }
+
 // testRoutes, when set by a test, adds routes before the server starts.
 var testRoutes func(a *app, e *echo.Echo)
 
@@ -175,7 +178,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	srv := &http.Server{
-		Handler:           e,
+		Handler:           a.serve(e),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,

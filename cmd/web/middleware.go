@@ -32,6 +32,20 @@ func (a *app) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// headAsGet serves HEAD like GET (echo routes HEAD only where registered):
+// the handler sees a GET, while net/http, which still holds the original
+// HEAD request, sends the headers and drops the body.
+func headAsGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			g := r.Clone(r.Context())
+			g.Method = http.MethodGet
+			r = g
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // logRequests writes one concise line per request.
 func (a *app) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

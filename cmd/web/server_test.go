@@ -18,6 +18,21 @@ func TestHealthz(t *testing.T) {
 	}
 }
 
+func TestHeadIsLikeGet(t *testing.T) {
+	_, srv := newTestServer(t)
+	for _, path := range []string{"/", "/healthz", "/static/css/app.css"} {
+		req, _ := http.NewRequest(http.MethodHead, srv.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("HEAD %s = %d", path, resp.StatusCode)
+		}
+	}
+}
+
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	_, srv := newTestServer(t)
 	for _, path := range []string{"/", "/healthz", "/conv", "/no-such-page", "/static/css/app.css", "/api/nothing"} {

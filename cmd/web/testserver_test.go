@@ -22,7 +22,7 @@ func newTestServerConfig(t testing.TB, cfg config) (*app, *httptest.Server) {
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
-	srv := httptest.NewServer(a.handler())
+	srv := httptest.NewServer(a.serve(a.handler()))
 	t.Cleanup(func() {
 		srv.Close()
 		if err := a.Close(); err != nil {
