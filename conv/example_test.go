@@ -89,10 +89,11 @@ func ExampleSpec_Resolve_same() {
 }
 
 // A transposed convolution (ConvTranspose2d) with stride 2 spreads each
-// input cell over a 3x3 patch of a larger output. The same result (checked against PyTorch's
-// conv_transpose2d) comes from an ordinary convolution over the grid below: the input cells (#) with
-// stride−1 zeros inserted between them (+), framed by zeros (.), swept by the
-// flipped kernel with stride 1. That grid is what the visualizer draws.
+// input cell over a 3x3 patch of a larger output (these numbers are
+// PyTorch's conv_transpose2d's). The same result comes from an ordinary
+// convolution over the grid below: the input cells (#) with stride−1 zeros
+// inserted between them (+), framed by zeros (.), swept by the flipped
+// kernel with stride 1. That grid is what the visualizer draws.
 func Example_transposed() {
 	spec := conv.Spec{InChannels: 1, OutChannels: 1, KernelSize: [2]int{3, 3}, Stride: [2]int{2, 2}, Transposed: true}
 	g, err := spec.Resolve(2, 2)
