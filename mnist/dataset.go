@@ -37,7 +37,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 )
 
@@ -137,12 +136,9 @@ func loadSet(dir string, imagesFile, labelsFile canonicalFile, verify bool) (*Se
 	if err != nil {
 		return nil, err
 	}
-	n, rows, cols, pix, err := ReadImages(bytes.NewReader(imgData))
+	n, images, err := decodeImages(imgData, imgPath)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", imgPath, err)
-	}
-	if rows != ImageSize || cols != ImageSize {
-		return nil, fmt.Errorf("mnist: %s: images are %d×%d pixels, MNIST's are %d×%d", imgPath, rows, cols, ImageSize, ImageSize)
+		return nil, err
 	}
 	labels, err := ReadLabels(bytes.NewReader(lblData))
 	if err != nil {
@@ -156,7 +152,82 @@ func loadSet(dir string, imagesFile, labelsFile canonicalFile, verify bool) (*Se
 			return nil, fmt.Errorf("mnist: %s: label %d is %d, not a digit 0..9 (not MNIST labels)", lblPath, i, l)
 		}
 	}
-	return &Set{N: n, Images: toFloat(pix), Labels: labels}, nil
+	return &Set{N: n, Images: images, Labels: labels}, nil
+}
+
+// maxSetImages is the size of MNIST's training set, the most images
+// LoadDir ever expects in one file.
+const maxSetImages = 60000
+
+// decodeImages decodes an MNIST image file straight into float32 pixels in
+// [0,1]. Decompression and conversion overlap: a second goroutine converts
+// each 256 KB piece while the next one is inflated, so loading the 47 MB
+// training set takes about as long as inflating it.
+func decodeImages(data []byte, path string) (int, []float32, error) {
+	src, err := idxSource(bytes.NewReader(data), "images")
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	n, rows, cols, err := imagesHeader(src)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if rows != ImageSize || cols != ImageSize {
+		return 0, nil, fmt.Errorf("mnist: %s: images are %d×%d pixels, MNIST's are %d×%d", path, rows, cols, ImageSize, ImageSize)
+	}
+	if n > maxSetImages {
+		return 0, nil, fmt.Errorf("mnist: %s holds %d images, more than MNIST's %d", path, n, maxSetImages)
+	}
+	out := make([]float32, n*Pixels)
+
+	const pieceSize = 256 << 10
+	type piece struct {
+		off int
+		p   []byte
+	}
+	full := make(chan piece, 4)
+	free := make(chan []byte, 4)
+	for range cap(free) {
+		free <- make([]byte, 0, pieceSize)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for pc := range full {
+			convertPixels(out[pc.off:], pc.p)
+			free <- pc.p[:0]
+		}
+	}()
+	var (
+		cur []byte
+		off int
+	)
+	flush := func() {
+		if len(cur) > 0 {
+			full <- piece{off, cur}
+			off += len(cur)
+		}
+		cur = nil
+	}
+	err = streamPayload(src, len(out), "images", make([]byte, pieceSize), func(p []byte) {
+		for len(p) > 0 {
+			if cur == nil {
+				cur = <-free
+			}
+			k := copy(cur[len(cur):cap(cur)], p)
+			cur, p = cur[:len(cur)+k], p[k:]
+			if len(cur) == cap(cur) {
+				flush()
+			}
+		}
+	})
+	flush()
+	close(full)
+	<-done
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return n, out, nil
 }
 
 // readCanonical reads f from dir (the .gz form first) and, if verify is set,
@@ -216,26 +287,6 @@ var byteToUnit = func() (t [256]float32) {
 	}
 	return t
 }()
-
-// toFloat converts pixels to [0,1], split over the available cores (the
-// training set is 47 million pixels).
-func toFloat(pix []uint8) []float32 {
-	out := make([]float32, len(pix))
-	const chunk = 1 << 20
-	workers := min(runtime.GOMAXPROCS(0), (len(pix)+chunk-1)/chunk)
-	if workers <= 1 {
-		convertPixels(out, pix)
-		return out
-	}
-	var wg sync.WaitGroup
-	per := (len(pix) + workers - 1) / workers
-	for lo := 0; lo < len(pix); lo += per {
-		hi := min(len(pix), lo+per)
-		wg.Go(func() { convertPixels(out[lo:hi], pix[lo:hi]) })
-	}
-	wg.Wait()
-	return out
-}
 
 func convertPixels(dst []float32, src []uint8) {
 	dst = dst[:len(src)]

@@ -56,40 +56,50 @@ func (e *IDXError) Unwrap() error { return e.Err }
 // file, trailing bytes, a bad gzip stream (checksum included) or a header
 // beyond the Max* bounds return an *IDXError. ReadImages never panics.
 func ReadImages(r io.Reader) (n, rows, cols int, pix []uint8, err error) {
-	const what = "images"
-	src, err := idxSource(r, what)
+	src, err := idxSource(r, "images")
 	if err != nil {
 		return 0, 0, 0, nil, err
 	}
+	n, rows, cols, err = imagesHeader(src)
+	if err != nil {
+		return 0, 0, 0, nil, err
+	}
+	pix, err = readPayload(src, n*rows*cols, "images")
+	if err != nil {
+		return 0, 0, 0, nil, err
+	}
+	return n, rows, cols, pix, nil
+}
+
+// imagesHeader reads and checks the 16-byte header of a decompressed IDX
+// image stream.
+func imagesHeader(src io.Reader) (n, rows, cols int, err error) {
+	const what = "images"
 	var hdr [16]byte
 	if err := readHeader(src, hdr[:4], what); err != nil {
-		return 0, 0, 0, nil, err
+		return 0, 0, 0, err
 	}
 	magic := binary.BigEndian.Uint32(hdr[:4])
 	if magic != idxImagesMagic {
-		return 0, 0, 0, nil, badMagic(what, magic, idxImagesMagic)
+		return 0, 0, 0, badMagic(what, magic, idxImagesMagic)
 	}
 	if err := readHeader(src, hdr[4:16], what); err != nil {
-		return 0, 0, 0, nil, err
+		return 0, 0, 0, err
 	}
 	dn := binary.BigEndian.Uint32(hdr[4:8])
 	dr := binary.BigEndian.Uint32(hdr[8:12])
 	dc := binary.BigEndian.Uint32(hdr[12:16])
 	if dn > MaxIDXItems {
-		return 0, 0, 0, nil, &IDXError{What: what, Msg: fmt.Sprintf("header declares %d images, more than the %d this reader accepts (not an MNIST file?)", dn, MaxIDXItems)}
+		return 0, 0, 0, &IDXError{What: what, Msg: fmt.Sprintf("header declares %d images, more than the %d this reader accepts (not an MNIST file?)", dn, MaxIDXItems)}
 	}
 	if dr == 0 || dc == 0 || dr > MaxIDXSide || dc > MaxIDXSide {
-		return 0, 0, 0, nil, &IDXError{What: what, Msg: fmt.Sprintf("header declares images of %d×%d pixels; each side must be 1..%d (MNIST is 28×28)", dr, dc, MaxIDXSide)}
+		return 0, 0, 0, &IDXError{What: what, Msg: fmt.Sprintf("header declares images of %d×%d pixels; each side must be 1..%d (MNIST is 28×28)", dr, dc, MaxIDXSide)}
 	}
 	total := uint64(dn) * uint64(dr) * uint64(dc)
 	if total > MaxIDXPayload {
-		return 0, 0, 0, nil, &IDXError{What: what, Msg: fmt.Sprintf("header declares %d×%d×%d = %d pixel bytes, more than the %d this reader accepts", dn, dr, dc, total, MaxIDXPayload)}
+		return 0, 0, 0, &IDXError{What: what, Msg: fmt.Sprintf("header declares %d×%d×%d = %d pixel bytes, more than the %d this reader accepts", dn, dr, dc, total, MaxIDXPayload)}
 	}
-	pix, err = readPayload(src, int(total), what)
-	if err != nil {
-		return 0, 0, 0, nil, err
-	}
-	return int(dn), int(dr), int(dc), pix, nil
+	return int(dn), int(dr), int(dc), nil
 }
 
 // ReadLabels reads an IDX label file (magic 0x00000801), gzip-compressed or
@@ -204,21 +214,35 @@ func badMagic(what string, got, want uint32) error {
 }
 
 // readPayload reads exactly n bytes and then insists on the end of the
-// stream. Memory grows with the bytes that actually arrive (at most
+// stream. Memory grows with the bytes that actually arrive (append's
 // doubling), so a header that lies about its size cannot make us allocate
 // far more than the file holds.
 func readPayload(r io.Reader, n int, what string) ([]byte, error) {
-	const first = 1 << 20
-	buf := make([]byte, 0, min(n, first))
-	stalls := 0
-	for len(buf) < n {
-		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(n, 2*cap(buf)))
-			copy(grown, buf)
-			buf = grown
+	buf := make([]byte, 0, min(n, 1<<20))
+	err := streamPayload(r, n, what, make([]byte, min(n, 256<<10)), func(p []byte) {
+		buf = append(buf, p...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// streamPayload reads exactly n bytes through scratch, handing each piece
+// to sink in order (the piece is only valid during the call), then insists
+// on the end of the stream: for gzip that last read also verifies the
+// checksum, which gzip.Reader checks only at the end of a member.
+func streamPayload(r io.Reader, n int, what string, scratch []byte, sink func(p []byte)) error {
+	got, stalls := 0, 0
+	for got < n {
+		if len(scratch) == 0 {
+			scratch = make([]byte, 1)
 		}
-		m, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
+		m, err := r.Read(scratch[:min(len(scratch), n-got)])
+		if m > 0 {
+			sink(scratch[:m])
+			got += m
+		}
 		if m == 0 && err == nil {
 			if stalls++; stalls > 100 {
 				err = io.ErrNoProgress
@@ -227,37 +251,35 @@ func readPayload(r io.Reader, n int, what string) ([]byte, error) {
 			stalls = 0
 		}
 		if err != nil {
-			if len(buf) == n && err == io.EOF {
+			if got == n && err == io.EOF {
 				break
 			}
 			var ie *IDXError
 			if errors.As(err, &ie) {
-				return nil, err
+				return err
 			}
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				return nil, &IDXError{What: what, Msg: fmt.Sprintf("the file is truncated: the header promises %d payload bytes but only %d follow", n, len(buf))}
+				return &IDXError{What: what, Msg: fmt.Sprintf("the file is truncated: the header promises %d payload bytes but only %d follow", n, got)}
 			}
-			return nil, &IDXError{What: what, Msg: "cannot read the payload", Err: err}
+			return &IDXError{What: what, Msg: "cannot read the payload", Err: err}
 		}
 	}
-	// The stream must end here. For gzip this read also verifies the
-	// checksum, which gzip.Reader checks only at the end of a member.
 	var one [1]byte
 	for range 100 {
 		m, err := r.Read(one[:])
 		if m > 0 {
-			return nil, &IDXError{What: what, Msg: fmt.Sprintf("the file has extra bytes after the %d payload bytes the header declares (corrupt, or the header is wrong)", n)}
+			return &IDXError{What: what, Msg: fmt.Sprintf("the file has extra bytes after the %d payload bytes the header declares (corrupt, or the header is wrong)", n)}
 		}
 		if err == io.EOF {
-			return buf, nil
+			return nil
 		}
 		if err != nil {
 			var ie *IDXError
 			if errors.As(err, &ie) {
-				return nil, err
+				return err
 			}
-			return nil, &IDXError{What: what, Msg: "cannot read the end of the file", Err: err}
+			return &IDXError{What: what, Msg: "cannot read the end of the file", Err: err}
 		}
 	}
-	return nil, &IDXError{What: what, Msg: "cannot read the end of the file", Err: io.ErrNoProgress}
+	return &IDXError{What: what, Msg: "cannot read the end of the file", Err: io.ErrNoProgress}
 }
