@@ -299,3 +299,41 @@ func TestHubKeepsOnlyTheLatestForASlowViewer(t *testing.T) {
 		t.Fatal("Subscribe after Close succeeded")
 	}
 }
+
+// TestSSEHundredViewers: a classroom of 100 viewers of one run all get
+// progress, and all leaving costs nothing afterwards.
+func TestSSEHundredViewers(t *testing.T) {
+	ff := &fakeFactory{stepDelay: time.Millisecond, mapsBytes: 4 << 10}
+	m := newTestManager(t, ff, Options{MapsEvery: 50 * time.Millisecond})
+	srv := sseServer(t, m, StreamOptions{})
+	// Connections of the test's own client pool exist before the count.
+	http.DefaultClient.CloseIdleConnections()
+	before := runtime.NumGoroutine()
+
+	const viewers = 100
+	chans := make([]<-chan sseEvent, viewers)
+	cancels := make([]context.CancelFunc, viewers)
+	for i := range viewers {
+		chans[i], cancels[i] = connect(t, srv.URL)
+	}
+	if _, err := m.Start(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, ch := range chans {
+		p := nextProgress(t, ch, 0)
+		if q := nextProgress(t, ch, p.Step); q.Run != 1 {
+			t.Fatalf("viewer %d: %+v", i, q)
+		}
+	}
+	if got := m.Hub().Len(); got != viewers {
+		t.Fatalf("subscribers = %d, want %d", got, viewers)
+	}
+	for _, c := range cancels {
+		c()
+	}
+	waitFor(t, "every viewer to be dropped", func() bool { return m.Hub().Len() == 0 })
+	m.Pause()
+	http.DefaultClient.CloseIdleConnections()
+	// The paused training goroutine is the one goroutine that may remain.
+	goroutinesSettle(t, before+1)
+}

@@ -4,7 +4,7 @@
 
 const NS = "http://www.w3.org/2000/svg";
 
-// niceTicks returns about `count` round tick values covering [lo, hi].
+// niceTicks returns about `count` round tick values within [lo, hi].
 export function niceTicks(lo, hi, count = 5) {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
   if (hi < lo) [lo, hi] = [hi, lo];
@@ -49,7 +49,7 @@ function el(name, attrs = {}, parent) {
 }
 
 // createChart draws into an <svg viewBox="0 0 W H">. opts: {series:
-// [{name, className}], yMin, yMax (fixed, or auto when undefined),
+// [{name, className, markers}], yMin, yMax (fixed, or auto when undefined),
 // yFormat(v), xLabel, empty (text shown without data)}.
 export function createChart(svg, opts) {
   const vb = (svg.getAttribute("viewBox") || "0 0 480 240").split(/\s+/).map(Number);
@@ -76,8 +76,13 @@ export function createChart(svg, opts) {
       if (yMin === undefined) yMin = Math.min(0, ...ys);
       if (yMax === undefined) yMax = Math.max(...ys, yMin + 1e-6);
     }
-    const yt = niceTicks(yMin, yMax, 4);
-    if (opts.yMax === undefined && yt.length) yMax = Math.max(yMax, yt[yt.length - 1]);
+    let yt = niceTicks(yMin, yMax, 4);
+    if (opts.yMax === undefined && yt.length > 1) {
+      // Round an automatic top up to the next tick.
+      const step = yt[1] - yt[0];
+      yMax = Math.ceil(yMax / step - 1e-9) * step;
+      yt = niceTicks(yMin, yMax, 4);
+    }
     const sx = linearScale(0, maxStep, m.l, W - m.r);
     const sy = linearScale(yMin, yMax, H - m.b, m.t);
     const axes = el("g", { class: "chart-axes" }, svg);
@@ -101,9 +106,11 @@ export function createChart(svg, opts) {
       const pts = data.get(s.name);
       if (!pts.length) continue;
       el("path", { d: pathData(pts, sx, sy), class: `chart-line ${s.className || ""}`, fill: "none" }, svg);
-      const last = pts[pts.length - 1];
-      if (Number.isFinite(last.y)) {
-        el("circle", { cx: sx(last.step), cy: sy(last.y), r: 3.5, class: `chart-dot ${s.className || ""}` }, svg);
+      // Sparse series (markers: true) get a dot at every point; others at the last.
+      for (const p of s.markers ? pts : pts.slice(-1)) {
+        if (Number.isFinite(p.y)) {
+          el("circle", { cx: sx(p.step), cy: sy(p.y), r: 3.5, class: `chart-dot ${s.className || ""}` }, svg);
+        }
       }
     }
     svg.dataset.points = String(all.length);

@@ -28,7 +28,7 @@ export function mount(root) {
   const acc = createChart($("chart-acc"), {
     series: [
       { name: "train", className: "line-train" },
-      { name: "test", className: "line-test" },
+      { name: "test", className: "line-test", markers: true },
     ],
     yMin: 0,
     yMax: 1,
