@@ -251,6 +251,7 @@ func FuzzAnimationQuery(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	f.Cleanup(func() { a.Close() })
 	h := a.handler()
 	f.Fuzz(func(t *testing.T, raw string) {
 		if strings.ContainsAny(raw, " #\x00\r\n\t") || len(raw) > 256 {
