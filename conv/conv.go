@@ -423,7 +423,7 @@ func (c *Conv) backward(ws *convWorker, ni int, dw []float32) {
 			call.c = ws.col
 			c.mm(ws, call)
 			ws.pp = grow(ws.pp, p.padLen())
-			p.col2imPadded(ws.pp, ws.col)
+			p.col2imPadded(ws.pp, ws.col, c.kern.addRows)
 			clear(dxg)
 			p.unpadAdd(dxg, ws.pp)
 		}
@@ -456,7 +456,7 @@ func (c *Conv) forwardTransposed(ws *convWorker, ni int) {
 		call.c, call.acc = ws.col, false
 		c.mm(ws, call)
 		ws.pp = grow(ws.pp, p.padLen())
-		p.col2imPadded(ws.pp, ws.col)
+		p.col2imPadded(ws.pp, ws.col, c.kern.addRows)
 		p.unpadAdd(yg, ws.pp)
 	}
 }

@@ -19,6 +19,7 @@ package conv
 // forward pass is col2im of Wᵀ·X and its input gradient is W·im2col(dY).
 type colPlan struct {
 	c, kh, kw    int
+	sh, sw       int
 	srcH, srcW   int
 	gridH, gridW int
 	ph, pw       int     // the padded plane: rows and columns any tap reads
@@ -33,7 +34,7 @@ type colPlan struct {
 }
 
 func newColPlan(c, kh, kw, srcH, srcW, gridH, gridW, sh, sw, dh, dw, padTop, padLeft int, mode PaddingMode) *colPlan {
-	p := &colPlan{c: c, kh: kh, kw: kw, srcH: srcH, srcW: srcW, gridH: gridH, gridW: gridW}
+	p := &colPlan{c: c, kh: kh, kw: kw, sh: sh, sw: sw, srcH: srcH, srcW: srcW, gridH: gridH, gridW: gridW}
 	p.identity = kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && srcH == gridH && srcW == gridW
 	p.ph = (gridH-1)*sh + (kh-1)*dh + 1
 	p.pw = (gridW-1)*sw + (kw-1)*dw + 1
@@ -148,15 +149,35 @@ func (p *colPlan) unpadAdd(dst, pp []float32) {
 
 // col2imPadded adds the column matrix col (rows×cols) into the padded
 // planes pp, which it first clears: pp[tapOff[r]+posOff[j]] += col[r][j].
-func (p *colPlan) col2imPadded(pp, col []float32) {
+// With stride 1 along x, each row of the grid is a contiguous run of the
+// padded plane, added by addRows (nil: addRowsGo).
+func (p *colPlan) col2imPadded(pp, col []float32, addRows addRowsFunc) {
 	clear(pp)
 	P := p.cols()
+	if p.sw == 1 {
+		if addRows == nil {
+			addRows = addRowsGo
+		}
+		for r, t := range p.tapOff {
+			addRows(pp[t:], col[r*P:r*P+P], p.gridH, p.gridW, p.sh*p.pw)
+		}
+		return
+	}
 	for r, t := range p.tapOff {
 		row := col[r*P : r*P+P]
 		sub := pp[t:]
 		for j, o := range p.posOff {
 			sub[o] += row[j]
 		}
+	}
+}
+
+// addRowsFunc does dst[y*dstStride+x] += src[y*cols+x] for y < rows, x < cols.
+type addRowsFunc func(dst, src []float32, rows, cols, dstStride int)
+
+func addRowsGo(dst, src []float32, rows, cols, dstStride int) {
+	for y := range rows {
+		addTo(dst[y*dstStride:y*dstStride+cols], src[y*cols:y*cols+cols])
 	}
 }
 

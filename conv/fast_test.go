@@ -277,3 +277,39 @@ func TestFastNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestSIMDHelpers compares each kernel's gather and addRows with the Go
+// versions on every length up to 70 (full vectors, tails, both).
+func TestSIMDHelpers(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, k := range gemmKernels {
+		if k.gather != nil {
+			src := randSlice(r, 500)
+			for n := 0; n <= 70; n++ {
+				idx := make([]int32, n)
+				for i := range idx {
+					idx[i] = int32(i*7 + r.IntN(7))
+				}
+				want, got := make([]float32, n), make([]float32, n)
+				gatherGo(want, src, idx)
+				k.gather(got, src, idx)
+				if e := relErr(got, want); e != 0 {
+					t.Fatalf("%s gather n=%d: error %v", k.name, n, e)
+				}
+			}
+		}
+		if k.addRows != nil {
+			for cols := 1; cols <= 70; cols++ {
+				rows, stride := 1+r.IntN(4), cols+r.IntN(5)
+				src := randSlice(r, rows*cols)
+				dst := randSlice(r, (rows-1)*stride+cols+3) // +3: must stay untouched
+				want := append([]float32(nil), dst...)
+				addRowsGo(want, src, rows, cols, stride)
+				k.addRows(dst, src, rows, cols, stride)
+				if e := relErr(dst, want); e != 0 {
+					t.Fatalf("%s addRows rows=%d cols=%d stride=%d: error %v", k.name, rows, cols, stride, e)
+				}
+			}
+		}
+	}
+}

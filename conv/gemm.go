@@ -16,8 +16,10 @@ type gemmKernel struct {
 	// ap[p*mr:]) and bp holds kc×nr values (row p of the B panel at
 	// bp[p*nr:]). C has row stride ldc; kc ≥ 1.
 	micro func(kc int, ap, bp, c []float32, ldc int, acc bool)
-	// gather is the im2col gather to use with this kernel (nil: pure Go).
-	gather gatherFunc
+	// gather and addRows are the im2col/col2im helpers to use with this
+	// kernel (nil: pure Go).
+	gather  gatherFunc
+	addRows addRowsFunc
 }
 
 // Blocking sizes: a kc×nr B micro-panel should stay in L1, an mc×kc block

@@ -46,6 +46,19 @@ func gatherAVX512(dst, src []float32, idx []int32) {
 	}
 }
 
+//go:noescape
+func addRowsAVX512(dst, src *float32, rows, cols, dstStride int)
+
+// addRowsAVX512Go is addRowsGo with AVX-512 (masked for the tail of a row).
+func addRowsAVX512Go(dst, src []float32, rows, cols, dstStride int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	_ = dst[(rows-1)*dstStride+cols-1]
+	_ = src[rows*cols-1]
+	addRowsAVX512(&dst[0], &src[0], rows, cols, dstStride)
+}
+
 type asmKernel func(kc int, a, b, c *float32, ldc int, acc bool)
 
 // wrap turns an assembly kernel into a gemmKernel. The slice checks make an
@@ -73,7 +86,7 @@ func init() {
 	}
 	if cpu.X86.HasAVX512F {
 		for _, k := range []*gemmKernel{avx512Kernel, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64} {
-			k.gather = gatherAVX512
+			k.gather, k.addRows = gatherAVX512, addRowsAVX512Go
 		}
 		gemmKernels = append(gemmKernels, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64, avx512Kernel)
 	}

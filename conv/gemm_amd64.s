@@ -767,3 +767,50 @@ gather_loop:
 gather_done:
 	VZEROUPPER
 	RET
+
+// func addRowsAVX512(dst, src *float32, rows, cols, dstStride int)
+// dst[y*dstStride+x] += src[y*cols+x] for y < rows, x < cols (cols >= 1).
+TEXT ·addRowsAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ cols+24(FP), R9
+	MOVQ dstStride+32(FP), R10
+	SHLQ $2, R10
+	MOVQ R9, CX
+	ANDQ $15, CX
+	MOVL $1, BX
+	SHLL CX, BX
+	DECL BX
+	KMOVW BX, K1
+	MOVQ R9, R11
+	SHRQ $4, R11
+	TESTQ R8, R8
+	JZ addrows_done
+addrows_row:
+	MOVQ DI, DX
+	MOVQ R11, AX
+	TESTQ AX, AX
+	JZ addrows_tail
+addrows_vec:
+	VMOVUPS (SI), Z0
+	VADDPS (DX), Z0, Z0
+	VMOVUPS Z0, (DX)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	DECQ AX
+	JNZ addrows_vec
+addrows_tail:
+	TESTQ CX, CX
+	JZ addrows_next
+	VMOVUPS.Z (SI), K1, Z0
+	VADDPS.Z (DX), Z0, K1, Z0
+	VMOVUPS Z0, K1, (DX)
+	LEAQ (SI)(CX*4), SI
+addrows_next:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ addrows_row
+addrows_done:
+	VZEROUPPER
+	RET
