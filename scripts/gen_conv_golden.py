@@ -429,6 +429,22 @@ def pool_cases(count):
     return out
 
 
+def pool_large():
+    """The MNIST network's pooling sizes."""
+    out = []
+    for kind, k, st, p, n, c, h in [("max", [2, 2], None, [0, 0], 2, 8, 28), ("max", [2, 2], None, [0, 0], 2, 16, 14),
+                                    ("avg", [2, 2], None, [0, 0], 2, 8, 28), ("max", [3, 3], [2, 2], [1, 1], 1, 4, 27)]:
+        x = q((n, c, h, h)).requires_grad_(True)
+        f = F.max_pool2d if kind == "max" else F.avg_pool2d
+        y = f(x, tuple(k), tuple(st) if st else None, tuple(p))
+        gy = q(tuple(y.shape))
+        y.backward(gy)
+        out.append(dict(name="pool large %s %dx%d" % (kind, c, h), kind=kind, kernel=k, stride=st or [0, 0], padding=p,
+                        n=n, c=c, in_h=h, in_w=h, out_shape=list(y.shape), x=exact(x), gy=exact(gy), y=flat(y),
+                        gx=flat(x.grad)))
+    return out
+
+
 def pool_rejects():
     c = [("max pad above half kernel", "max", [3, 3], [1, 1], [2, 1], 5, 5, "padding", ["2x1", "3x3"]),
          ("avg pad above half kernel", "avg", [2, 4], [1, 1], [0, 3], 5, 5, "padding", ["0x3", "2x4"]),
@@ -465,7 +481,7 @@ def main():
         conv=cases + boundaries() + lesson() + large(),
         reject=rejections() + rand_rejects,
         pad=pads(),
-        pool=pool_cases(60),
+        pool=pool_cases(60) + pool_large(),
         pool_reject=pool_rejects(),
     )
     raw = json.dumps(doc, separators=(",", ":")).encode()
