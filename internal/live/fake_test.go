@@ -19,6 +19,7 @@ type fakeEngine struct {
 	fullEvals atomic.Int64
 	mapsBytes int // size of the feature map payload
 	clock     *fakeClock
+	evalCost  time.Duration // advances clock in Evaluate
 }
 
 // fakeClock is a clock that only Step advances.
@@ -42,6 +43,9 @@ func (f *fakeEngine) Step() StepInfo {
 
 func (f *fakeEngine) Evaluate(limit int) Eval {
 	f.evals.Add(1)
+	if f.clock != nil {
+		f.clock.ns.Add(int64(f.evalCost))
+	}
 	n := limit
 	if limit <= 0 {
 		f.fullEvals.Add(1)
@@ -73,6 +77,7 @@ type fakeFactory struct {
 	perEpoch  int
 	mapsBytes int
 	clock     *fakeClock
+	evalCost  time.Duration
 }
 
 func (ff *fakeFactory) make(_ context.Context, cfg Config) (Engine, error) {
@@ -85,7 +90,7 @@ func (ff *fakeFactory) make(_ context.Context, cfg Config) (Engine, error) {
 	if pe == 0 {
 		pe = 1 << 30
 	}
-	e := &fakeEngine{cfg: cfg, stepDelay: ff.stepDelay, perEpoch: pe, mapsBytes: ff.mapsBytes, clock: ff.clock}
+	e := &fakeEngine{cfg: cfg, stepDelay: ff.stepDelay, perEpoch: pe, mapsBytes: ff.mapsBytes, clock: ff.clock, evalCost: ff.evalCost}
 	ff.engines = append(ff.engines, e)
 	return e, nil
 }

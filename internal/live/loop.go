@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// MaxEvalEvery bounds the training time between two evaluations.
+const MaxEvalEvery = 10 * time.Second
+
 // smoothing is the weight of a new batch in the running loss, accuracy
 // and speed shown to viewers (one batch alone is noisy).
 const smoothing = 0.1
@@ -22,6 +25,7 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 		loss, acc float64
 		ips       float64
 		steps     int
+		evalEvery = m.opt.EvalEvery
 	)
 	m.publishMaps(eng, run)
 	for {
@@ -75,9 +79,14 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 			}
 			m.mu.Unlock()
 			m.publishState()
-		case trained-lastEval >= m.opt.EvalEvery:
+		case trained-lastEval >= evalEvery:
 			lastEval = trained
+			e0 := now()
 			m.publishEval(eng, run, m.opt.EvalSample)
+			// A slow network (the reference one) evaluates less often, so
+			// that evaluating costs at most ~20% of the time, but still at
+			// least every MaxEvalEvery of training.
+			evalEvery = min(MaxEvalEvery, max(m.opt.EvalEvery, 4*now().Sub(e0)))
 		}
 		if now().Sub(lastMaps) >= m.opt.MapsEvery {
 			lastMaps = now()

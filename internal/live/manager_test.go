@@ -203,6 +203,32 @@ func TestManagerEvaluatesAndStopsAfterBudget(t *testing.T) {
 	}
 }
 
+func TestManagerEvaluatesLessWhenEvaluationIsSlow(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		evalCost time.Duration
+		want     int64 // sample evaluations in 200 steps of 10ms (the 200th ends the epoch: a full one)
+	}{
+		{"quick evaluation: every EvalEvery (100ms)", 0, 19},
+		{"50ms evaluation: then every 4×50ms", 50 * time.Millisecond, 10},
+		{"1s evaluation: then every MaxEvalEvery (10s)", time.Second, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := &fakeClock{}
+			ff := &fakeFactory{perEpoch: 200, clock: clock, evalCost: tc.evalCost}
+			m := newTestManager(t, ff, Options{Epochs: 1, EvalEvery: 100 * time.Millisecond, Now: clock.Now})
+			if _, err := m.Start(context.Background(), nil); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the epoch to end", func() bool { return m.State().State == StatePaused })
+			eng := ff.last()
+			if sample := eng.evals.Load() - eng.fullEvals.Load(); sample != tc.want {
+				t.Fatalf("%d sample evaluations in 2s of training, want %d", sample, tc.want)
+			}
+		})
+	}
+}
+
 func decodeLatest(t *testing.T, m *Manager, k Kind, v any) {
 	t.Helper()
 	m.mu.Lock()
