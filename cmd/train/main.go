@@ -43,6 +43,7 @@ type options struct {
 	target    float64
 	evalEvery int
 	limit     int
+	saveEpoch bool
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -60,6 +61,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.target, "target", 0, "stop at the first evaluation reaching this test accuracy (e.g. 0.98) and report the time")
 	fs.IntVar(&o.evalEvery, "eval-every", 100, "with -target: evaluate the full test set every this many steps")
 	fs.IntVar(&o.limit, "limit", 0, "train on the first N training images only (0: all 60,000)")
+	fs.BoolVar(&o.saveEpoch, "save-epochs", false, "with -out: also save the network after every epoch as <out>.epoch<N>")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -145,6 +147,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			acc = e.Accuracy
 			fmt.Fprintf(stdout, "epoch %d: test accuracy %.2f%% (loss %.4f), train loss %.4f, train accuracy %.2f%%, %.0f images/s, %.1fs\n",
 				last.Epoch, 100*e.Accuracy, e.Loss, last.RunningLoss, 100*last.RunningAccuracy, last.ImagesPerSecond, time.Since(start).Seconds())
+			if o.saveEpoch && o.out != "" {
+				p := fmt.Sprintf("%s.epoch%d", o.out, last.Epoch)
+				if err := tr.Net().Save(p); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "saved %s\n", p)
+			}
 			if tr.Epoch() >= o.epochs {
 				break
 			}

@@ -9,6 +9,7 @@ func (a *app) routes(e *echo.Echo) {
 	e.GET("/", a.home)
 	e.GET("/static/*", serveStatic)
 	e.POST("/api/conv", a.convAPI)
+	e.POST("/api/predict", a.predictAPI)
 
 	e.GET("/conv", a.convPage)
 	e.GET("/animations", a.animationsPage)
