@@ -31,14 +31,46 @@ func (a *app) convPage(c echo.Context) error {
 	return render(c, status, views.Conv(p, vm))
 }
 
-// convResult is what the page's script gets: the same shape as the answer
-// of POST /api/conv with "trace": true, so one code path renders both.
+// convResult is what the page's script gets: the answer of POST /api/conv
+// with "trace": true, except that the steps travel packed (Packed, see
+// packSteps; the script unpacks them into the same objects), a third of
+// the size for the page's first load.
 type convResult struct {
 	Output   [][][]float32    `json:"output"`
 	Shape    [3]int           `json:"shape"`
-	Steps    []conv.Step      `json:"steps"`
+	Steps    []conv.Step      `json:"-"`
+	Packed   [][]any          `json:"packed"`
 	Grid     [][]conv.Cell    `json:"grid"`
 	Geometry *convAPIGeometry `json:"geometry"`
+}
+
+// packSteps writes each step as one array:
+//
+//	[out_channel, out_y, out_x, window_y, window_x, bias, sum,
+//	 channels..., channel_sums..., taps...]
+//
+// with len(channels) = len(channel_sums) = n given by the geometry
+// (in_channels / groups) and each tap as 13 numbers:
+// c, wy, wx, ky, kx, y, x, kind (0 real, 1 pad, 2 copy, 3 inserted),
+// src_y, src_x, input, weight, product. unpackSteps in
+// static/js/visualizer.js reads it back.
+func packSteps(steps []conv.Step) [][]any {
+	out := make([][]any, len(steps))
+	for i, st := range steps {
+		a := make([]any, 0, 7+2*len(st.Channels)+13*len(st.Taps))
+		a = append(a, st.OutChannel, st.OutY, st.OutX, st.WindowY, st.WindowX, st.Bias, st.Sum)
+		for _, c := range st.Channels {
+			a = append(a, c)
+		}
+		for _, v := range st.ChannelSums {
+			a = append(a, v)
+		}
+		for _, t := range st.Taps {
+			a = append(a, t.C, t.WY, t.WX, t.KY, t.KX, t.Y, t.X, uint8(t.Kind), t.SrcY, t.SrcX, t.Input, t.Weight, t.Product)
+		}
+		out[i] = a
+	}
+	return out
 }
 
 // convData is everything the script needs, in one JSON block.
@@ -192,6 +224,7 @@ func convView(ctx context.Context, s *convState) views.ConvView {
 		vm.Data = data
 		return vm
 	}
+	r.Packed = packSteps(r.Steps)
 	data.Result = r
 	vm.Data = data
 	vm.OK = true

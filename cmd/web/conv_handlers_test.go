@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"html"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/convlab/convlab/static"
 )
 
 // testid returns the text inside the first element with data-testid=id.
@@ -164,5 +168,107 @@ func TestConvQueryRoundTrip(t *testing.T) {
 		if a, b := s.query().Encode(), s2.query().Encode(); a != b {
 			t.Errorf("%s: round trip changed the state\n%s\n%s", q, a, b)
 		}
+	}
+}
+
+// The page keeps to the CSP: no inline script code, no style attributes,
+// no <style> blocks, no inline event handlers; data only in JSON blocks.
+func TestConvPageCSPClean(t *testing.T) {
+	_, srv := newTestServer(t)
+	for _, q := range []string{"preset=lesson-mnist", "preset=channels", "preset=reflect&step=7", "input=abc"} {
+		_, body := get(t, nil, srv.URL+"/conv?"+q)
+		for _, bad := range []*regexp.Regexp{
+			regexp.MustCompile(`(?i)<style`),
+			regexp.MustCompile(`(?i)\sstyle=`),
+			regexp.MustCompile(`(?i)\son[a-z]+=`),
+			regexp.MustCompile(`(?i)javascript:`),
+		} {
+			if loc := bad.FindStringIndex(body); loc != nil {
+				t.Errorf("%s: %q at %q", q, bad, body[max(0, loc[0]-40):min(len(body), loc[1]+40)])
+			}
+		}
+		for _, m := range regexp.MustCompile(`<script([^>]*)>`).FindAllStringSubmatch(body, -1) {
+			if !strings.Contains(m[1], `type="module" src="/static/`) && !strings.Contains(m[1], `type="application/json"`) {
+				t.Errorf("%s: inline script <script%s>", q, m[1])
+			}
+		}
+	}
+}
+
+// Our own JS and CSS for /conv stay under 100 KB together.
+func TestConvPageWeight(t *testing.T) {
+	files := []string{"css/app.css", "css/conv.css", "js/visualizer.js"}
+	seen := map[string]bool{}
+	total := 0
+	for i := 0; i < len(files); i++ {
+		f := files[i]
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		b, err := fs.ReadFile(static.FS, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(b)
+		// Follow the module's imports ("./grid.js").
+		for _, m := range regexp.MustCompile(`from "\./([a-z0-9_-]+\.js)"`).FindAllStringSubmatch(string(b), -1) {
+			files = append(files, "js/"+m[1])
+		}
+	}
+	if len(seen) < 5 {
+		t.Errorf("found only %v", seen)
+	}
+	if total > 100*1024 {
+		t.Errorf("the visualizer's own JS+CSS weigh %d bytes, over 100 KB: %v", total, seen)
+	}
+	t.Logf("JS+CSS of /conv: %d bytes in %d files", total, len(seen))
+}
+
+// The MNIST preset shows the digit and the feature map as pictures too,
+// and its trace travels packed: 7 + 2·channels + 13 per tap numbers a step.
+func TestConvPageMNISTAndPacking(t *testing.T) {
+	vm, status := buildConvView(context.Background(), url.Values{"preset": {"lesson-mnist"}})
+	if status != http.StatusOK || !vm.OK {
+		t.Fatalf("status %d, error %q", status, vm.Error)
+	}
+	if len(vm.Images) != 2 || len(vm.Images[0].Pixels) != 28*28 || len(vm.Images[1].Pixels) != 26*26 {
+		t.Fatalf("images: %d, want the 28×28 input and the 26×26 output", len(vm.Images))
+	}
+	// The digit is real: MNIST test image 0, a 7: many lit pixels, dark corners.
+	lit := 0
+	for _, p := range mnistDigit {
+		if p > 0 {
+			lit++
+		}
+	}
+	if mnistDigitLabel != 7 || lit < 100 || mnistDigit[0] != 0 || mnistDigit[28*28-1] != 0 {
+		t.Errorf("digit label %d, %d lit pixels", mnistDigitLabel, lit)
+	}
+	d := vm.Data.(convData)
+	if len(d.Result.Packed) != 26*26 {
+		t.Fatalf("%d packed steps", len(d.Result.Packed))
+	}
+	for i, p := range d.Result.Packed {
+		st := d.Result.Steps[i]
+		if len(p) != 7+2*len(st.Channels)+13*len(st.Taps) || p[6] != st.Sum {
+			t.Fatalf("step %d packed as %d numbers, sum %v", i, len(p), p[6])
+		}
+	}
+}
+
+// Without a script the back/next buttons are links to the same page one
+// step away.
+func TestConvPageStepLinks(t *testing.T) {
+	vm, _ := buildConvView(context.Background(), url.Values{"input": {"7"}, "kernel": {"3"}, "stride": {"2"}, "padding": {"1"}, "step": {"3"}})
+	if vm.PrevURL != "/conv?input=7&kernel=3&padding=1&step=2&stride=2" {
+		t.Errorf("PrevURL %q", vm.PrevURL)
+	}
+	if vm.NextURL != "/conv?input=7&kernel=3&padding=1&step=4&stride=2" {
+		t.Errorf("NextURL %q", vm.NextURL)
+	}
+	first, _ := buildConvView(context.Background(), url.Values{"preset": {"lesson-5x5"}})
+	if first.PrevURL != "/conv?preset=lesson-5x5" || first.NextURL != "/conv?preset=lesson-5x5&step=2" {
+		t.Errorf("preset links %q %q", first.PrevURL, first.NextURL)
 	}
 }

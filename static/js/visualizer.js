@@ -194,6 +194,27 @@ export function pause() { stepper?.pause(); }
 
 // ---------- the engine ----------
 
+const KINDS = ["real", "pad", "copy", "inserted"];
+
+// unpackSteps reads the packed trace of the page's JSON block (packSteps
+// in cmd/web/conv_handlers.go) into the objects /api/conv answers with.
+export function unpackSteps(packed, g) {
+  const n = g.in_channels / g.groups;
+  const hw = g.out_h * g.out_w;
+  return packed.map((a) => {
+    const st = {
+      out_channel: a[0], out_y: a[1], out_x: a[2], window_y: a[3], window_x: a[4], bias: a[5], sum: a[6],
+      channels: a.slice(7, 7 + n), channel_sums: a.slice(7 + n, 7 + 2 * n), taps: [],
+    };
+    st.index = st.out_channel * hw + st.out_y * g.out_w + st.out_x;
+    for (let i = 7 + 2 * n; i + 13 <= a.length; i += 13) {
+      st.taps.push({ c: a[i], wy: a[i + 1], wx: a[i + 2], ky: a[i + 3], kx: a[i + 4], y: a[i + 5], x: a[i + 6],
+        kind: KINDS[a[i + 7]], src_y: a[i + 8], src_x: a[i + 9], input: a[i + 10], weight: a[i + 11], product: a[i + 12] });
+    }
+    return st;
+  });
+}
+
 function requestBody(s) {
   const x = [];
   for (let c = 0; c < s.channels; c++) {
@@ -809,6 +830,7 @@ export function mount(el0, data) {
   LIM = data.limits || {};
   S = data.state;
   R = data.result;
+  if (R && R.packed) { R.steps = unpackSteps(R.packed, R.geometry); delete R.packed; }
   ERR = data.error || "";
   root.classList.add("js");
   // On a phone the settings start folded: the grids come first.
