@@ -70,8 +70,8 @@ type gemmCall struct {
 	acc     bool
 }
 
-func (ws *convWorker) dense(d *denseSrc, a []float32, ld int, innerMajor bool) *denseSrc {
-	*d = denseSrc{a: a, ld: ld, innerMajor: innerMajor, extra: -1}
+func (c *Conv) dense(d *denseSrc, a []float32, ld int, innerMajor bool) *denseSrc {
+	*d = denseSrc{a: a, ld: ld, innerMajor: innerMajor, extra: -1, packT: c.kern.packT}
 	return d
 }
 
@@ -150,12 +150,32 @@ func (c *Conv) Forward(y, x, w, b []float32, n int) {
 		c.forwardFC(y, x, w, b, n)
 		return
 	}
+	if c.huge() {
+		ForwardNaive(g, y, x, w, b, n)
+		return
+	}
 	nw, split := c.schedule(n)
 	c.setup(max(nw, c.maxWorkers()))
 	c.op, c.n, c.splitGemm = opForward, n, split
 	c.x, c.w, c.b, c.y = x, w, b, y
 	c.parallel(opForward, nw)
 	c.clearArgs()
+}
+
+// huge reports a geometry whose padded planes or column matrix would not
+// fit the fast path's 32-bit offsets (far beyond anything convlab serves);
+// such calls go to the naive code.
+func (c *Conv) huge() bool {
+	g := c.G
+	kh, kw := g.KernelSize[0], g.KernelSize[1]
+	ch, gh, gw := g.InChannels/g.Groups, g.OutH, g.OutW
+	if g.Transposed {
+		ch, gh, gw = g.OutChannels/g.Groups, g.InH, g.InW
+	}
+	ph := int64(gh-1)*int64(g.Stride[0]) + int64(kh-1)*int64(g.Dilation[0]) + 1
+	pw := int64(gw-1)*int64(g.Stride[1]) + int64(kw-1)*int64(g.Dilation[1]) + 1
+	const lim = 1<<31 - 1
+	return int64(ch)*ph*pw >= lim || int64(ch*kh*kw)*int64(gh*gw) >= lim
 }
 
 // isFC: a 1×1 convolution of a 1×1 input is a fully connected layer
@@ -173,8 +193,8 @@ func (c *Conv) forwardFC(y, x, w, b []float32, n int) {
 	c.setup(c.maxWorkers())
 	ws := c.ws[0]
 	c.splitGemm = c.maxWorkers() > 1
-	A := ws.dense(&ws.a, x, C, false)
-	B := ws.dense(&ws.b, w, C, false)
+	A := c.dense(&ws.a, x, C, false)
+	B := c.dense(&ws.b, w, C, false)
 	k := C
 	if b != nil {
 		k++
@@ -192,10 +212,10 @@ func (c *Conv) backwardFC(dx, dw, db, dy, x, w []float32, n int) {
 	ws := c.ws[0]
 	c.splitGemm = c.maxWorkers() > 1
 	if dx != nil {
-		c.mm(ws, gemmCall{m: n, n: C, k: O, A: ws.dense(&ws.a, dy, O, false), B: ws.dense(&ws.b, w, C, true), c: dx, ldc: C})
+		c.mm(ws, gemmCall{m: n, n: C, k: O, A: c.dense(&ws.a, dy, O, false), B: c.dense(&ws.b, w, C, true), c: dx, ldc: C})
 	}
 	if dw != nil {
-		c.mm(ws, gemmCall{m: O, n: C, k: n, A: ws.dense(&ws.a, dy, O, true), B: ws.dense(&ws.b, x, C, true), c: dw, ldc: C})
+		c.mm(ws, gemmCall{m: O, n: C, k: n, A: c.dense(&ws.a, dy, O, true), B: c.dense(&ws.b, x, C, true), c: dw, ldc: C})
 	}
 	if db != nil {
 		acc := ws.db[:0]
@@ -231,6 +251,10 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 	}
 	if c.isFC() {
 		c.backwardFC(dx, dw, db, dy, x, w, n)
+		return
+	}
+	if c.huge() {
+		BackwardNaive(g, dx, dw, db, dy, x, w, n)
 		return
 	}
 	nw, split := c.schedule(n)
@@ -367,10 +391,10 @@ func (c *Conv) forward(ws *convWorker, ni int) {
 	for grp := range g.Groups {
 		xg := c.x[(ni*g.InChannels+grp*cinG)*inPlane:][:cinG*inPlane]
 		yg := c.y[(ni*g.OutChannels+grp*coutG)*P:][:coutG*P]
-		A := ws.dense(&ws.a, c.w[grp*coutG*K:], K, false)
+		A := c.dense(&ws.a, c.w[grp*coutG*K:], K, false)
 		var B panelSrc
 		if p.identity {
-			B = ws.dense(&ws.b, xg, P, true)
+			B = c.dense(&ws.b, xg, P, true)
 		} else {
 			ws.pp = grow(ws.pp, p.padLen())
 			p.pad(ws.pp, xg)
@@ -403,18 +427,18 @@ func (c *Conv) backward(ws *convWorker, ni int, dw []float32) {
 			xg := c.x[xOff:][:cinG*inPlane]
 			var B panelSrc
 			if p.identity {
-				B = ws.dense(&ws.b, xg, P, false)
+				B = c.dense(&ws.b, xg, P, false)
 			} else {
 				ws.pp = grow(ws.pp, p.padLen())
 				p.pad(ws.pp, xg)
 				ws.it = im2colSrc{p: p, pp: ws.pp, trans: true, gather: c.kern.gather}
 				B = &ws.it
 			}
-			c.mm(ws, gemmCall{m: coutG, n: K, k: P, A: ws.dense(&ws.a, dyg, P, false), B: B, c: dw[grp*coutG*K:], ldc: K, acc: true})
+			c.mm(ws, gemmCall{m: coutG, n: K, k: P, A: c.dense(&ws.a, dyg, P, false), B: B, c: dw[grp*coutG*K:], ldc: K, acc: true})
 		}
 		if c.dx != nil {
 			dxg := c.dx[xOff:][:cinG*inPlane]
-			call := gemmCall{m: K, n: P, k: coutG, A: ws.dense(&ws.a, c.w[grp*coutG*K:], K, true), B: ws.dense(&ws.b, dyg, P, true), c: dxg, ldc: P}
+			call := gemmCall{m: K, n: P, k: coutG, A: c.dense(&ws.a, c.w[grp*coutG*K:], K, true), B: c.dense(&ws.b, dyg, P, true), c: dxg, ldc: P}
 			if p.identity {
 				c.mm(ws, call)
 				continue
@@ -447,7 +471,7 @@ func (c *Conv) forwardTransposed(ws *convWorker, ni int) {
 	for grp := range g.Groups {
 		xg := c.x[(ni*g.InChannels+grp*cinG)*Pin:][:cinG*Pin]
 		yg := yn[grp*coutG*outPlane:][:coutG*outPlane]
-		call := gemmCall{m: Kt, n: Pin, k: cinG, A: ws.dense(&ws.a, c.w[grp*cinG*Kt:], Kt, true), B: ws.dense(&ws.b, xg, Pin, true), c: yg, ldc: Pin, acc: c.b != nil}
+		call := gemmCall{m: Kt, n: Pin, k: cinG, A: c.dense(&ws.a, c.w[grp*cinG*Kt:], Kt, true), B: c.dense(&ws.b, xg, Pin, true), c: yg, ldc: Pin, acc: c.b != nil}
 		if p.identity {
 			c.mm(ws, call)
 			continue
@@ -479,16 +503,16 @@ func (c *Conv) backwardTransposed(ws *convWorker, ni int, dw []float32) {
 		if c.dx != nil {
 			var B panelSrc = &ws.im
 			if p.identity {
-				B = ws.dense(&ws.b, dyg, Pin, true)
+				B = c.dense(&ws.b, dyg, Pin, true)
 			}
-			c.mm(ws, gemmCall{m: cinG, n: Pin, k: Kt, A: ws.dense(&ws.a, c.w[grp*cinG*Kt:], Kt, false), B: B, c: c.dx[xOff:][:cinG*Pin], ldc: Pin})
+			c.mm(ws, gemmCall{m: cinG, n: Pin, k: Kt, A: c.dense(&ws.a, c.w[grp*cinG*Kt:], Kt, false), B: B, c: c.dx[xOff:][:cinG*Pin], ldc: Pin})
 		}
 		if dw != nil {
 			var B panelSrc = &ws.it
 			if p.identity {
-				B = ws.dense(&ws.b, dyg, Pin, false)
+				B = c.dense(&ws.b, dyg, Pin, false)
 			}
-			c.mm(ws, gemmCall{m: cinG, n: Kt, k: Pin, A: ws.dense(&ws.a, c.x[xOff:], Pin, false), B: B, c: dw[grp*cinG*Kt:], ldc: Kt, acc: true})
+			c.mm(ws, gemmCall{m: cinG, n: Kt, k: Pin, A: c.dense(&ws.a, c.x[xOff:], Pin, false), B: B, c: dw[grp*cinG*Kt:], ldc: Kt, acc: true})
 		}
 	}
 }

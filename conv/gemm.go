@@ -20,7 +20,13 @@ type gemmKernel struct {
 	// kernel (nil: pure Go).
 	gather  gatherFunc
 	addRows addRowsFunc
+	packT   packTFunc
 }
+
+// packTFunc packs a transposed block, dst[i*w+o] = a[o*ld+i] for o < on,
+// i < ic, zero for o in [on, w), and reports whether it did (it may decline
+// shapes it has no fast path for).
+type packTFunc func(dst, a []float32, ld, w, on, ic int) bool
 
 // Blocking sizes: a kc×nr B micro-panel should stay in L1, an mc×kc block
 // of packed A in L2, a kc×nc block of packed B in L2/L3.
@@ -65,6 +71,7 @@ type denseSrc struct {
 	innerMajor bool
 	extra      int
 	extraVals  []float32
+	packT      packTFunc // optional fast path for !innerMajor
 }
 
 func (s *denseSrc) pack(dst []float32, w, o0, on, i0, ic int) {
@@ -79,7 +86,7 @@ func (s *denseSrc) pack(dst []float32, w, o0, on, i0, ic int) {
 			copy(d, src)
 			clear(d[on:])
 		}
-	} else {
+	} else if s.packT == nil || !s.packT(dst, s.a[o0*s.ld+i0:], s.ld, w, on, n) {
 		for o := range on {
 			src := s.a[(o0+o)*s.ld+i0 : (o0+o)*s.ld+i0+n]
 			for i, v := range src {
@@ -109,8 +116,8 @@ func (s *denseSrc) pack(dst []float32, w, o0, on, i0, ic int) {
 // as m×k. Likewise tB: B stored n×k when true, k×n otherwise. C is m×n with
 // row stride ldc.
 func (ws *gemmWS) gemmDense(kern *gemmKernel, tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	ws.da = denseSrc{a: a, ld: lda, innerMajor: tA, extra: -1}
-	ws.db = denseSrc{a: b, ld: ldb, innerMajor: !tB, extra: -1}
+	ws.da = denseSrc{a: a, ld: lda, innerMajor: tA, extra: -1, packT: kern.packT}
+	ws.db = denseSrc{a: b, ld: ldb, innerMajor: !tB, extra: -1, packT: kern.packT}
 	ws.gemm(kern, m, n, k, &ws.da, 0, &ws.db, 0, c, ldc, acc)
 }
 

@@ -59,6 +59,41 @@ func addRowsAVX512Go(dst, src []float32, rows, cols, dstStride int) {
 	addRowsAVX512(&dst[0], &src[0], rows, cols, dstStride)
 }
 
+//go:noescape
+func gatherStridedAVX512(dst, src *float32, idx *int32, nvec, srcStep, dstStep int)
+
+// packTAVX512 is the transposing pack (packTFunc) with strided 16-lane
+// gathers, for full panels of width 8 (two k steps per gather) or a
+// multiple of 16.
+func packTAVX512(dst, a []float32, ld, w, on, ic int) bool {
+	if on != w || ic < 2 || (w != 8 && w%16 != 0) || (w-1)*ld+ic >= 1<<31 {
+		return false
+	}
+	_ = a[(w-1)*ld+ic-1]
+	_ = dst[ic*w-1]
+	var idx [16]int32
+	if w == 8 {
+		for l := range 16 {
+			idx[l] = int32((l%8)*ld + l/8)
+		}
+		gatherStridedAVX512(&dst[0], &a[0], &idx[0], ic/2, 2, 16)
+		if ic%2 == 1 {
+			i := ic - 1
+			for o := range 8 {
+				dst[i*8+o] = a[o*ld+i]
+			}
+		}
+		return true
+	}
+	for q := 0; q < w/16; q++ {
+		for l := range 16 {
+			idx[l] = int32((q*16 + l) * ld)
+		}
+		gatherStridedAVX512(&dst[q*16], &a[0], &idx[0], ic, 1, w)
+	}
+	return true
+}
+
 type asmKernel func(kc int, a, b, c *float32, ldc int, acc bool)
 
 // wrap turns an assembly kernel into a gemmKernel. The slice checks make an
@@ -86,7 +121,7 @@ func init() {
 	}
 	if cpu.X86.HasAVX512F {
 		for _, k := range []*gemmKernel{avx512Kernel, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64} {
-			k.gather, k.addRows = gatherAVX512, addRowsAVX512Go
+			k.gather, k.addRows, k.packT = gatherAVX512, addRowsAVX512Go, packTAVX512
 		}
 		gemmKernels = append(gemmKernels, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64, avx512Kernel)
 	}

@@ -768,6 +768,32 @@ gather_done:
 	VZEROUPPER
 	RET
 
+// func gatherStridedAVX512(dst, src *float32, idx *int32, nvec, srcStep, dstStep int)
+// For t < nvec: dst[t*dstStep + l] = src[t*srcStep + idx[l]], l < 16.
+TEXT ·gatherStridedAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ idx+16(FP), BX
+	MOVQ nvec+24(FP), CX
+	MOVQ srcStep+32(FP), R8
+	SHLQ $2, R8
+	MOVQ dstStep+40(FP), R9
+	SHLQ $2, R9
+	VMOVDQU32 (BX), Z1
+	TESTQ CX, CX
+	JZ gs_done
+gs_loop:
+	KXNORW K1, K1, K1
+	VGATHERDPS (SI)(Z1*4), K1, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ gs_loop
+gs_done:
+	VZEROUPPER
+	RET
+
 // func addRowsAVX512(dst, src *float32, rows, cols, dstStride int)
 // dst[y*dstStride+x] += src[y*cols+x] for y < rows, x < cols (cols >= 1).
 TEXT ·addRowsAVX512(SB), NOSPLIT, $0-40
