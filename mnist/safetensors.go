@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"sort"
@@ -177,9 +176,98 @@ func ReadSafetensors(path string) ([]Tensor, map[string]string, error) {
 }
 
 type stEntry struct {
-	DType       *string  `json:"dtype"`
-	Shape       *[]int64 `json:"shape"`
-	DataOffsets *[]int64 `json:"data_offsets"`
+	DType       *string
+	Shape       *[]int64
+	DataOffsets *[]int64
+}
+
+// decodeEntry parses a tensor's header entry: exactly the fields dtype,
+// shape and data_offsets, spelt as the format spells them, each once.
+func decodeEntry(name string, raw []byte) (stEntry, error) {
+	var e stEntry
+	keys, vals, err := objectMembers(raw)
+	if err != nil {
+		return e, stErr("tensor %q: header entry must be an object with dtype, shape and data_offsets: %v", name, err)
+	}
+	for i, k := range keys {
+		var dst any
+		switch k {
+		case "dtype":
+			e.DType = new(string)
+			dst = e.DType
+		case "shape":
+			e.Shape = new([]int64)
+			dst = e.Shape
+		case "data_offsets":
+			e.DataOffsets = new([]int64)
+			dst = e.DataOffsets
+		default:
+			return e, stErr("tensor %q: header entry has an unknown field %q (want dtype, shape, data_offsets)", name, k)
+		}
+		if err := json.Unmarshal(vals[i], dst); err != nil {
+			return e, stErr("tensor %q: %s is malformed: %v", name, k, err)
+		}
+	}
+	if e.DType == nil || e.Shape == nil || e.DataOffsets == nil {
+		return e, stErr("tensor %q: header entry needs dtype, shape and data_offsets", name)
+	}
+	return e, nil
+}
+
+// decodeMetadata parses __metadata__, an object of string values.
+func decodeMetadata(raw []byte) (map[string]string, error) {
+	keys, vals, err := objectMembers(raw)
+	if err != nil {
+		return nil, stErr("__metadata__ must map strings to strings: %v", err)
+	}
+	meta := make(map[string]string, len(keys))
+	for i, k := range keys {
+		var v string
+		if len(vals[i]) == 0 || vals[i][0] != '"' || json.Unmarshal(vals[i], &v) != nil {
+			return nil, stErr("__metadata__ must map strings to strings: %q is %s", k, vals[i])
+		}
+		meta[k] = v
+	}
+	return meta, nil
+}
+
+// objectMembers splits a JSON object into its keys and raw values, in
+// order, refusing duplicate keys (which encoding/json would silently merge).
+func objectMembers(raw []byte) ([]string, []json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil, nil, errors.New("not a JSON object")
+	}
+	var (
+		keys []string
+		vals []json.RawMessage
+		seen = map[string]bool{}
+	)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, err
+		}
+		k, ok := tok.(string)
+		if !ok {
+			return nil, nil, errors.New("not a JSON object")
+		}
+		if seen[k] {
+			return nil, nil, fmt.Errorf("key %q appears twice", k)
+		}
+		seen[k] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil, err
+		}
+		keys = append(keys, k)
+		vals = append(vals, v)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, err
+	}
+	return keys, vals, nil
 }
 
 // DecodeSafetensors parses a safetensors file held in b. Tensors are
@@ -251,17 +339,14 @@ func DecodeSafetensors(b []byte) ([]Tensor, map[string]string, error) {
 			return nil, nil, stErr("header is not valid JSON: %v", err)
 		}
 		if name == metadataKey {
-			if err := strictDecode(raw, &meta); err != nil {
-				return nil, nil, stErr("__metadata__ must map strings to strings: %v", err)
+			if meta, err = decodeMetadata(raw); err != nil {
+				return nil, nil, err
 			}
 			continue
 		}
-		var e stEntry
-		if err := strictDecode(raw, &e); err != nil {
-			return nil, nil, stErr("tensor %q: header entry is malformed (want dtype, shape, data_offsets): %v", name, err)
-		}
-		if e.DType == nil || e.Shape == nil || e.DataOffsets == nil {
-			return nil, nil, stErr("tensor %q: header entry needs dtype, shape and data_offsets", name)
+		e, err := decodeEntry(name, raw)
+		if err != nil {
+			return nil, nil, err
 		}
 		if *e.DType != "F32" {
 			return nil, nil, stErr("tensor %q has dtype %q; convlab reads only F32 (float32) tensors", name, *e.DType)
@@ -337,19 +422,6 @@ func DecodeSafetensors(b []byte) ([]Tensor, map[string]string, error) {
 		ts[i] = Tensor{Name: e.name, Shape: e.shape, Data: data}
 	}
 	return ts, meta, nil
-}
-
-// strictDecode decodes one JSON value, refusing unknown fields.
-func strictDecode(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("trailing data")
-	}
-	return nil
 }
 
 // shapeCount is the number of values of a tensor of the given shape.
