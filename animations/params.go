@@ -34,6 +34,12 @@ type Params struct {
 	Dilation      [2]int
 	OutputPadding [2]int // transposed only
 	Transposed    bool
+	// Numbers writes the values into the cells: the input (a fixed small
+	// pattern, see NumbersInput), the kernel's weights in the corner of the
+	// cells under the window (NumbersWeights) and each output as the engine
+	// computes it. Only for animations whose cells are at least
+	// MinNumbersCell pixels.
+	Numbers bool
 }
 
 // Error is a parameter a student should change, with a message naming it.
@@ -158,9 +164,13 @@ func (p Params) Key() string {
 	if p.Transposed {
 		t = 1
 	}
-	return fmt.Sprintf("i%dx%d-k%dx%d-s%dx%d-p%dx%d-d%dx%d-t%d-op%dx%d",
+	k := fmt.Sprintf("i%dx%d-k%dx%d-s%dx%d-p%dx%d-d%dx%d-t%d-op%dx%d",
 		p.Input[0], p.Input[1], p.Kernel[0], p.Kernel[1], p.Stride[0], p.Stride[1],
 		p.Padding[0], p.Padding[1], p.Dilation[0], p.Dilation[1], t, p.OutputPadding[0], p.OutputPadding[1])
+	if p.Numbers {
+		k += "-n"
+	}
+	return k
 }
 
 // Query is p as the query string ParseQuery reads back (and the visualizer
@@ -180,7 +190,10 @@ func (p Params) Query() string {
 	}
 	// url.Values.Encode sorts keys; keep the conventional order instead.
 	var b strings.Builder
-	for _, k := range []string{"input", "kernel", "stride", "padding", "dilation", "transposed", "output_padding"} {
+	if p.Numbers {
+		v.Set("numbers", "1")
+	}
+	for _, k := range []string{"input", "kernel", "stride", "padding", "dilation", "transposed", "output_padding", "numbers"} {
 		if s := v.Get(k); s != "" {
 			if b.Len() > 0 {
 				b.WriteByte('&')
@@ -198,8 +211,8 @@ var defaultParams = Params{Input: [2]int{5, 5}, Kernel: [2]int{3, 3}, Stride: [2
 const maxQueryValue = 16
 
 // ParseQuery reads Params from a query: input, kernel, stride, padding,
-// dilation and output_padding each as "N" or "HxW"; transposed as 1/0,
-// true/false, on/off (or empty). Missing values take their defaults
+// dilation and output_padding each as "N" or "HxW"; transposed and numbers
+// as 1/0, true/false, on/off (or empty). Missing values take their defaults
 // (input 5, kernel 3, stride 1, padding 0, dilation 1, output_padding 0).
 // It checks the syntax only; Resolve checks the values.
 func ParseQuery(q url.Values) (Params, error) {
@@ -224,17 +237,24 @@ func ParseQuery(q url.Values) (Params, error) {
 		}
 		*f.dst = v
 	}
-	if vs, ok := q["transposed"]; ok {
+	for _, f := range []struct {
+		name string
+		dst  *bool
+	}{{"transposed", &p.Transposed}, {"numbers", &p.Numbers}} {
+		vs, ok := q[f.name]
+		if !ok {
+			continue
+		}
 		if len(vs) != 1 {
-			return Params{}, errf("transposed", "transposed is given %d times; give it once", len(vs))
+			return Params{}, errf(f.name, "%s is given %d times; give it once", f.name, len(vs))
 		}
 		switch strings.ToLower(strings.TrimSpace(vs[0])) {
 		case "1", "true", "on", "yes":
-			p.Transposed = true
+			*f.dst = true
 		case "0", "false", "off", "no", "":
-			p.Transposed = false
+			*f.dst = false
 		default:
-			return Params{}, errf("transposed", "transposed must be 1 or 0, got %q", clip(vs[0]))
+			return Params{}, errf(f.name, "%s must be 1 or 0, got %q", f.name, clip(vs[0]))
 		}
 	}
 	// Zero would mean "the default" to Normalize; a typed 0 is a mistake.

@@ -62,6 +62,8 @@ func TestParseQuery(t *testing.T) {
 		{"transposed=0", Params{Input: sq(5), Kernel: sq(3)}, ""},
 		{"transposed=", Params{Input: sq(5), Kernel: sq(3)}, ""},
 		{"transposed=maybe", Params{}, "transposed"},
+		{"numbers=1&input=4", Params{Input: sq(4), Kernel: sq(3), Numbers: true}, ""},
+		{"numbers=many", Params{}, "numbers"},
 		{"output_padding=1", Params{}, "output_padding"},
 		{"kernel=3&kernel=4", Params{}, "kernel"},
 		{"stride=two", Params{}, "stride"},

@@ -113,14 +113,27 @@ func newLayout(g *conv.Geometry) (layout, error) {
 	return l, errf("input", "a %dx%d grid and a %dx%d output do not fit in a %dx%d image", gh, gw, g.OutH, g.OutW, MaxWidth, MaxHeight)
 }
 
-// Measure resolves p and reports the size and frame count of its GIF.
+// Measure checks everything about p that Render will (the bounds, the
+// engine's rules, the image size, numbers) and reports the size and frame
+// count of its GIF. Errors are *Error.
 func Measure(p Params) (Info, error) {
 	g, err := p.Resolve()
 	if err != nil {
 		return Info{}, err
 	}
 	l, err := newLayout(g)
-	return l.Info, err
+	if err != nil {
+		return Info{}, err
+	}
+	return l.Info, checkNumbers(p, l)
+}
+
+func checkNumbers(p Params, l layout) error {
+	if p.Numbers && l.Cell < MinNumbersCell {
+		return errf("numbers", "numbers need cells of at least %d pixels, and this animation is drawn with %d-pixel cells: use a smaller input or turn numbers off",
+			MinNumbersCell, l.Cell)
+	}
+	return nil
 }
 
 // painter draws cells onto a full-size paletted canvas.
@@ -130,6 +143,12 @@ type painter struct {
 	img    *image.Paletted
 	grid   [][]conv.Cell
 	tapped [][]bool
+
+	// Numbers mode (nil otherwise): the input values, the weight read at
+	// each tapped cell, the outputs in step order.
+	x       []float32
+	weights [][]float32
+	outputs []float32
 }
 
 func (pt *painter) fill(r image.Rectangle, c uint8) {
@@ -207,6 +226,14 @@ func (pt *painter) gridCell(y, x int) {
 	}
 	r := pt.gridRect(y, x, y+1, x+1)
 	pt.box(r.Min.X, r.Min.Y, fill, edge, dashed)
+	if pt.x != nil {
+		if cell.Kind == conv.Real || cell.Kind == conv.CopyPad {
+			pt.centredText(numText(pt.x[cell.SrcY*pt.g.InW+cell.SrcX]), r.Min.X, r.Min.Y)
+		}
+		if tap {
+			pt.cornerText(numText(pt.weights[y][x]), r.Min.X, r.Min.Y)
+		}
+	}
 }
 
 // outCell draws output cell (y, x): 0 not computed, 1 computed, 2 current.
@@ -216,6 +243,9 @@ func (pt *painter) outCell(y, x, state int) {
 	pt.box(r.Min.X, r.Min.Y, fill, cBorder, false)
 	if state == 2 {
 		pt.outline(r, cOutline)
+	}
+	if pt.outputs != nil && state > 0 {
+		pt.centredText(numText(pt.outputs[y*pt.l.OutW+x]), r.Min.X, r.Min.Y)
 	}
 }
 
@@ -234,6 +264,9 @@ func (pt *painter) setTaps(st *conv.Step, on bool) {
 	for _, t := range st.Taps {
 		if t.Y >= 0 && t.Y < len(pt.tapped) && t.X >= 0 && t.X < len(pt.tapped[t.Y]) {
 			pt.tapped[t.Y][t.X] = on
+			if pt.weights != nil {
+				pt.weights[t.Y][t.X] = t.Weight
+			}
 		}
 	}
 }
@@ -265,21 +298,50 @@ func (pt *painter) arrow() {
 	}
 }
 
-// trace runs the engine's step trace for p: the geometry and one step per
-// output cell, in output order. Values are zero: only the geometry is drawn.
-func trace(g *conv.Geometry) []conv.Step {
+// trace runs the engine's step trace: one step per output cell, in
+// output order. Without numbers the values are zero (only the geometry is
+// drawn); with numbers they are NumbersInput and NumbersWeights.
+func trace(g *conv.Geometry, numbers bool) []conv.Step {
 	x := make([]float32, g.XLen(1))
 	w := make([]float32, g.WeightLen())
+	if numbers {
+		x, w = NumbersInput(g), NumbersWeights(g)
+	}
 	return conv.Trace(g, x, w, nil)
 }
 
-func newPainter(g *conv.Geometry, l layout) *painter {
+// prepare resolves p and sets up the painter with the first step drawn.
+func prepare(p Params) (*painter, []conv.Step, error) {
+	g, err := p.Resolve()
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := newLayout(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkNumbers(p, l); err != nil {
+		return nil, nil, err
+	}
+	steps := trace(g, p.Numbers)
 	pt := &painter{l: l, g: g, img: image.NewPaletted(image.Rect(0, 0, l.Width, l.Height), palette), grid: g.Grid()}
 	pt.tapped = make([][]bool, len(pt.grid))
 	for y := range pt.tapped {
 		pt.tapped[y] = make([]bool, len(pt.grid[y]))
 	}
-	return pt
+	if p.Numbers {
+		pt.x = NumbersInput(g)
+		pt.weights = make([][]float32, len(pt.grid))
+		for y := range pt.weights {
+			pt.weights[y] = make([]float32, len(pt.grid[y]))
+		}
+		pt.outputs = make([]float32, len(steps))
+		for i, st := range steps {
+			pt.outputs[i] = st.Sum
+		}
+	}
+	pt.drawFirst(&steps[0])
+	return pt, steps, nil
 }
 
 // drawFirst paints the whole first frame: step 0 under way.
@@ -399,17 +461,11 @@ func Render(p Params) ([]byte, error) {
 
 // build makes the frames of p's animation.
 func build(p Params) (*gif.GIF, error) {
-	g, err := p.Resolve()
+	pt, steps, err := prepare(p)
 	if err != nil {
 		return nil, err
 	}
-	l, err := newLayout(g)
-	if err != nil {
-		return nil, err
-	}
-	steps := trace(g)
-	pt := newPainter(g, l)
-	pt.drawFirst(&steps[0])
+	l := pt.l
 
 	a := &gif.GIF{
 		Config:          image.Config{ColorModel: palette, Width: l.Width, Height: l.Height},
@@ -445,17 +501,10 @@ func build(p Params) (*gif.GIF, error) {
 // the whole grid and output visible) as a PNG, for readers who prefer
 // reduced motion.
 func Still(p Params) ([]byte, error) {
-	g, err := p.Resolve()
+	pt, _, err := prepare(p)
 	if err != nil {
 		return nil, err
 	}
-	l, err := newLayout(g)
-	if err != nil {
-		return nil, err
-	}
-	steps := trace(g)
-	pt := newPainter(g, l)
-	pt.drawFirst(&steps[0])
 	var buf bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, pt.img); err != nil {
 		return nil, err

@@ -267,17 +267,30 @@ func TestStill(t *testing.T) {
 	}
 }
 
-// goldenCases are compared byte for byte with testdata/<name>.gif; run
+// goldenCases are compared byte for byte with testdata/<file>.gif; run
 // `go test ./animations -update` after an intended change of the drawing
 // (and bump Version), then look at the new GIFs in review.
-var goldenCases = []string{"no_padding_no_strides", "padding_strides", "dilation", "padding_strides_odd_transposed"}
+var goldenCases = []struct {
+	file string
+	p    Params
+}{
+	{"no_padding_no_strides", must(Lookup("no_padding_no_strides"))},
+	{"padding_strides", must(Lookup("padding_strides"))},
+	{"dilation", must(Lookup("dilation"))},
+	{"padding_strides_odd_transposed", must(Lookup("padding_strides_odd_transposed"))},
+	{"numbers_padding_strides", Params{Input: sq(5), Kernel: sq(3), Stride: sq(2), Padding: sq(1), Numbers: true}},
+}
+
+func must(p Params, ok bool) Params {
+	if !ok {
+		panic("no such classic animation")
+	}
+	return p
+}
 
 func TestGolden(t *testing.T) {
-	for _, name := range goldenCases {
-		p, ok := Lookup(name)
-		if !ok {
-			t.Fatalf("no classic %s", name)
-		}
+	for _, gc := range goldenCases {
+		name, p := gc.file, gc.p
 		got, err := Render(p)
 		if err != nil {
 			t.Fatal(err)

@@ -29,6 +29,9 @@ type AnimCard struct {
 	// Relations are the output-size formulas, one per axis (or one for both).
 	Relations []AnimRelation
 	ConvURL   string // the same configuration in the visualizer
+	// NumbersURL shows the same animation with the values written in the
+	// cells (the custom form, filled in); "" when it already has them.
+	NumbersURL string
 }
 
 // AnimParam is one parameter row: "Stride" "2".
@@ -46,5 +49,5 @@ type AnimRelation struct {
 // AnimForm is the custom-animation form: the values as the user typed them.
 type AnimForm struct {
 	Input, Kernel, Stride, Padding, Dilation, OutputPadding string
-	Transposed                                              bool
+	Transposed, Numbers                                     bool
 }

@@ -22,7 +22,7 @@ const animCacheBytes = 32 << 20
 const animMaxAge = "public, max-age=86400"
 
 // animQueryKeys are the query parameters of a custom animation.
-var animQueryKeys = []string{"input", "kernel", "stride", "padding", "dilation", "output_padding", "transposed"}
+var animQueryKeys = []string{"input", "kernel", "stride", "padding", "dilation", "output_padding", "transposed", "numbers"}
 
 // animationsPage is GET /animations: the classic set and a form for a
 // custom animation (the form's query comes back here; a configuration that
@@ -42,7 +42,7 @@ func (a *app) animationsPage(c echo.Context) error {
 	if hasAnyKey(q, animQueryKeys) {
 		p, err := animations.ParseQuery(q)
 		if err == nil {
-			_, err = p.Resolve()
+			_, err = animations.Measure(p)
 		}
 		if err != nil {
 			if !animations.IsUserError(err) {
@@ -96,7 +96,7 @@ func (a *app) animationFile(c echo.Context) error {
 				clipName(name), classicNames()))
 		}
 	}
-	if _, err := p.Resolve(); err != nil {
+	if _, err := animations.Measure(p); err != nil {
 		if animations.IsUserError(err) {
 			return animText(c, http.StatusBadRequest, err.Error())
 		}
@@ -191,9 +191,14 @@ func animFormFrom(q url.Values) views.AnimForm {
 			*x.dst = clipName(v[0])
 		}
 	}
-	switch strings.ToLower(q.Get("transposed")) {
-	case "1", "true", "on", "yes":
-		f.Transposed = true
+	for _, x := range []struct {
+		key string
+		dst *bool
+	}{{"transposed", &f.Transposed}, {"numbers", &f.Numbers}} {
+		switch strings.ToLower(q.Get(x.key)) {
+		case "1", "true", "on", "yes":
+			*x.dst = true
+		}
 	}
 	return f
 }
@@ -223,8 +228,15 @@ func animCard(ctx context.Context, name string, p animations.Params) (views.Anim
 		return views.AnimCard{}, err
 	}
 	n := p.Normalize()
+	withNumbers := p
+	withNumbers.Numbers = true
+	numbersURL := ""
+	if _, err := animations.Measure(withNumbers); err == nil && !p.Numbers {
+		numbersURL = "/animations?" + withNumbers.Query() + "#anim-custom-h"
+	}
 	card := views.AnimCard{
-		Width: info.Width, Height: info.Height,
+		NumbersURL: numbersURL,
+		Width:      info.Width, Height: info.Height,
 		Frames:  i18n.T(ctx, "anim.frames", info.Frames, info.Width, info.Height),
 		ConvURL: "/conv?" + p.Query(),
 	}

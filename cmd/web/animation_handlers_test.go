@@ -94,6 +94,9 @@ func TestAnimationCustomAndErrors(t *testing.T) {
 		{"input=6x4&kernel=3x2&stride=2x1&padding=1x0", 200, ""},
 		{"input=3&kernel=3&stride=2&padding=1&transposed=1&output_padding=1", 200, ""},
 		{"input=7&kernel=3&dilation=2", 200, ""},
+		{"input=5&kernel=3&stride=2&padding=1&numbers=1", 200, ""},
+		{"input=32x12&kernel=1&numbers=1", 400, "numbers need cells"},
+		{"numbers=lots", 400, "numbers"},
 		{"input=abc", 400, "input"},
 		{"input=0", 400, "input must be between 1 and 32"},
 		{"input=33", 400, "input must be between 1 and 32"},
@@ -174,6 +177,9 @@ func TestAnimationsPage(t *testing.T) {
 	if !strings.Contains(body, `href="/conv?input=3&amp;kernel=3&amp;stride=2&amp;padding=1&amp;dilation=1&amp;transposed=1&amp;output_padding=1"`) {
 		t.Error("the odd transposed animation's visualizer link lacks transposed=1&output_padding=1")
 	}
+	if n := strings.Count(body, "numbers=1#anim-custom-h"); n != len(animations.Classic) {
+		t.Errorf("%d \"with numbers\" links, want one per classic animation", n)
+	}
 	if strings.Count(body, `loading="lazy"`) != len(animations.Classic) {
 		t.Errorf("%d lazy images, want %d", strings.Count(body, `loading="lazy"`), len(animations.Classic))
 	}
@@ -221,6 +227,13 @@ func TestAnimationsPageCustomForm(t *testing.T) {
 	resp, _ = get(t, nil, srv.URL+html.UnescapeString(src))
 	if resp.StatusCode != 200 {
 		t.Errorf("preview GIF: %d", resp.StatusCode)
+	}
+
+	// With numbers: the preview asks for them, the checkbox stays ticked.
+	_, body = get(t, nil, srv.URL+"/animations?input=4&kernel=3&numbers=1")
+	if !strings.Contains(body, html.EscapeString("/animations/custom.gif?input=4&kernel=3&stride=1&padding=0&dilation=1&numbers=1")) ||
+		!strings.Contains(body, `name="numbers" value="1" checked`) {
+		t.Error("numbers=1 is lost on the way to the preview or the form")
 	}
 
 	resp, body = get(t, nil, srv.URL+"/animations?input=40&kernel=3")
