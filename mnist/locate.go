@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"unicode"
 )
@@ -24,7 +25,8 @@ const DownloadHint = "go mod download " + DataModule
 //  1. flagDir, the value of a -mnist DIR flag, if not empty;
 //  2. the MNIST_DIR environment variable, if set;
 //  3. DataModule's data/ folder in the Go module cache: $GOMODCACHE, else
-//     the first element of $GOPATH + /pkg/mod, else $HOME/go/pkg/mod.
+//     the first element of $GOPATH + /pkg/mod, else $HOME/go/pkg/mod
+//     (GOMODCACHE and GOPATH set with `go env -w` count too).
 //
 // An explicitly given folder (1 or 2) that lacks the files is an error,
 // not a reason to look elsewhere. getenv is os.Getenv in production and a
@@ -56,12 +58,21 @@ func Locate(flagDir string, getenv func(string) string) (string, error) {
 	return dir, nil
 }
 
-// moduleCache mirrors how the go command picks its module cache.
+// moduleCache mirrors how the go command picks its module cache: the
+// GOMODCACHE and GOPATH variables, as set in the environment or else with
+// `go env -w` (the go env file), else the default GOPATH ~/go.
 func moduleCache(getenv func(string) string) string {
-	if c := getenv("GOMODCACHE"); c != "" {
+	goenv := goEnvFile(getenv)
+	get := func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return goenv[k]
+	}
+	if c := get("GOMODCACHE"); c != "" {
 		return c
 	}
-	if gp := getenv("GOPATH"); gp != "" {
+	if gp := get("GOPATH"); gp != "" {
 		for _, p := range filepath.SplitList(gp) {
 			if p != "" {
 				return filepath.Join(p, "pkg", "mod")
@@ -76,6 +87,60 @@ func moduleCache(getenv func(string) string) string {
 		return ""
 	}
 	return filepath.Join(home, "go", "pkg", "mod")
+}
+
+// goEnvFile reads the settings `go env -w` stores: the file named by
+// $GOENV, else go/env in the user's configuration folder. A missing or
+// unreadable file means no settings.
+func goEnvFile(getenv func(string) string) map[string]string {
+	path := getenv("GOENV")
+	if path == "off" {
+		return nil
+	}
+	if path == "" {
+		dir := userConfigDir(getenv)
+		if dir == "" {
+			return nil
+		}
+		path = filepath.Join(dir, "go", "env")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) > 1<<20 {
+		return nil
+	}
+	env := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if ok && k != "" && !strings.HasPrefix(k, "#") {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// userConfigDir is os.UserConfigDir computed from getenv.
+func userConfigDir(getenv func(string) string) string {
+	switch runtime.GOOS {
+	case "windows":
+		return getenv("AppData")
+	case "darwin", "ios":
+		if h := getenv("HOME"); h != "" {
+			return filepath.Join(h, "Library", "Application Support")
+		}
+		return ""
+	case "plan9":
+		if h := getenv("home"); h != "" {
+			return filepath.Join(h, "lib")
+		}
+		return ""
+	}
+	if d := getenv("XDG_CONFIG_HOME"); d != "" {
+		return d
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".config")
+	}
+	return ""
 }
 
 // moduleDataDir is the data/ folder of DataModule inside the module cache.

@@ -3,6 +3,7 @@ package mnist
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -103,6 +104,58 @@ func TestLocate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// GOMODCACHE and GOPATH set with `go env -w` live in the go env file, not
+// in the environment; Locate reads them as the go command does.
+func TestLocateGoEnvFile(t *testing.T) {
+	tmp := t.TempDir()
+	modRel := filepath.Join("github.com", "petar", "!go!m!n!i!s!t@"+DataModuleVersion, "data")
+	cache := filepath.Join(tmp, "written-cache")
+	fakeMNISTDir(t, filepath.Join(cache, modRel))
+	gopath := filepath.Join(tmp, "written-gopath")
+	fakeMNISTDir(t, filepath.Join(gopath, "pkg", "mod", modRel))
+	envCache := filepath.Join(tmp, "env-cache")
+	fakeMNISTDir(t, filepath.Join(envCache, modRel))
+	home := filepath.Join(tmp, "home") // no module cache here
+
+	goenv := filepath.Join(tmp, "goenv")
+	os.WriteFile(goenv, []byte("GOFLAGS=-mod=mod\nGOMODCACHE="+cache+"\n"), 0o644)
+	goenvPath := filepath.Join(tmp, "goenv-gopath")
+	os.WriteFile(goenvPath, []byte("GOPATH="+gopath+"\n"), 0o644)
+	xdg := filepath.Join(tmp, "xdg")
+	os.MkdirAll(filepath.Join(xdg, "go"), 0o755)
+	os.WriteFile(filepath.Join(xdg, "go", "env"), []byte("GOMODCACHE="+cache+"\n"), 0o644)
+
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		want string // "" means an error
+	}{
+		{"GOENV file GOMODCACHE", map[string]string{"GOENV": goenv, "HOME": home}, filepath.Join(cache, modRel)},
+		{"GOENV file GOPATH", map[string]string{"GOENV": goenvPath, "HOME": home}, filepath.Join(gopath, "pkg", "mod", modRel)},
+		{"environment beats the file", map[string]string{"GOENV": goenv, "GOMODCACHE": envCache, "HOME": home}, filepath.Join(envCache, modRel)},
+		{"GOENV=off", map[string]string{"GOENV": "off", "XDG_CONFIG_HOME": xdg, "HOME": home}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := Locate("", envMap(c.env))
+			if c.want == "" {
+				if err == nil {
+					t.Fatalf("Locate = %s, want an error", got)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Fatalf("Locate = %s, %v; want %s", got, err, c.want)
+			}
+		})
+	}
+	if runtime.GOOS != "windows" && runtime.GOOS != "darwin" {
+		got, err := Locate("", envMap(map[string]string{"XDG_CONFIG_HOME": xdg, "HOME": home}))
+		if err != nil || got != filepath.Join(cache, modRel) {
+			t.Fatalf("config-folder go env: Locate = %s, %v", got, err)
+		}
 	}
 }
 
