@@ -5,7 +5,7 @@ PKGS     ?= ./...
 TIMEOUT  ?= 10m
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-short vet bench generate check-generated fuzz model golden ci
+.PHONY: run build test test-short vet bench bench-torch generate check-generated fuzz model golden ci
 
 ## run: serve the app on http://localhost:8080 (ARGS="-addr :9090" to change)
 run:
@@ -31,6 +31,11 @@ vet:
 ## bench: the benchmarks, with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+
+## bench-torch: the conv and mnist benchmarks beside PyTorch, as a ratio table (needs python3-torch)
+bench-torch:
+	$(GO) test -run '^$$' -bench 'Conv2d|TrainStep|Predict' -count 6 -timeout 30m ./conv/ ./mnist/ | tee /tmp/convlab-bench.txt
+	/usr/bin/python3 scripts/bench_torch.py /tmp/convlab-bench.txt
 
 ## generate: regenerate templ code after editing views/*.templ
 generate:

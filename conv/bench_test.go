@@ -93,7 +93,7 @@ func BenchmarkConv2dBackward(b *testing.B) {
 
 // BenchmarkGEMM: the bare GEMM on one goroutine, per kernel, for tuning.
 func BenchmarkGEMM(b *testing.B) {
-	for _, k := range gemmKernels {
+	for _, k := range append(gemmKernels[:len(gemmKernels):len(gemmKernels)], extraKernels...) {
 		for _, sz := range [][3]int{{64, 196, 288}, {32, 784, 9}, {256, 256, 256}, {512, 512, 512}} {
 			m, n, kk := sz[0], sz[1], sz[2]
 			b.Run(fmt.Sprintf("%s/m%d_n%d_k%d", k.name, m, n, kk), func(b *testing.B) {

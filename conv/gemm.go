@@ -261,4 +261,8 @@ func micro4x4(kc int, ap, bp, c []float32, ldc int, acc bool) {
 // fastest last; bestKernel is what New picks.
 var gemmKernels = []*gemmKernel{portableKernel}
 
+// extraKernels are further kernels this CPU runs that New never picks
+// (other tile shapes, kept for BenchmarkGEMM and TestGemmKernels).
+var extraKernels []*gemmKernel
+
 func bestKernel() *gemmKernel { return gemmKernels[len(gemmKernels)-1] }

@@ -1,0 +1,209 @@
+#!/usr/bin/python3
+"""Side-by-side benchmark: convlab's Go engine against PyTorch on this CPU.
+
+Runs the cases of issue 7 in PyTorch (torch.set_num_threads(2), float32,
+fixed seed) and, given the output of `go test -bench` (a file argument or
+stdin), prints a ratio table: PyTorch time / our time (above 1: we are faster).
+
+    go test -run '^$' -bench . -count 6 ./conv/ ./mnist/ | tee /tmp/bench.txt
+    /usr/bin/python3 scripts/bench_torch.py /tmp/bench.txt
+
+Cases (the Go benchmark names):
+  BenchmarkConv2dForward/<shape>, BenchmarkConv2dBackward/<shape>
+      shape nN_cC_HxW_oO_kK_sS_pP; backward = gradients of input, weight and
+      bias from a given output gradient (aten.convolution_backward).
+  BenchmarkTrainStep/{reference,small}_b100: forward, cross-entropy, backward,
+      Adam step on a batch of 100.
+  BenchmarkPredict/{reference,small}: one 28x28 image to probabilities.
+Go results are the median over -count runs; PyTorch's the median of
+--repeats timed runs (each the mean over enough iterations to take ~0.2 s).
+Without Go input it prints PyTorch's times only.
+"""
+
+import argparse
+import platform
+import re
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CONV_SHAPES = [
+    "n64_c1_28x28_o32_k3_s1_p1",
+    "n64_c32_14x14_o64_k3_s1_p1",
+    "n1_c1_28x28_o8_k5_s1_p2",
+    "n128_c1_28x28_o16_k5_s1_p0",
+]
+
+SHAPE_RE = re.compile(r"n(\d+)_c(\d+)_(\d+)x(\d+)_o(\d+)_k(\d+)_s(\d+)_p(\d+)$")
+
+
+def parse_shape(s):
+    m = SHAPE_RE.match(s)
+    if not m:
+        raise ValueError(f"bad shape {s!r}")
+    n, c, h, w, o, k, st, p = map(int, m.groups())
+    return n, c, h, w, o, k, st, p
+
+
+def time_fn(fn, repeats, min_time=0.2):
+    """Median over repeats of the mean time per call, in seconds."""
+    for _ in range(3):
+        fn()
+    iters = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        dt = time.perf_counter() - t0
+        if dt >= min_time / 4 or iters >= 1 << 20:
+            break
+        iters *= 2
+    iters = max(1, int(iters * (min_time / max(dt, 1e-9))))
+    runs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        runs.append((time.perf_counter() - t0) / iters)
+    return statistics.median(runs)
+
+
+def conv_cases(shape, g):
+    n, c, h, w, o, k, st, p = parse_shape(shape)
+    x = torch.randn(n, c, h, w, generator=g)
+    wt = torch.randn(o, c, k, k, generator=g)
+    b = torch.randn(o, generator=g)
+    y = F.conv2d(x, wt, b, stride=st, padding=p)
+    dy = torch.randn(y.shape, generator=g)
+
+    def fwd():
+        with torch.no_grad():
+            F.conv2d(x, wt, b, stride=st, padding=p)
+
+    def bwd():
+        torch.ops.aten.convolution_backward(
+            dy, x, wt, [o], [st, st], [p, p], [1, 1], False, [0, 0], 1, [True, True, True])
+
+    return {f"BenchmarkConv2dForward/{shape}": fwd, f"BenchmarkConv2dBackward/{shape}": bwd}
+
+
+def make_net(preset):
+    if preset == "reference":
+        return nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(3136, 10))
+    if preset == "small":
+        return nn.Sequential(
+            nn.Conv2d(1, 8, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(784, 10))
+    raise ValueError(preset)
+
+
+def net_cases(g):
+    cases = {}
+    for preset in ("reference", "small"):
+        torch.manual_seed(1)
+        net = make_net(preset)
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        xb = torch.rand(100, 1, 28, 28, generator=g)
+        yb = torch.randint(0, 10, (100,), generator=g)
+
+        def step(net=net, opt=opt, xb=xb, yb=yb):
+            opt.zero_grad(set_to_none=False)
+            loss = F.cross_entropy(net(xb), yb)
+            loss.backward()
+            opt.step()
+
+        img = torch.rand(1, 1, 28, 28, generator=g)
+        pnet = make_net(preset).eval()
+
+        def predict(pnet=pnet, img=img):
+            with torch.inference_mode():
+                torch.softmax(pnet(img), dim=1)
+
+        cases[f"BenchmarkTrainStep/{preset}_b100"] = step
+        cases[f"BenchmarkPredict/{preset}"] = predict
+    return cases
+
+
+GO_LINE = re.compile(r"^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op")
+
+
+def parse_go(lines):
+    """name -> list of ns/op (the -GOMAXPROCS suffix dropped)."""
+    res = {}
+    for line in lines:
+        m = GO_LINE.match(line.strip())
+        if m:
+            res.setdefault(m.group(1), []).append(float(m.group(2)))
+    return res
+
+
+def fmt_time(s):
+    if s >= 1e-3:
+        return f"{s * 1e3:.3f} ms"
+    return f"{s * 1e6:.1f} µs"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("gobench", nargs="?", help="output of go test -bench ('-' for stdin; default: stdin if piped)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=6)
+    ap.add_argument("--only", default="", help="regexp: run only matching case names")
+    args = ap.parse_args()
+
+    go = {}
+    if args.gobench == "-" or (args.gobench is None and not sys.stdin.isatty()):
+        go = parse_go(sys.stdin)
+    elif args.gobench:
+        with open(args.gobench) as f:
+            go = parse_go(f)
+
+    torch.set_num_threads(args.threads)
+    g = torch.Generator().manual_seed(0)
+    cases = {}
+    for s in CONV_SHAPES:
+        cases.update(conv_cases(s, g))
+    cases.update(net_cases(g))
+    # Conv shapes present in the Go output but not listed above run too.
+    for name in go:
+        m = re.match(r"BenchmarkConv2d(Forward|Backward)/(.+)$", name)
+        if m and name not in cases and SHAPE_RE.match(m.group(2)):
+            cases.update(conv_cases(m.group(2), g))
+    if go:
+        # Only what both sides measured (the mnist benchmarks may not exist yet).
+        cases = {k: v for k, v in cases.items() if k in go}
+    if args.only:
+        cases = {k: v for k, v in cases.items() if re.search(args.only, k)}
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    print(f"# PyTorch {torch.__version__}, {torch.get_num_threads()} threads, CPU: {cpu}")
+    print()
+    print(f"| {'case':<52} | {'PyTorch':>11} | {'convlab':>11} | {'PyTorch/convlab':>15} |")
+    print(f"|{'-' * 54}|{'-' * 13}|{'-' * 13}|{'-' * 17}|")
+    for name, fn in cases.items():
+        t = time_fn(fn, args.repeats)
+        ours = statistics.median(go[name]) * 1e-9 if name in go else None
+        o = fmt_time(ours) if ours else "-"
+        r = f"{t / ours:.2f}x" if ours else "-"
+        short = name.removeprefix("Benchmark")
+        print(f"| {short:<52} | {fmt_time(t):>11} | {o:>11} | {r:>15} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
