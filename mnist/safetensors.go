@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"sort"
@@ -162,11 +163,30 @@ func WriteSafetensors(path string, ts []Tensor, meta map[string]string) error {
 	return atomicfile.WriteFile(path, b, 0o644)
 }
 
+// MaxSafetensorsFile bounds the files ReadSafetensors reads; convlab's
+// models are well under a megabyte.
+const MaxSafetensorsFile = 1 << 30
+
 // ReadSafetensors reads and decodes the file at path.
 func ReadSafetensors(path string) ([]Tensor, map[string]string, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if st.Size() > MaxSafetensorsFile {
+		return nil, nil, fmt.Errorf("%s is %d bytes, more than the %d a model file may have", path, st.Size(), MaxSafetensorsFile)
+	}
+	b := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	ts, meta, err := DecodeSafetensors(b)
 	if err != nil {
