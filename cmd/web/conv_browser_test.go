@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/convlab/convlab/internal/browsertest"
@@ -183,6 +187,65 @@ func TestConvBrowser(t *testing.T) {
 		if got := testid(t, body, "equation"); got != eq {
 			t.Errorf("the shared link renders %q, the page showed %q", got, eq)
 		}
+	})
+
+	t.Run("driven from outside, named kernels, copied padding", func(t *testing.T) {
+		mark := len(b.ConsoleErrors())
+		defer clean(t, mark, false)
+		open(t, "preset=lesson-5x5")
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`window.seen = []; window.convlabVisualizer.subscribe((s, info) => window.seen.push(s.step + ":" + info.source))`))
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`window.convlabVisualizer.setState({step: 5}, {source: "follow"})`))
+		waitText(t, "step-index", "5 / 9")
+		if got := browsertest.Eval[[]string](t, b, `window.seen`); len(got) == 0 || got[len(got)-1] != "5:follow" {
+			t.Errorf("subscriber saw %q, want …5:follow", got)
+		}
+		// The identity kernel passes the window's centre through: input (2,2) = 2.
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("conv-named"); s.value = "identity"; s.dispatchEvent(new Event("change", {bubbles: true})) })()`))
+		waitText(t, "current-sum", "2")
+		waitText(t, "step-index", "5 / 9")
+		// A configuration change from outside recomputes and lands in the URL.
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`window.convlabVisualizer.setState({sh: 2, sw: 2, step: 1})`))
+		waitText(t, "output-size", "2×2")
+		st := browsertest.Eval[map[string]any](t, b, `window.convlabVisualizer.getState()`)
+		if st["preset"] != "" || st["sh"] != float64(2) || st["w_set"] != true {
+			t.Errorf("state after setState: preset %v sh %v w_set %v", st["preset"], st["sh"], st["w_set"])
+		}
+		if loc := browsertest.Eval[string](t, b, `location.search`); !strings.Contains(loc, "stride=2") || !strings.Contains(loc, "w=0%2C0%2C0%2C0%2C1") {
+			t.Errorf("URL %q", loc)
+		}
+
+		// Reflect padding: a copied cell lights up the cell it copies.
+		open(t, "preset=reflect&step=7")
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`document.querySelector('#conv-in-0 td[data-y="0"][data-x="0"]').dispatchEvent(new MouseEvent("mouseover", {bubbles: true}))`))
+		// Padded (0,0) copies input (1,1), drawn at padded (2,2).
+		if !browsertest.Eval[bool](t, b, `document.querySelector('#conv-in-0 td[data-y="2"][data-x="2"]').classList.contains("srchl")`) {
+			t.Error("hovering a reflected cell does not light its source")
+		}
+		b.Screenshot(t, "reflect-hover")
+	})
+
+	t.Run("reduced motion", func(t *testing.T) {
+		mark := len(b.ConsoleErrors())
+		defer clean(t, mark, false)
+		reduce := func(v string) chromedp.Action[chromedp.Void] {
+			return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: v}}})
+				return err
+			})
+		}
+		b.Run(t, reduce("reduce"))
+		defer b.Run(t, reduce(""))
+		open(t, "preset=lesson-5x5")
+		if !browsertest.Eval[bool](t, b, `document.getElementById("conv").classList.contains("reduced-motion")`) {
+			t.Error("the page did not notice prefers-reduced-motion")
+		}
+		if got := browsertest.Eval[string](t, b, `getComputedStyle(document.querySelector("#conv-in-0 td")).transitionDuration`); !strings.HasPrefix(got, "0s") && !strings.HasPrefix(got, "1e-05s") {
+			t.Errorf("cells still animate: transition-duration %s", got)
+		}
+		// Nothing plays by itself.
+		b.Run(t, chromedp.Sleep(1200*time.Millisecond))
+		waitText(t, "step-index", "1 / 9")
 	})
 
 	t.Run("phone", func(t *testing.T) {
