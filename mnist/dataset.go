@@ -20,6 +20,19 @@
 // ReadImages and ReadLabels parse a single IDX stream (raw or gzip) for
 // anyone who wants other MNIST-like files.
 //
+// # Drawings
+//
+// A digit drawn in the browser is not yet MNIST-like: it may be large,
+// off-centre, thin or wide. Preprocess brings it to MNIST's form the way
+// MNIST itself was made: crop to the ink, fit 20×20 keeping the aspect
+// ratio, centre of mass at pixel (14, 14) of a 28×28 image.
+//
+// # Network and training
+//
+// NewNet builds the "small" or "reference" CNN on package conv, a Trainer
+// trains it on a Set, and Shipped is the pretrained model embedded in the
+// binary.
+//
 // # Files
 //
 // Models are stored in the safetensors format (EncodeSafetensors,
