@@ -70,6 +70,7 @@ export function editable(t, opts) {
 
   function open(td, initial) {
     if (!td || !opts.canEdit(td) || td.querySelector("input")) return;
+    opts.onEdit?.();
     const old = td.textContent;
     const inp = el("input", { type: "text", cls: "cell-edit", "aria-label": opts.label ? opts.label(td) : "" });
     inp.inputMode = "decimal";

@@ -166,9 +166,17 @@ function emit(source) {
 // any other change asks the engine again (the promise resolves when the
 // page shows the answer). opts.replace: take patch as the whole state.
 export async function setState(patch, opts = {}) {
+  if (!S || !patch) return getState();
   const source = opts.source || "api";
   const old = S;
   let next = opts.replace ? clone(patch) : { ...clone(S), ...clone(patch) };
+  const bad = checkBounds(next);
+  if (bad) {
+    ERR = bad;
+    showError(bad);
+    emit(source);
+    return getState();
+  }
   const cfgChanged = CONFIG_KEYS.some((k) => next[k] !== old[k]);
   const valChanged = VALUE_KEYS.some((k) => JSON.stringify(next[k]) !== JSON.stringify(old[k]));
   if (cfgChanged) {
@@ -186,6 +194,35 @@ export async function setState(patch, opts = {}) {
   S = next;
   showStep(source);
   return getState();
+}
+
+// checkBounds refuses a state outside the page's limits before any work
+// (a state can come from another script): a message, or "".
+function checkBounds(s) {
+  const ints = [["input", ["in_h", "in_w"], 1, LIM.input], ["kernel", ["kh", "kw"], 1, LIM.kernel],
+    ["stride", ["sh", "sw"], 1, LIM.stride], ["dilation", ["dh", "dw"], 1, LIM.dilation],
+    ["padding", ["pad_h", "pad_w"], 0, LIM.padding], ["output_padding", ["oph", "opw"], 0, LIM.kernel],
+    ["channels", ["channels"], 1, LIM.channels], ["filters", ["filters"], 1, LIM.filters]];
+  for (const [name, keys, lo, hi] of ints) {
+    for (const k of keys) {
+      const v = s[k];
+      if (!Number.isInteger(v) || v < lo || v > hi) return t("conv.err.range", name, String(v), lo, hi);
+    }
+  }
+  if (!["zeros", "reflect", "replicate", "circular"].includes(s.mode)) return t("conv.err.mode", String(s.mode));
+  if (!["", "same", "valid"].includes(s.pad_str ?? "")) return t("conv.err.pair", "padding", String(s.pad_str));
+  for (const k of ["x", "w", "b"]) {
+    if (s[k] !== undefined && !(Array.isArray(s[k]) && s[k].length <= 4096 && s[k].every((v) => Number.isFinite(v) && Math.abs(v) <= LIM.abs)))
+      return t("conv.err.big", k, "…", LIM.abs);
+  }
+  return "";
+}
+
+function showError(msg) {
+  const err = $("#conv-error");
+  err.textContent = "";
+  if (msg) err.append(el("strong", { text: t("conv.err.heading") }), " " + msg);
+  err.classList.toggle("hidden-msg", !msg);
 }
 
 export function step(n) { return setState({ step: n }, { source: "user" }); }
@@ -285,6 +322,7 @@ let inCells = [];     // [channel][y][x] td of the padded input grids
 let kTables = [];     // [channel] kernel table
 let outCells = [];    // [step index] td of the outputs
 let lastMarked = [];  // cells marked for the current step
+let kFilter = -1;     // the filter whose weights the kernel tables show
 let focusMemo = null; // which grid cell had the keyboard when we redrew
 const ctls = new WeakMap(); // table → its editable() controller
 
@@ -303,10 +341,7 @@ function minMax(a) {
 
 function renderAll(source) {
   rememberFocus();
-  const err = $("#conv-error");
-  err.textContent = "";
-  err.classList.toggle("hidden-msg", !ERR);
-  if (ERR) err.append(el("strong", { text: t("conv.err.heading") }), " " + ERR);
+  showError(ERR);
   root.classList.toggle("has-error", !!ERR);
   $("#conv-tnote")?.classList.toggle("hidden-msg", !(S.transposed && R));
   if (!R) {
@@ -361,6 +396,7 @@ function renderAll(source) {
         return editValue("x", (c * S.in_h + cell.src_y) * S.in_w + cell.src_x, text);
       },
       onActive: (td) => highlightSource(c, td),
+      onEdit: () => stepper.pause(),
     }));
     tb.addEventListener("mouseover", (e) => highlightSource(c, e.target.closest("td")));
     tb.addEventListener("mouseleave", () => highlightSource(c, null));
@@ -404,6 +440,7 @@ function renderAll(source) {
   $("#conv-out-size").textContent = `${g.out_h}×${g.out_w}`;
   renderFacts(g, uncov);
   lastMarked = [];
+  kFilter = -1;
   stepper.set(R.steps.length, S.step);
   S.step = stepper.step;
   showStep(source);
@@ -578,8 +615,8 @@ function showStep(source) {
     if (td.textContent !== want) td.textContent = want;
     td.className = "cell out" + (done ? " done " + sign(v) : "") + (i === S.step - 1 ? " current" : "");
   });
-  // The kernel slices of this step's filter.
-  kTables.forEach((kt, c) => {
+  // The kernel slices of this step's filter (rebuilt when the filter changes).
+  if (kFilter !== st.out_channel) kTables.forEach((kt, c) => {
     const rows = [];
     for (let ky = 0; ky < S.kh; ky++) {
       const row = [];
@@ -597,10 +634,12 @@ function showStep(source) {
     kTables[c] = fresh;
     const ctl = editable(fresh, {
       canEdit: () => true,
+      onEdit: () => stepper.pause(),
       label: (td) => t("conv.edit_label", Number(td.dataset.ky) + 1, Number(td.dataset.kx) + 1),
       commit: (td, text) => editValue("w", widx(S, st.out_channel, c, Number(td.dataset.ky), Number(td.dataset.kx)), text),
     });
     ctls.set(fresh, ctl);
+    kFilter = st.out_channel;
     if (had) {
       fresh.focus({ preventScroll: true });
       if (memo) ctl.setActive(memo.parentElement.sectionRowIndex, memo.cellIndex);
@@ -789,13 +828,7 @@ function readControls() {
 
 function applyControls() {
   const r = readControls();
-  if (r.error) {
-    const err = $("#conv-error");
-    err.textContent = "";
-    err.append(el("strong", { text: t("conv.err.heading") }), " " + r.error);
-    err.classList.remove("hidden-msg");
-    return;
-  }
+  if (r.error) { showError(r.error); return; }
   const changed = Object.entries(r.patch).some(([k, v]) => S[k] !== v);
   if (changed) setState({ ...r.patch, step: 1 }, { source: "user" });
   else if (!ERR) $("#conv-error").classList.add("hidden-msg");
