@@ -2,6 +2,7 @@ package animations
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/url"
 	"strconv"
@@ -281,4 +282,19 @@ func TestRelationsMatchEngine(t *testing.T) {
 	if len(rs) != 1 || rs[0].Dilated != "k̂ = k + (k − 1)(d − 1) = 3 + (3 − 1)(2 − 1) = 5" || rs[0].Filled != "o = (7 + 2·0 − 5) + 1 = 3" {
 		t.Errorf("dilation: %+v", rs)
 	}
+}
+
+func ExampleParseQuery() {
+	q, _ := url.ParseQuery("input=6&kernel=3&stride=2&padding=1")
+	p, _ := ParseQuery(q)
+	g, _ := p.Resolve()
+	fmt.Printf("%dx%d output, %s\n", g.OutH, g.OutW, p.Query())
+
+	q, _ = url.ParseQuery("input=6&kernel=9")
+	p, _ = ParseQuery(q)
+	_, err := p.Resolve()
+	fmt.Println(err)
+	// Output:
+	// 3x3 output, input=6&kernel=3&stride=2&padding=1&dilation=1
+	// kernel 9x9 is larger than the padded input 6x6
 }
