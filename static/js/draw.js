@@ -237,17 +237,24 @@ export function mount(root) {
   $("draw-clear").addEventListener("click", clear);
   root.querySelectorAll('input[name="model"]').forEach((r) => r.addEventListener("change", predict));
 
-  // The live model exists only once a training run has started.
-  fetch("/api/train/state")
-    .then((r) => r.json())
-    .then((st) => {
-      const live = $("draw-model-live");
-      if (st.state === "idle") {
-        live.disabled = true;
-        live.parentElement.title = t("draw.live_none");
-      }
-    })
-    .catch(() => {});
+  // The live model exists only once a training run has started: ask
+  // now, and again whenever the reader comes back to this tab.
+  function checkLive() {
+    fetch("/api/train/state")
+      .then((r) => r.json())
+      .then((st) => {
+        const live = $("draw-model-live");
+        const none = st.state === "idle";
+        live.disabled = none;
+        live.parentElement.title = none ? t("draw.live_none") : "";
+        if (none && live.checked) root.querySelector('input[name="model"][value="shipped"]').checked = true;
+      })
+      .catch(() => {});
+  }
+  checkLive();
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") checkLive();
+  });
 
   clear();
   root.dataset.ready = "1";
