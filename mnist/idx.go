@@ -220,6 +220,11 @@ func badMagic(what string, got, want uint32) error {
 func readPayload(r io.Reader, n int, what string) ([]byte, error) {
 	buf := make([]byte, 0, min(n, 1<<20))
 	err := streamPayload(r, n, what, make([]byte, min(n, 256<<10)), func(p []byte) {
+		if len(buf)+len(p) > cap(buf) { // double, up to the declared size
+			grown := make([]byte, len(buf), min(n, max(2*cap(buf), len(buf)+len(p))))
+			copy(grown, buf)
+			buf = grown
+		}
 		buf = append(buf, p...)
 	})
 	if err != nil {
