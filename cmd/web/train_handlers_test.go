@@ -238,3 +238,52 @@ func drain(ch <-chan string) <-chan struct{} {
 	}()
 	return done
 }
+
+// TestPredictWithLiveModel: /api/predict's "model": "live" is the training
+// run's snapshot: refused before a run, served once one has begun.
+func TestPredictWithLiveModel(t *testing.T) {
+	needMNIST(t)
+	a, srv := newTestServer(t)
+	img := "[" + strings.TrimSuffix(strings.Repeat("0,", 784), ",") + "]"
+	body := `{"image":` + img + `,"model":"live"}`
+	if resp, out := post(t, srv.URL+"/api/predict", "application/json", body); resp.StatusCode != http.StatusConflict || !strings.Contains(out, "no training run") {
+		t.Fatalf("live model before any run: %d %s, want 409", resp.StatusCode, out)
+	}
+	if resp, out := post(t, srv.URL+"/api/train/start", "application/json", `{"net":"small","batch_size":16}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("start: %d %s", resp.StatusCode, out)
+	}
+	if resp, out := post(t, srv.URL+"/api/train/pause", "application/json", ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("pause: %d %s", resp.StatusCode, out)
+	}
+	// The loop may take one more snapshot as it notices the pause.
+	before := a.train.LiveNet()
+	resp, out := post(t, srv.URL+"/api/predict", "application/json", body)
+	after := a.train.LiveNet()
+	var got struct {
+		Digit         int
+		Probabilities []float64
+		Model, Preset string
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(out), &got) != nil || got.Model != "live" || got.Preset != "small" || len(got.Probabilities) != 10 {
+		t.Fatalf("live model after start: %d %s", resp.StatusCode, out)
+	}
+	// The answer is the live network's own.
+	same := func(want [10]float32) bool {
+		for i, p := range got.Probabilities {
+			if d := p - float64(want[i]); d > 1e-6 || d < -1e-6 {
+				return false
+			}
+		}
+		return true
+	}
+	blank := make([]float32, 784)
+	if !same(before.Predict(blank)) && !same(after.Predict(blank)) {
+		t.Fatalf("probabilities %v are not the live net's %v", got.Probabilities, after.Predict(blank))
+	}
+	if resp, out := post(t, srv.URL+"/api/train/reset", "application/json", ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("reset: %d %s", resp.StatusCode, out)
+	}
+	if resp, out := post(t, srv.URL+"/api/predict", "application/json", body); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("live model after reset: %d %s, want 409", resp.StatusCode, out)
+	}
+}
