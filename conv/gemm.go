@@ -21,6 +21,18 @@ type gemmKernel struct {
 	gather  gatherFunc
 	addRows addRowsFunc
 	packT   packTFunc
+	// edge, if set, is a kernel with the same mr and a narrower nr, used
+	// for the last column panel when it is no wider than edge.nr (less
+	// work wasted on padding columns, e.g. 196 = 6·32 + 4).
+	edge *gemmKernel
+}
+
+// panelKernel is the kernel for a column panel nn wide.
+func (k *gemmKernel) panelKernel(nn int) *gemmKernel {
+	if k.edge != nil && nn <= k.edge.nr {
+		return k.edge
+	}
+	return k
 }
 
 // packTFunc packs a transposed block, dst[i*w+o] = a[o*ld+i] for o < on,
@@ -150,7 +162,9 @@ func (ws *gemmWS) gemm(kern *gemmKernel, m, n, k int, A panelSrc, ia int, B pane
 			kc := min(gemmKC, k-pc)
 			accBlock := acc || pc > 0
 			for j0 := 0; j0 < nc; j0 += nr {
-				B.pack(ws.bp[j0*kc:j0*kc+kc*nr], nr, jb+jc+j0, min(nr, nc-j0), pc, kc)
+				nn := min(nr, nc-j0)
+				w := kern.panelKernel(nn).nr
+				B.pack(ws.bp[j0*kc:j0*kc+kc*w], w, jb+jc+j0, nn, pc, kc)
 			}
 			for ic := 0; ic < m; ic += mcMax {
 				mc := min(mcMax, m-ic)
@@ -167,19 +181,21 @@ func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
 // macro runs the micro-kernel over an mc×nc block of C from packed panels.
 func (ws *gemmWS) macro(kern *gemmKernel, mc, nc, kc int, c []float32, ldc int, acc bool) {
-	mr, nr := kern.mr, kern.nr
+	mr := kern.mr
 	ct := ws.ct
-	for j0 := 0; j0 < nc; j0 += nr {
-		nn := min(nr, nc-j0)
+	for j0 := 0; j0 < nc; j0 += kern.nr {
+		nn := min(kern.nr, nc-j0)
+		k := kern.panelKernel(nn)
+		nr := k.nr
 		bp := ws.bp[j0*kc : j0*kc+kc*nr]
 		for i0 := 0; i0 < mc; i0 += mr {
 			mm := min(mr, mc-i0)
 			ap := ws.ap[i0*kc : i0*kc+kc*mr]
 			if mm == mr && nn == nr {
-				kern.micro(kc, ap, bp, c[i0*ldc+j0:], ldc, acc)
+				k.micro(kc, ap, bp, c[i0*ldc+j0:], ldc, acc)
 				continue
 			}
-			kern.micro(kc, ap, bp, ct, nr, false)
+			k.micro(kc, ap, bp, ct, nr, false)
 			for i := range mm {
 				dst := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nn]
 				src := ct[i*nr : i*nr+nn]

@@ -14,6 +14,9 @@ import "golang.org/x/sys/cpu"
 func sgemmKern8x32AVX512(kc int, a, b, c *float32, ldc int, acc bool)
 
 //go:noescape
+func sgemmKern8x16AVX512(kc int, a, b, c *float32, ldc int, acc bool)
+
+//go:noescape
 func sgemmKern8x48AVX512(kc int, a, b, c *float32, ldc int, acc bool)
 
 //go:noescape
@@ -121,9 +124,11 @@ func init() {
 		gemmKernels = append(gemmKernels, avx2Kernel)
 	}
 	if cpu.X86.HasAVX512F {
-		for _, k := range []*gemmKernel{avx512Kernel, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64} {
+		edge := wrap("avx512_8x16", 8, 16, sgemmKern8x16AVX512)
+		for _, k := range []*gemmKernel{avx512Kernel, edge, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64} {
 			k.gather, k.addRows, k.packT = gatherAVX512, addRowsAVX512Go, packTAVX512
 		}
+		avx512Kernel.edge = edge
 		// 8×32 measured fastest on the convolution shapes (BenchmarkGEMM);
 		// the other tile shapes stay available for tuning and the GEMM tests.
 		extraKernels = append(extraKernels, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64)
