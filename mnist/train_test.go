@@ -132,6 +132,9 @@ func TestRunStopsAndCounts(t *testing.T) {
 
 // Train the small network briefly on real MNIST: well above chance.
 func TestTrainingLearnsMNIST(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for seconds (minutes under -race): -short")
+	}
 	train, test := loadReal(t)
 	tr, err := NewTrainer(TrainConfig{Net: "small", BatchSize: 50, Seed: 1}, train.Slice(0, 2000), test)
 	if err != nil {

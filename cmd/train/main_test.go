@@ -45,6 +45,9 @@ func TestMissingMNISTSaysWhatToRun(t *testing.T) {
 
 // A tiny run end to end: progress, per-epoch accuracy, -target, the saved model.
 func TestTrainSmallSubset(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads MNIST and trains: -short")
+	}
 	if _, err := mnist.Locate("", os.Getenv); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal(err)
