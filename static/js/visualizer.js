@@ -422,6 +422,7 @@ function renderAll(source) {
     }
     const tb = table(rows, { id: "conv-out-" + oc, label: t("conv.output_grid", oc + 1), cls: od, caption: R.shape[0] > 1 ? t("conv.output_grid", oc + 1) : "" });
     for (const tr of tb.tBodies[0].rows) for (const td of tr.cells) outCells.push(td);
+    tb.tabIndex = 0; // focusable, so a scrolled output can be scrolled by keyboard
     tb.addEventListener("click", (e) => {
       const td = e.target.closest("td");
       if (td) setState({ step: Number(td.dataset.i) + 1 }, { source: "user" });
