@@ -33,6 +33,9 @@ type Progress struct {
 	ImagesPerSecond float64 `json:"images_per_second"`
 	ETASeconds      float64 `json:"eta_seconds"` // to the end of the current epoch
 	State           string  `json:"state"`
+	// Diverged: the loss is no longer a number (Loss then shows 0); the
+	// run has paused itself with an error.
+	Diverged bool `json:"diverged,omitempty"`
 }
 
 // Miss is one misclassified test digit.

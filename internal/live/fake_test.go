@@ -20,6 +20,7 @@ type fakeEngine struct {
 	mapsBytes int // size of the feature map payload
 	clock     *fakeClock
 	evalCost  time.Duration // advances clock in Evaluate
+	nanAfter  int64         // steps after which the loss is NaN (0: never)
 }
 
 // fakeClock is a clock that only Step advances.
@@ -37,7 +38,11 @@ func (f *fakeEngine) Step() StepInfo {
 	s := int(f.steps.Add(1))
 	ep := (s - 1) / f.perEpoch
 	frac := float64(s-(ep*f.perEpoch)) / float64(f.perEpoch)
-	return StepInfo{Step: s, Epoch: ep + 1, EpochProgress: frac, Loss: 2.3 / float64(s),
+	loss := 2.3 / float64(s)
+	if f.nanAfter > 0 && int64(s) > f.nanAfter {
+		loss = math.NaN()
+	}
+	return StepInfo{Step: s, Epoch: ep + 1, EpochProgress: frac, Loss: loss,
 		TrainAccuracy: 1 - 1/float64(s+1), ImagesPerSecond: 1000}
 }
 
@@ -78,6 +83,7 @@ type fakeFactory struct {
 	mapsBytes int
 	clock     *fakeClock
 	evalCost  time.Duration
+	nanAfter  int64
 }
 
 func (ff *fakeFactory) make(_ context.Context, cfg Config) (Engine, error) {
@@ -90,7 +96,7 @@ func (ff *fakeFactory) make(_ context.Context, cfg Config) (Engine, error) {
 	if pe == 0 {
 		pe = 1 << 30
 	}
-	e := &fakeEngine{cfg: cfg, stepDelay: ff.stepDelay, perEpoch: pe, mapsBytes: ff.mapsBytes, clock: ff.clock, evalCost: ff.evalCost}
+	e := &fakeEngine{cfg: cfg, stepDelay: ff.stepDelay, perEpoch: pe, mapsBytes: ff.mapsBytes, clock: ff.clock, evalCost: ff.evalCost, nanAfter: ff.nanAfter}
 	ff.engines = append(ff.engines, e)
 	return e, nil
 }

@@ -2,8 +2,12 @@ package live
 
 import (
 	"context"
+	"math"
 	"time"
 )
+
+// Diverged is the run's error when the loss stops being a number.
+const Diverged = "the training diverged (the loss is no longer a number): press reset and choose a smaller learning rate"
 
 // MaxEvalEvery bounds the training time between two evaluations.
 const MaxEvalEvery = 10 * time.Second
@@ -59,6 +63,19 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 			ips += smoothing * (info.ImagesPerSecond - ips)
 		}
 
+		if math.IsNaN(info.Loss) || math.IsInf(info.Loss, 0) {
+			// The weights are lost: stop burning the processor on them.
+			m.publishProgress(run, info, loss, acc, ips, eng.TrainSize())
+			m.mu.Lock()
+			if run == m.run {
+				m.lastErr = Diverged
+				m.pauseLocked(false)
+			}
+			m.mu.Unlock()
+			m.publishState()
+			continue
+		}
+
 		done := info.Epoch - 1 // epochs finished
 		if info.EpochProgress >= 1 {
 			done++
@@ -110,12 +127,15 @@ func (m *Manager) publishProgress(run int, info StepInfo, loss, acc, ips float64
 		m.mu.Unlock()
 		return
 	}
+	diverged := math.IsNaN(loss) || math.IsInf(loss, 0)
 	p := Progress{Run: run, Step: info.Step, Epoch: info.Epoch, EpochProgress: finite(info.EpochProgress),
 		Loss: finite(loss), TrainAccuracy: finite(acc), ImagesPerSecond: finite(ips), ETASeconds: finite(eta),
-		State: m.state}
+		State: m.state, Diverged: diverged}
 	m.latestProgress = &p
-	m.hist.Loss = addPoint(m.hist.Loss, Point{Step: p.Step, Y: p.Loss})
-	m.hist.TrainAccuracy = addPoint(m.hist.TrainAccuracy, Point{Step: p.Step, Y: p.TrainAccuracy})
+	if !diverged {
+		m.hist.Loss = addPoint(m.hist.Loss, Point{Step: p.Step, Y: p.Loss})
+		m.hist.TrainAccuracy = addPoint(m.hist.TrainAccuracy, Point{Step: p.Step, Y: p.TrainAccuracy})
+	}
 	m.mu.Unlock()
 	m.publish(KindProgress, run, p)
 }

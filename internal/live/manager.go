@@ -206,6 +206,7 @@ func (m *Manager) resumeLocked() {
 		m.budget += m.opt.Epochs
 	}
 	m.state = StateRunning
+	m.lastErr = ""
 	if m.wake != nil {
 		close(m.wake)
 		m.wake = nil

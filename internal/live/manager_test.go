@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -261,5 +262,34 @@ func TestHistoryIsBounded(t *testing.T) {
 		if ps[i].Step <= ps[i-1].Step {
 			t.Fatalf("history out of order at %d", i)
 		}
+	}
+}
+
+func TestManagerPausesWhenTrainingDiverges(t *testing.T) {
+	ff := &fakeFactory{nanAfter: 30}
+	m := newTestManager(t, ff, Options{})
+	if _, err := m.Start(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the diverged run to pause", func() bool { return m.State().State == StatePaused })
+	st := m.State()
+	if st.Error != Diverged || st.Finished {
+		t.Fatalf("state = %+v, want paused with the divergence error", st)
+	}
+	if got := ff.last().steps.Load(); got != 31 {
+		t.Fatalf("steps = %d, want to stop at the first NaN loss (31)", got)
+	}
+	var p Progress
+	decodeLatest(t, m, KindProgress, &p)
+	if !p.Diverged || p.Loss != 0 || p.State != StatePaused {
+		t.Fatalf("latest progress = %+v, want diverged, loss shown as 0, paused", p)
+	}
+	for _, pt := range m.history().Loss {
+		if math.IsNaN(pt.Y) || pt.Step > 30 {
+			t.Fatalf("history holds a point of the diverged run: %+v", pt)
+		}
+	}
+	if st := m.Reset(); st.Error != "" {
+		t.Fatalf("the error outlived Reset: %+v", st)
 	}
 }

@@ -46,6 +46,7 @@ export function mount(root) {
   }
 
   function clearRun() {
+    showError("");
     loss.clear();
     acc.clear();
     $("train-step").textContent = "0";
@@ -94,11 +95,12 @@ export function mount(root) {
     if (p.run !== run) return;
     $("train-step").textContent = String(p.step);
     $("train-epoch").textContent = String(p.epoch);
-    $("train-loss").textContent = p.loss.toFixed(3);
+    $("train-loss").textContent = p.diverged ? "NaN" : p.loss.toFixed(3);
     $("train-train-acc").textContent = pct(p.train_accuracy);
     $("train-ips").textContent = Math.round(p.images_per_second).toLocaleString();
     $("train-epoch-bar").value = p.epoch_progress;
     $("train-eta").textContent = p.state === "running" ? t("train.eta", Math.ceil(p.eta_seconds)) : "";
+    if (p.diverged) return; // no number to plot; the state carries the error
     loss.add("loss", { step: p.step, y: p.loss });
     acc.add("train", { step: p.step, y: p.train_accuracy });
   }
