@@ -3,6 +3,7 @@ package conv
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Conv runs one Geometry with the fastest kernels this CPU has, reusing its
@@ -46,6 +47,10 @@ type Conv struct {
 	op                         uint8
 	n                          int
 	splitGemm                  bool
+	next                       atomic.Int64 // next image (backward: chunk) to take; workers share out work dynamically
+	nch                        int          // backward: number of image chunks
+	chunkDW                    [][]float32  // backward: weight gradient of chunks 1.. (chunk 0 uses dw)
+	chunkDB                    [][]float64  // backward: bias gradient per chunk
 	x, w, b, y, dx, dw, db, dy []float32
 	gm                         gemmCall
 }
@@ -57,8 +62,6 @@ type convWorker struct {
 	pp     []float32 // padded planes of one image (group)
 	a, b   denseSrc  // GEMM operands
 	im, it im2colSrc // the column matrix as operand: positions outer / taps outer
-	dw     []float32 // partial weight gradient (workers after the first)
-	db     []float64 // partial bias gradient
 }
 
 // gemmCall is C (m×n, row stride ldc) = A·B (+ C when acc), inner size k.
@@ -158,6 +161,7 @@ func (c *Conv) Forward(y, x, w, b []float32, n int) {
 	c.setup(max(nw, c.maxWorkers()))
 	c.op, c.n, c.splitGemm = opForward, n, split
 	c.x, c.w, c.b, c.y = x, w, b, y
+	c.next.Store(0)
 	c.parallel(opForward, nw)
 	c.clearArgs()
 }
@@ -218,10 +222,11 @@ func (c *Conv) backwardFC(dx, dw, db, dy, x, w []float32, n int) {
 		c.mm(ws, gemmCall{m: O, n: C, k: n, A: c.dense(&ws.a, dy, O, true), B: c.dense(&ws.b, x, C, true), c: dw, ldc: C})
 	}
 	if db != nil {
-		acc := ws.db[:0]
-		for range O {
-			acc = append(acc, 0)
+		if len(c.chunkDB) == 0 {
+			c.chunkDB = append(c.chunkDB, make([]float64, O))
 		}
+		acc := c.chunkDB[0]
+		clear(acc)
 		for i := range n {
 			for o, v := range dy[i*O : i*O+O] {
 				acc[o] += float64(v)
@@ -230,7 +235,6 @@ func (c *Conv) backwardFC(dx, dw, db, dy, x, w []float32, n int) {
 		for o := range db {
 			db[o] = float32(acc[o])
 		}
-		ws.db = acc
 	}
 	c.clearArgs()
 }
@@ -261,17 +265,30 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 	c.setup(max(nw, c.maxWorkers()))
 	c.op, c.n, c.splitGemm = opBackward, n, split
 	c.x, c.w, c.dx, c.dw, c.db, c.dy = x, w, dx, dw, db, dy
-	c.parallel(opBackward, nw)
-	// Reduce the per-worker partial gradients.
+	c.nch = 1
+	if nw > 1 {
+		c.nch = min(n, 2*nw)
+	}
+	for len(c.chunkDB) < c.nch {
+		c.chunkDB = append(c.chunkDB, make([]float64, g.OutChannels))
+	}
 	if dw != nil {
-		for i := 1; i < nw; i++ {
-			addTo(dw, c.ws[i].dw[:len(dw)])
+		for len(c.chunkDW) < c.nch-1 {
+			c.chunkDW = append(c.chunkDW, make([]float32, len(dw)))
+		}
+	}
+	c.next.Store(0)
+	c.parallel(opBackward, nw)
+	// Reduce the per-chunk partial gradients, in order.
+	if dw != nil {
+		for _, p := range c.chunkDW[:c.nch-1] {
+			addTo(dw, p)
 		}
 	}
 	if db != nil {
-		acc := c.ws[0].db
-		for i := 1; i < nw; i++ {
-			for j, v := range c.ws[i].db[:len(db)] {
+		acc := c.chunkDB[0]
+		for _, p := range c.chunkDB[1:c.nch] {
+			for j, v := range p {
 				acc[j] += v
 			}
 		}
@@ -287,6 +304,10 @@ func (c *Conv) clearArgs() {
 	c.gm = gemmCall{}
 }
 
+// nextImage hands out the images of a call one at a time, so a worker
+// that shares its core with another process does not hold the others up.
+func (c *Conv) nextImage() int { return int(c.next.Add(1) - 1) }
+
 // run is one worker's share (index i of nw) of the call in progress.
 func (c *Conv) run(op uint8, i, nw int) {
 	ws := c.ws[i]
@@ -295,7 +316,7 @@ func (c *Conv) run(op uint8, i, nw int) {
 		c.runGemmPart(ws, i, nw)
 		return
 	case opForward:
-		for ni := i * c.n / nw; ni < (i+1)*c.n/nw; ni++ {
+		for ni := c.nextImage(); ni < c.n; ni = c.nextImage() {
 			if c.G.Transposed {
 				c.forwardTransposed(ws, ni)
 			} else {
@@ -303,37 +324,31 @@ func (c *Conv) run(op uint8, i, nw int) {
 			}
 		}
 	case opBackward:
+		// Chunks of images, each with its own gradient accumulator, taken
+		// dynamically but reduced in a fixed order: the result does not
+		// depend on which worker ran which chunk (training stays
+		// reproducible).
 		g := c.G
-		if c.dw != nil {
-			if i == 0 {
-				clear(c.dw)
-			} else {
-				ws.dw = grow(ws.dw, len(c.dw))
-				clear(ws.dw)
+		plane := g.OutH * g.OutW
+		for q := c.nextImage(); q < c.nch; q = c.nextImage() {
+			dw := c.dw
+			if q > 0 && dw != nil {
+				dw = c.chunkDW[q-1]
 			}
-		}
-		if c.db != nil {
-			if cap(ws.db) < g.OutChannels {
-				ws.db = make([]float64, g.OutChannels)
-			}
-			ws.db = ws.db[:g.OutChannels]
-			clear(ws.db)
-		}
-		dw := c.dw
-		if i > 0 && dw != nil {
-			dw = ws.dw
-		}
-		for ni := i * c.n / nw; ni < (i+1)*c.n/nw; ni++ {
-			if c.G.Transposed {
-				c.backwardTransposed(ws, ni, dw)
-			} else {
-				c.backward(ws, ni, dw)
-			}
-			if c.db != nil {
-				plane := g.OutH * g.OutW
-				for oc := range g.OutChannels {
-					off := (ni*g.OutChannels + oc) * plane
-					ws.db[oc] += sum64(c.dy[off : off+plane])
+			clear(dw)
+			db := c.chunkDB[q]
+			clear(db)
+			for ni := q * c.n / c.nch; ni < (q+1)*c.n/c.nch; ni++ {
+				if g.Transposed {
+					c.backwardTransposed(ws, ni, dw)
+				} else {
+					c.backward(ws, ni, dw)
+				}
+				if c.db != nil {
+					for oc := range g.OutChannels {
+						off := (ni*g.OutChannels + oc) * plane
+						db[oc] += sum64(c.dy[off : off+plane])
+					}
 				}
 			}
 		}
