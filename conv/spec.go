@@ -210,8 +210,8 @@ func (s Spec) Resolve(inH, inW int) (*Geometry, error) {
 	}
 	if s.PaddingMode != Zeros {
 		if ph, pw := inH+g.PadTop+g.PadBottom, inW+g.PadLeft+g.PadRight; ph < 1 || pw < 1 {
-			return nil, errf("padding", "negative padding %dx%d crops the whole %dx%d input away (it would leave %dx%d)",
-				s.Padding[0], s.Padding[1], inH, inW, ph, pw)
+			return nil, errf("padding", "negative padding %dx%d (padding_mode=%q) crops %d rows and %d columns off each side, which leaves nothing of the %dx%d input",
+				s.Padding[0], s.Padding[1], string(s.PaddingMode), max(-s.Padding[0], 0), max(-s.Padding[1], 0), inH, inW)
 		}
 		if err := checkModePadding(s.PaddingMode, inH, g.PadTop, g.PadBottom, "height"); err != nil {
 			return nil, err
