@@ -29,13 +29,29 @@ func (m *Manager) ServeEvents(w http.ResponseWriter, r *http.Request, o StreamOp
 		http.Error(w, `{"error":"the server is shutting down"}`, http.StatusServiceUnavailable)
 		return
 	}
-	defer m.hub.Unsubscribe(sub)
+	Stream(w, r, m.hub, sub, o)
+}
+
+// Stream writes sub's events to one viewer as Server-Sent Events until the
+// viewer leaves (the request's context ends), a write fails (each write
+// has its own deadline, so a vanished viewer is noticed), the hub closes
+// or o.Done is closed. It unsubscribes sub when it returns, so a viewer
+// leaves nothing behind; the publisher never waits for it. Any Hub can be
+// streamed this way (the training run, the classroom follow-along).
+func Stream(w http.ResponseWriter, r *http.Request, h *Hub, sub *Sub, o StreamOptions) {
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 15 * time.Second
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 30 * time.Second
+	}
+	defer h.Unsubscribe(sub)
 
 	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-cache, no-transform")
-	h.Set("X-Accel-Buffering", "no")
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
+	hdr.Set("Cache-Control", "no-cache, no-transform")
+	hdr.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 
 	write := func(chunks ...[]byte) bool {
@@ -60,7 +76,7 @@ func (m *Manager) ServeEvents(w http.ResponseWriter, r *http.Request, o StreamOp
 		select {
 		case <-ctx.Done():
 			return
-		case <-m.hub.Done():
+		case <-h.Done():
 			return
 		case <-o.Done:
 			return
