@@ -214,6 +214,28 @@ func TestConvBrowser(t *testing.T) {
 			t.Errorf("URL %q", loc)
 		}
 
+		// The default fill is the same in the script and on the server, for
+		// several channels and filters and for the transposed layout: a
+		// shared link renders what the page showed.
+		for _, patch := range []string{
+			`{in_h: 5, in_w: 6, kh: 2, kw: 3, sh: 1, sw: 1, channels: 2, filters: 3, bias: true, step: 40}`,
+			`{in_h: 3, in_w: 3, kh: 3, kw: 3, sh: 2, sw: 2, channels: 2, filters: 2, transposed: true, bias: true, step: 30}`,
+		} {
+			open(t, "input=4&kernel=3")
+			b.Run(t, chromedp.Evaluate[chromedp.Void](`window.convlabVisualizer.setState(`+patch+`)`))
+			b.Wait(t, `!document.getElementById("conv").classList.contains("loading") && window.convlabVisualizer.getState().channels === 2`)
+			b.Wait(t, `document.querySelector('[data-testid="step-index"]').textContent.startsWith("`+map[bool]string{true: "30", false: "40"}[strings.Contains(patch, "transposed")]+` / ")`)
+			eq := text(t, "equation")
+			shared := browsertest.Eval[string](t, b, `location.href`)
+			if strings.Contains(shared, "x=") || strings.Contains(shared, "w=") {
+				t.Errorf("default values written to the URL: %s", shared)
+			}
+			_, body := get(t, nil, shared)
+			if got := testid(t, body, "equation"); got != eq {
+				t.Errorf("%s: the shared link %s renders\n%q, the page showed\n%q", patch, shared, got, eq)
+			}
+		}
+
 		// Reflect padding: a copied cell lights up the cell it copies.
 		open(t, "preset=reflect&step=7")
 		b.Run(t, chromedp.Evaluate[chromedp.Void](`document.querySelector('#conv-in-0 td[data-y="0"][data-x="0"]').dispatchEvent(new MouseEvent("mouseover", {bubbles: true}))`))
