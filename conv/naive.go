@@ -49,15 +49,14 @@ func ForwardNaive(g *Geometry, y, x, w, b []float32, n int) {
 						c := grp*cinG + ci
 						for ky := range kh {
 							sy, _ := SourceIndex(g.PaddingMode, oy*g.Stride[0]+ky*g.Dilation[0], g.PadTop, g.InH)
-							if sy < 0 {
-								continue
-							}
 							for kx := range kw {
 								sx, _ := SourceIndex(g.PaddingMode, ox*g.Stride[1]+kx*g.Dilation[1], g.PadLeft, g.InW)
-								if sx < 0 {
-									continue
+								// A zero-padding cell is multiplied too, as PyTorch
+								// does: 0·Inf is NaN there as well.
+								var xv float32
+								if sy >= 0 && sx >= 0 {
+									xv = x[((ni*g.InChannels+c)*g.InH+sy)*g.InW+sx]
 								}
-								xv := x[((ni*g.InChannels+c)*g.InH+sy)*g.InW+sx]
 								wv := w[((oc*cinG+ci)*kh+ky)*kw+kx]
 								s += float64(xv) * float64(wv)
 							}
@@ -183,16 +182,16 @@ func BackwardNaive(g *Geometry, dx, dw, db, dy, x, w []float32, n int) {
 							c := grp*cinG + ci
 							for ky := range kh {
 								sy, _ := SourceIndex(g.PaddingMode, oy*g.Stride[0]+ky*g.Dilation[0], g.PadTop, g.InH)
-								if sy < 0 {
-									continue
-								}
 								for kx := range kw {
 									sx, _ := SourceIndex(g.PaddingMode, ox*g.Stride[1]+kx*g.Dilation[1], g.PadLeft, g.InW)
-									if sx < 0 {
+									wi := ((oc*cinG+ci)*kh+ky)*kw + kx
+									if sy < 0 || sx < 0 { // zero padding: no input to update, 0·d for the weight
+										if adw != nil {
+											adw[wi] += d * 0
+										}
 										continue
 									}
 									xi := ((ni*g.InChannels+c)*g.InH+sy)*g.InW + sx
-									wi := ((oc*cinG+ci)*kh+ky)*kw + kx
 									if adx != nil {
 										adx[xi] += d * float64(w[wi])
 									}

@@ -1,6 +1,7 @@
 package conv
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -106,4 +107,50 @@ func TestNaivePanicsOnWrongLengths(t *testing.T) {
 			f()
 		}()
 	}
+}
+
+// TestNaiveNonFiniteLikePyTorch: PyTorch multiplies zero-padding cells too,
+// so an infinite weight over padding gives NaN (0·Inf), while the zeros a
+// transposed convolution inserts are never multiplied. The expected
+// patterns are PyTorch's output for these inputs:
+//
+//	w = ones(1,1,3,3); w[0,0,0,0] = inf; x = ones(1,1,3,3)
+//	F.conv2d(x, w, padding=1)            → [[nan nan nan] [nan inf inf] [nan inf inf]]
+//	F.conv_transpose2d(x, w, stride=2)   → row 0: [inf 1 inf 1 inf 1 1], row 1: [1 1 2 1 2 1 1]
+func TestNaiveNonFiniteLikePyTorch(t *testing.T) {
+	inf := float32(math.Inf(1))
+	x := []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}
+	w := []float32{inf, 1, 1, 1, 1, 1, 1, 1, 1}
+	kind := func(v float32) string {
+		switch {
+		case math.IsNaN(float64(v)):
+			return "nan"
+		case math.IsInf(float64(v), 1):
+			return "inf"
+		}
+		return fmt.Sprint(v)
+	}
+	check := func(name string, s Spec, want []string) {
+		g, err := s.Resolve(3, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := make([]float32, g.OutLen(1))
+		ForwardNaive(g, y, x, w, nil, 1)
+		for i, wv := range want {
+			if got := kind(y[i]); got != wv {
+				t.Errorf("%s: y[%d] = %s, PyTorch %s", name, i, got, wv)
+			}
+		}
+		for i := range y {
+			oc, oy, ox := i/(g.OutH*g.OutW), i/g.OutW%g.OutH, i%g.OutW
+			if st := TraceStep(g, x, w, nil, oc, oy, ox); kind(st.Sum) != kind(y[i]) {
+				t.Errorf("%s: traced step %d sums to %v, forward %v", name, i, st.Sum, y[i])
+			}
+		}
+	}
+	check("conv2d padding 1", Spec{InChannels: 1, OutChannels: 1, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}},
+		[]string{"nan", "nan", "nan", "nan", "inf", "inf", "nan", "inf", "inf"})
+	check("conv_transpose2d stride 2", Spec{InChannels: 1, OutChannels: 1, KernelSize: [2]int{3, 3}, Stride: [2]int{2, 2}, Transposed: true},
+		[]string{"inf", "1", "inf", "1", "inf", "1", "1", "1", "1", "2", "1", "2", "1", "1"})
 }

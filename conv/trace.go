@@ -187,6 +187,13 @@ func TraceStep(g *Geometry, x, w, b []float32, oc, oy, ox int) Step {
 					t.Input = x[(c*g.InH+t.SrcY)*g.InW+t.SrcX]
 				}
 				p := float64(t.Input) * float64(t.Weight)
+				if g.Transposed && t.SrcY < 0 {
+					// PyTorch never multiplies the zeros of a transposed
+					// convolution's grid (it scatters each input cell), so
+					// they add exactly 0 even under an infinite weight. Zero
+					// padding of Conv2d is multiplied: 0·Inf is NaN there.
+					p = 0
+				}
 				t.Product = float32(p)
 				cs += p
 				st.Taps = append(st.Taps, t)
