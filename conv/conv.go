@@ -384,14 +384,18 @@ func (c *Conv) mm(ws *convWorker, call gemmCall) {
 func (c *Conv) runGemmPart(ws *convWorker, i, nw int) {
 	g := c.gm
 	mr, nr := c.kern.mr, c.kern.nr
-	if units := (g.m + mr - 1) / mr; units >= nw {
+	// Splitting rows makes every worker pack all of B, splitting columns
+	// all of A: split the dimension whose other operand is smaller.
+	mUnits, nUnits := (g.m+mr-1)/mr, (g.n+nr-1)/nr
+	if mUnits >= nw && (g.m > g.n || nUnits < nw) {
+		units := mUnits
 		i0, i1 := i*units/nw*mr, min((i+1)*units/nw*mr, g.m)
 		if i0 < i1 {
 			ws.gemm.gemm(c.kern, i1-i0, g.n, g.k, g.A, i0, g.B, 0, g.c[i0*g.ldc:], g.ldc, g.acc)
 		}
 		return
 	}
-	units := (g.n + nr - 1) / nr
+	units := nUnits
 	j0, j1 := i*units/nw*nr, min((i+1)*units/nw*nr, g.n)
 	if j0 < j1 {
 		ws.gemm.gemm(c.kern, g.m, j1-j0, g.k, g.A, 0, g.B, j0, g.c[j0:], g.ldc, g.acc)
