@@ -130,3 +130,29 @@ func Example_transposed() {
 	// .......
 	// .......
 }
+
+// Max pooling keeps the largest value of each window: a 2x2 window with
+// stride 2 (PyTorch's default stride is the kernel size) halves a 4x4 map,
+// and the backward pass sends each gradient to the cell that won (on a tie,
+// the first in reading order, as in PyTorch: the 2 at row 3, column 0).
+func ExamplePool_MaxForward() {
+	p, err := conv.PoolSpec{Kernel: [2]int{2, 2}}.Resolve(1, 4, 4)
+	if err != nil {
+		panic(err)
+	}
+	x := []float32{
+		1, 3, 2, 0,
+		4, 2, 1, 1,
+		0, 1, 5, 6,
+		2, 2, 7, 1,
+	}
+	y, idx := make([]float32, p.OutLen(1)), make([]int32, p.OutLen(1))
+	p.MaxForward(y, idx, x, 1)
+	fmt.Printf("%dx%d -> %dx%d: %v, winners at %v\n", p.InH, p.InW, p.OutH, p.OutW, y, idx)
+	dx := make([]float32, p.XLen(1))
+	p.MaxBackward(dx, []float32{1, 1, 1, 1}, idx, 1)
+	fmt.Println("gradient:", dx)
+	// Output:
+	// 4x4 -> 2x2: [4 2 2 7], winners at [4 2 12 14]
+	// gradient: [0 0 1 0 1 0 0 0 0 0 0 0 1 0 1 0]
+}
