@@ -63,12 +63,14 @@ func TestPresenterCookieFromHomePage(t *testing.T) {
 	if resp.StatusCode != 403 || !strings.Contains(body, "presenter token is not right") {
 		t.Errorf("wrong token on the home page: %d", resp.StatusCode)
 	}
-	resp, body = get(t, client, srv+"/?presenter=s3cret")
-	if resp.StatusCode != 200 {
-		t.Fatalf("right token: %d", resp.StatusCode)
+	// The right token: a cookie, and a redirect that drops the token from the URL.
+	noFollow := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ = get(t, noFollow, srv+"/?presenter=s3cret&lang=ko")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("right token: %d, want 303", resp.StatusCode)
 	}
-	if strings.Contains(body, "s3cret") {
-		t.Errorf("the page echoes the token (e.g. in the language links)")
+	if loc := resp.Header.Get("Location"); strings.Contains(loc, "s3cret") || loc != "/" {
+		t.Errorf("redirect to %q, want / without the token", loc)
 	}
 	var ck *http.Cookie
 	for _, c := range resp.Cookies() {
@@ -78,6 +80,9 @@ func TestPresenterCookieFromHomePage(t *testing.T) {
 	}
 	if ck == nil || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode {
 		t.Fatalf("presenter cookie %+v, want HttpOnly SameSite=Strict", ck)
+	}
+	if _, body = get(t, client, srv+"/"); strings.Contains(body, "s3cret") {
+		t.Errorf("the page shows the token")
 	}
 	req, _ := http.NewRequest(http.MethodPost, srv+"/api/control", strings.NewReader(`{}`))
 	r2, err := client.Do(req)

@@ -29,14 +29,18 @@ func (a *app) page(c echo.Context, title, active string) views.Page {
 // pathForLinks is the request path and query without the parameters the
 // layout sets itself (lang, present) or must never echo (presenter).
 func pathForLinks(u *url.URL) string {
+	path := u.Path
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.ContainsAny(path, "\\\r\n") {
+		path = "/" // never a link to another host ("//evil.example/")
+	}
 	q := u.Query()
 	q.Del("lang")
 	q.Del("present")
 	q.Del("presenter")
 	if enc := q.Encode(); enc != "" {
-		return u.Path + "?" + enc
+		return path + "?" + enc
 	}
-	return u.Path
+	return path
 }
 
 // render writes a templ component as an HTML response, in the request's
@@ -115,6 +119,8 @@ func (a *app) home(c echo.Context) error {
 		if ok := a.setPresenterCookie(c); !ok {
 			return echo.NewHTTPError(http.StatusForbidden, "that presenter token is not right")
 		}
+		// Take the token out of the address bar and the history.
+		return c.Redirect(http.StatusSeeOther, pathForLinks(c.Request().URL))
 	}
 	return render(c, http.StatusOK, views.Home(a.page(c, "", "")))
 }

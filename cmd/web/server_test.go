@@ -125,6 +125,16 @@ func TestLanguageSelection(t *testing.T) {
 	}
 }
 
+func TestLanguageLinksStayOnThisHost(t *testing.T) {
+	_, srv := newTestServer(t)
+	for _, path := range []string{"//evil.example/x", "/%2F%2Fevil.example", "/a%5Cb"} {
+		_, body := get(t, nil, srv.URL+path)
+		if strings.Contains(body, `href="//`) || strings.Contains(body, `evil.example?`) || strings.Contains(body, `\`) {
+			t.Errorf("GET %s: a link leaves the site: %s", path, body[strings.Index(body, "lang-switch"):][:300])
+		}
+	}
+}
+
 func TestPresenterModeClass(t *testing.T) {
 	_, srv := newTestServer(t)
 	_, body := get(t, nil, srv.URL+"/conv?present=1")
