@@ -26,6 +26,7 @@ const (
 	apiMaxOutSide   = 256       // output height and width
 	apiMaxMACs      = 4_000_000 // multiply-adds
 	apiMaxTraceTaps = 20_000    // steps × taps per step when "trace": true
+	apiMaxGridCells = 40_000    // cells of the padded grid when "trace": true
 )
 
 // convAPIRequest is the body of POST /api/conv. The parameters that take
@@ -169,7 +170,7 @@ func computeConvAPI(body []byte) (*convAPIResponse, error) {
 	if err := dec.Decode(&req); err != nil {
 		return nil, convDecodeError(err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, convBad("the body must hold one JSON object, with nothing after it")
 	}
 	if req.Input == nil {
@@ -218,6 +219,10 @@ func computeConvAPI(body []byte) (*convAPIResponse, error) {
 		if taps := g.StepCount() * tapsPerStep; taps > apiMaxTraceTaps {
 			return nil, convUnprocessable("a trace of this convolution has %d steps × %d taps = %d taps; at most %d can be traced (make it smaller, or leave out \"trace\")",
 				g.StepCount(), tapsPerStep, taps, apiMaxTraceTaps)
+		}
+		if cells := g.PaddedH() * g.PaddedW(); cells > apiMaxGridCells {
+			return nil, convUnprocessable("the grid the kernel slides over would be %dx%d = %d cells; at most %d can be traced (use less padding or dilation, or leave out \"trace\")",
+				g.PaddedH(), g.PaddedW(), cells, apiMaxGridCells)
 		}
 	}
 

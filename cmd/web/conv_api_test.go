@@ -230,6 +230,7 @@ func TestConvAPIBadInput(t *testing.T) {
 		{"malformed", `{"input": [[[1,2]]], "weight": `, 400, "JSON"},
 		{"not an object", `[1,2,3]`, 400, "JSON object"},
 		{"trailing", `{"input":[[[1]]],"weight":[[[[1]]]]} {}`, 400, "nothing after"},
+		{"trailing bracket", `{"input":[[[1]]],"weight":[[[[1]]]]} ]`, 400, "nothing after"},
 		{"unknown field", `{"input":[[[1]]],"weight":[[[[1]]]],"kernal":3}`, 400, `unknown field "kernal"`},
 		{"no input", `{"weight":[[[[1]]]]}`, 400, `"input" is missing`},
 		{"no weight", `{"input":[[[1]]]}`, 400, `"weight" is missing`},
@@ -278,6 +279,7 @@ func TestConvAPIBadInput(t *testing.T) {
 		{"stride too big", `{"input":[[[1]]],"weight":[[[[1]]]],"stride":65}`, 422, "too large"},
 		{"transposed output too big", `{"input":[[[1,1,1,1,1,1,1,1]]],"weight":[[[[1]]]],"transposed":true,"stride":[1,64]}`, 422, "at most 256x256"},
 		{"trace too long", `{"input":` + ones3(1, 64, 64) + `,"weight":` + ones4(1, 1, 3, 3) + `,"trace":true}`, 422, "at most 20000 can be traced"},
+		{"trace grid too big", `{"input":` + ones3(1, 1, 10) + `,"weight":` + ones4(1, 1, 3, 3) + `,"transposed":true,"dilation":64,"stride":[1,10],"padding":[64,0],"trace":true}`, 422, "129x347 = 44763 cells; at most 40000"},
 		{"too much work", `{"input":` + ones3(16, 30, 30) + `,"weight":` + ones4(16, 16, 5, 5) + `}`, 422, "multiply-adds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
