@@ -110,6 +110,7 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 			m.publishMaps(eng, run)
 		}
 		m.opt.Yield()
+		m.gate.wait(MaxYield)
 	}
 }
 

@@ -59,8 +59,9 @@ type Options struct {
 
 // Manager owns the one training run of a server.
 type Manager struct {
-	opt Options
-	hub *Hub
+	opt  Options
+	hub  *Hub
+	gate Gate
 
 	ctl sync.Mutex // serialises Start, Pause, Reset, Close
 

@@ -293,3 +293,32 @@ func TestManagerPausesWhenTrainingDiverges(t *testing.T) {
 		t.Fatalf("the error outlived Reset: %+v", st)
 	}
 }
+
+func TestGateLetsRequestsGoFirst(t *testing.T) {
+	ff := &fakeFactory{}
+	m := newTestManager(t, ff, Options{})
+	if _, err := m.Start(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	eng := ff.last()
+	waitFor(t, "training", func() bool { return eng.steps.Load() > 100 })
+
+	leave := m.Gate().Enter()
+	if !m.Gate().Busy() {
+		t.Fatal("Gate not busy after Enter")
+	}
+	time.Sleep(MaxYield) // the step in flight finishes
+	before := eng.steps.Load()
+	time.Sleep(10 * MaxYield)
+	// While a request is in flight the loop waits MaxYield between steps:
+	// at most ~10 steps in 10·MaxYield (a slow machine only makes fewer).
+	if n := eng.steps.Load() - before; n > 12 {
+		t.Fatalf("%d steps in %v with a request in flight, want ≤ 12", n, 10*MaxYield)
+	}
+	leave()
+	if m.Gate().Busy() {
+		t.Fatal("Gate busy after leave")
+	}
+	after := eng.steps.Load()
+	waitFor(t, "training at full speed again", func() bool { return eng.steps.Load() > after+1000 })
+}
