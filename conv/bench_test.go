@@ -6,6 +6,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // cpuTime is the CPU time this process has used (all threads). The machine
@@ -91,8 +94,20 @@ func BenchmarkConv2dBackward(b *testing.B) {
 	}
 }
 
-// BenchmarkGEMM: the bare GEMM on one goroutine, per kernel, for tuning.
+// BenchmarkGEMM: the bare GEMM on one goroutine, per kernel, for tuning;
+// "gonum" is gonum's blas32.Gemm on the same sizes for comparison (pure Go
+// with SSE helpers, and it uses several goroutines on large sizes).
 func BenchmarkGEMM(b *testing.B) {
+	for _, sz := range [][3]int{{64, 196, 288}, {32, 784, 9}, {256, 256, 256}, {512, 512, 512}} {
+		m, n, kk := sz[0], sz[1], sz[2]
+		b.Run(fmt.Sprintf("gonum/m%d_n%d_k%d", m, n, kk), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			x := blas32.General{Rows: m, Cols: kk, Stride: kk, Data: randSlice(r, m*kk)}
+			y := blas32.General{Rows: kk, Cols: n, Stride: n, Data: randSlice(r, kk*n)}
+			c := blas32.General{Rows: m, Cols: n, Stride: n, Data: make([]float32, m*n)}
+			loop(b, 2*float64(m*n*kk), func() { blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, x, y, 0, c) })
+		})
+	}
 	for _, k := range append(gemmKernels[:len(gemmKernels):len(gemmKernels)], extraKernels...) {
 		for _, sz := range [][3]int{{64, 196, 288}, {32, 784, 9}, {256, 256, 256}, {512, 512, 512}} {
 			m, n, kk := sz[0], sz[1], sz[2]
