@@ -369,7 +369,13 @@ func convView(ctx context.Context, s *convState) views.ConvView {
 			for _, row := range r.Output[oc] {
 				flat = append(flat, row...)
 			}
-			vm.Images = append(vm.Images, divergingImage(fmt.Sprintf("conv-img-out-%d", oc), t("conv.image_output", oc+1), flat, g.OutH, g.OutW))
+			img := divergingImage(fmt.Sprintf("conv-img-out-%d", oc), t("conv.image_output", oc+1), flat, g.OutH, g.OutW)
+			for i := range img.Pixels { // not computed yet at this step
+				if oc*g.OutH*g.OutW+i >= s.Step {
+					img.Pixels[i].Fill = pendingFill
+				}
+			}
+			vm.Images = append(vm.Images, img)
 		}
 	}
 
@@ -639,6 +645,9 @@ func divergingImage(id, label string, v []float32, h, w int) views.ConvImage {
 	}
 	return img
 }
+
+// pendingFill is an output pixel the filter has not reached yet.
+const pendingFill = "#e4e7eb"
 
 func divergingFill(x, m float64) string {
 	if m == 0 {

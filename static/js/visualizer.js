@@ -323,6 +323,7 @@ let kTables = [];     // [channel] kernel table
 let outCells = [];    // [step index] td of the outputs
 let lastMarked = [];  // cells marked for the current step
 let kFilter = -1;     // the filter whose weights the kernel tables show
+let outRects = [];    // [rect, fill] of the output pictures, in step order
 let focusMemo = null; // which grid cell had the keyboard when we redrew
 const ctls = new WeakMap(); // table → its editable() controller
 
@@ -433,9 +434,10 @@ function renderAll(source) {
 
   // Large inputs also as pictures.
   const imgs = [];
+  outRects = [];
   if (S.in_h * S.in_w >= 100) {
     for (let c = 0; c < S.channels; c++) imgs.push(image("conv-img-in-" + c, t("conv.image_input", c + 1), S.x.slice(c * S.in_h * S.in_w, (c + 1) * S.in_h * S.in_w), S.in_h, S.in_w, false));
-    for (let oc = 0; oc < R.shape[0]; oc++) imgs.push(image("conv-img-out-" + oc, t("conv.image_output", oc + 1), R.output[oc].flat(), g.out_h, g.out_w, true));
+    for (let oc = 0; oc < R.shape[0]; oc++) imgs.push(image("conv-img-out-" + oc, t("conv.image_output", oc + 1), R.output[oc].flat(), g.out_h, g.out_w, true, outRects));
   }
   $("#conv-images").replaceChildren(...imgs);
   $("#conv-out-size").textContent = `${g.out_h}×${g.out_w}`;
@@ -476,7 +478,9 @@ function highlightSource(c, td) {
   td.classList.add("srchl");
 }
 
-function image(id, label, v, h, w, diverging) {
+// image draws values as an SVG picture; rects (if given) collects
+// [rect, fill] so the output can fill in step by step.
+function image(id, label, v, h, w, diverging, rects) {
   const NS = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(NS, "svg");
   svg.setAttribute("id", id);
@@ -492,11 +496,14 @@ function image(id, label, v, h, w, diverging) {
     r.setAttribute("y", Math.floor(i / w));
     r.setAttribute("width", 1);
     r.setAttribute("height", 1);
-    r.setAttribute("fill", diverging ? divergingFill(x, m) : gray(x, lo, hi));
+    const fill = diverging ? divergingFill(x, m) : gray(x, lo, hi);
+    r.setAttribute("fill", fill);
+    rects?.push([r, fill]);
     svg.append(r);
   });
   return el("figure", { cls: "conv-image" }, svg, el("figcaption", { text: label }));
 }
+const PENDING = "#e4e7eb"; // an output pixel not computed yet (as divergingImage in Go)
 const hex = (n) => Math.round(n).toString(16).padStart(2, "0");
 function gray(x, lo, hi) { const c = hi > lo ? ((x - lo) / (hi - lo)) * 255 : 0; return "#" + hex(c) + hex(c) + hex(c); }
 // Same colours as divergingFill in Go: blue below zero, orange above.
@@ -616,6 +623,7 @@ function showStep(source) {
     if (td.textContent !== want) td.textContent = want;
     td.className = "cell out" + (done ? " done " + sign(v) : "") + (i === S.step - 1 ? " current" : "");
   });
+  outRects.forEach(([r, fill], i) => r.setAttribute("fill", i < S.step ? fill : PENDING));
   // The kernel slices of this step's filter (rebuilt when the filter changes).
   if (kFilter !== st.out_channel) kTables.forEach((kt, c) => {
     const rows = [];
