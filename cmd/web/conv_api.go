@@ -395,87 +395,150 @@ func goTypeWord(t string) string {
 
 // parseTensor reads a JSON array nested exactly depth deep, rectangular,
 // of finite numbers that fit in float32. layout describes the dimensions
-// for the error messages.
+// for the error messages. raw is valid JSON (encoding/json checked it);
+// this hand-written scanner allocates only the result, so a large input
+// costs little beyond reading it.
 func parseTensor(raw json.RawMessage, name string, depth int, layout string) ([]int, []float32, error) {
-	p := tensorParser{name: name, depth: depth, layout: layout, shape: make([]int, depth)}
+	p := tensorParser{b: raw, name: name, depth: depth, layout: layout, shape: make([]int, depth), idx: make([]int, depth)}
 	for i := range p.shape {
 		p.shape[i] = -1
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	p.dec = dec
-	if err := p.parse(0, name); err != nil {
+	if err := p.parse(0); err != nil {
 		return nil, nil, err
+	}
+	if p.ws(); p.i != len(p.b) {
+		return nil, nil, convBad("%s: malformed JSON", name)
 	}
 	return p.shape, p.data, nil
 }
 
 type tensorParser struct {
-	dec    *json.Decoder
+	b      []byte
+	i      int
 	name   string
 	depth  int
 	layout string
 	shape  []int
+	idx    []int // the index being read at each level, for messages
 	data   []float32
 }
 
-func (p *tensorParser) wantDepth() error {
-	return convBad("%s must be a %d-D array (%s)", p.name, p.depth, p.layout)
+func (p *tensorParser) ws() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
 }
 
-func (p *tensorParser) parse(level int, path string) error {
-	tok, err := p.dec.Token()
-	if err != nil {
-		return convBad("%s: malformed JSON", p.name)
+// where names the element being read at level, e.g. "input[0][2]".
+func (p *tensorParser) where(level int) string {
+	var sb strings.Builder
+	sb.WriteString(p.name)
+	for _, i := range p.idx[:level] {
+		sb.WriteByte('[')
+		sb.WriteString(strconv.Itoa(i))
+		sb.WriteByte(']')
 	}
+	return sb.String()
+}
+
+func (p *tensorParser) malformed() error { return convBad("%s: malformed JSON", p.name) }
+
+func (p *tensorParser) parse(level int) error {
+	p.ws()
+	if p.i >= len(p.b) {
+		return p.malformed()
+	}
+	c := p.b[p.i]
 	if level == p.depth {
-		switch v := tok.(type) {
-		case json.Number:
-			f, err := strconv.ParseFloat(string(v), 64)
-			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) > math.MaxFloat32 {
-				return convUnprocessable("%s = %s is too large: numbers must fit in float32 (at most ±3.4e38)", path, v)
-			}
-			p.data = append(p.data, float32(f))
-			return nil
-		case json.Delim:
-			return convBad("%s is an array, but %s must be a %d-D array (%s): too deep", path, p.name, p.depth, p.layout)
-		case string:
-			return convBad("%s must be a number, got the string %q (NaN and Infinity are not allowed)", path, truncateRunes(v, 20))
-		case nil:
-			return convBad("%s must be a number, got null", path)
-		default:
-			return convBad("%s must be a number, got %v", path, v)
-		}
+		return p.number(level, c)
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
+	if c != '[' {
 		if level == 0 {
-			return p.wantDepth()
+			return convBad("%s must be a %d-D array (%s)", p.name, p.depth, p.layout)
 		}
-		return convBad("%s must be an array, but %s must be a %d-D array (%s): not deep enough", path, p.name, p.depth, p.layout)
+		return convBad("%s must be an array, but %s must be a %d-D array (%s): not deep enough", p.where(level), p.name, p.depth, p.layout)
 	}
+	p.i++
 	n := 0
-	for p.dec.More() {
-		if err := p.parse(level+1, fmt.Sprintf("%s[%d]", path, n)); err != nil {
-			return err
+	p.ws()
+	if p.i < len(p.b) && p.b[p.i] == ']' {
+		p.i++
+	} else {
+		for {
+			if level < len(p.idx) {
+				p.idx[level] = n
+			}
+			if err := p.parse(level + 1); err != nil {
+				return err
+			}
+			n++
+			p.ws()
+			if p.i >= len(p.b) {
+				return p.malformed()
+			}
+			if p.b[p.i] == ',' {
+				p.i++
+				continue
+			}
+			if p.b[p.i] != ']' {
+				return p.malformed()
+			}
+			p.i++
+			break
 		}
-		n++
-		if n > 1<<20 {
-			return convUnprocessable("%s is too long", path)
-		}
-	}
-	if _, err := p.dec.Token(); err != nil { // the closing ]
-		return convBad("%s: malformed JSON", p.name)
 	}
 	if n == 0 {
-		return convUnprocessable("%s is empty: every dimension of %s needs at least one entry", path, p.name)
+		return convUnprocessable("%s is empty: every dimension of %s needs at least one entry", p.where(level), p.name)
 	}
 	switch want := p.shape[level]; {
 	case want == -1:
 		p.shape[level] = n
 	case want != n:
-		return convUnprocessable("%s is ragged: %s has %d entries but the others at that level have %d; every row must have the same length", p.name, path, n, want)
+		return convUnprocessable("%s is ragged: %s has %d entries but the others at that level have %d; every row must have the same length", p.name, p.where(level), n, want)
 	}
 	return nil
+}
+
+// number reads the number at the deepest level.
+func (p *tensorParser) number(level int, c byte) error {
+	path := func() string { return p.where(level) }
+	switch {
+	case c == '-' || c >= '0' && c <= '9':
+		start := p.i
+		for p.i < len(p.b) && strings.IndexByte("+-.0123456789eE", p.b[p.i]) >= 0 {
+			p.i++
+		}
+		tok := p.b[start:p.i]
+		f, err := strconv.ParseFloat(string(tok), 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return p.malformed()
+		}
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) > math.MaxFloat32 {
+			return convUnprocessable("%s = %s is too large: numbers must fit in float32 (at most ±3.4e38)", path(), truncateRunes(string(tok), 30))
+		}
+		p.data = append(p.data, float32(f))
+		return nil
+	case c == '[':
+		return convBad("%s is an array, but %s must be a %d-D array (%s): too deep", path(), p.name, p.depth, p.layout)
+	case c == '"':
+		var str string
+		if err := json.NewDecoder(bytes.NewReader(p.b[p.i:])).Decode(&str); err != nil {
+			return p.malformed()
+		}
+		return convBad("%s must be a number, got the string %q (NaN and Infinity are not allowed)", path(), truncateRunes(str, 20))
+	case c == 'n':
+		return convBad("%s must be a number, got null", path())
+	case c == 't' || c == 'f':
+		return convBad("%s must be a number, got %s", path(), map[byte]string{'t': "true", 'f': "false"}[c])
+	case c == '{':
+		return convBad("%s must be a number, got an object", path())
+	}
+	return p.malformed()
 }
 
 func truncateRunes(s string, n int) string {
