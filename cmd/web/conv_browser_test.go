@@ -199,6 +199,14 @@ func TestConvBrowser(t *testing.T) {
 		if got := browsertest.Eval[[]string](t, b, `window.seen`); len(got) == 0 || got[len(got)-1] != "5:follow" {
 			t.Errorf("subscriber saw %q, want …5:follow", got)
 		}
+		// A second copy of the module (another URL) forwards to the page's.
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`import("/static/js/visualizer.js?copy=2").then((m) => m.setState({step: 6}))`))
+		waitText(t, "step-index", "6 / 9")
+		if n := browsertest.Eval[int](t, b, `document.querySelectorAll("#conv-channels table").length`); n != 2 {
+			t.Errorf("the copy mounted again: %d tables", n)
+		}
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`window.convlabVisualizer.setState({step: 5})`))
+		waitText(t, "step-index", "5 / 9")
 		// The identity kernel passes the window's centre through: input (2,2) = 2.
 		b.Run(t, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("conv-named"); s.value = "identity"; s.dispatchEvent(new Event("change", {bubbles: true})) })()`))
 		waitText(t, "current-sum", "2")

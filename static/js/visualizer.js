@@ -17,7 +17,9 @@
 //   await setState(fullStateFromLeader, { source: "follow", replace: true });
 //
 // The page also dispatches a "conv:change" CustomEvent on #conv with
-// detail {state, source, error}.
+// detail {state, source, error}, and "conv:ready" on document (detail: the
+// API) once mounted. Import this module by the URL the page loads it with,
+// or use window.convlabVisualizer: a copy under another URL forwards to it.
 
 import { el, table, editable, cellAt } from "./grid.js";
 import { mount as mountStepper, reducedMotion } from "./stepper.js";
@@ -105,6 +107,7 @@ function reshape(old, s) {
 // toQuery writes a state as the page's URL query (the same as
 // convState.query in Go).
 export function toQuery(s = S) {
+  if (!s) return other() ? other().toQuery() : "";
   const q = new URLSearchParams();
   if (s.preset) {
     q.set("preset", s.preset);
@@ -145,11 +148,17 @@ function syncURL() {
   if (url !== location.pathname + location.search) history.replaceState(null, "", url);
 }
 
-export function getState() { return S ? clone(S) : null; }
-export function getResult() { return R; }
-export function getError() { return ERR; }
+// The page has one visualizer. A second copy of this module (imported
+// under another URL, e.g. without the ?v= hash) forwards to the mounted one.
+const other = () => (root === null && window.convlabVisualizer && window.convlabVisualizer.self !== SELF ? window.convlabVisualizer : null);
+const SELF = {};
+
+export function getState() { return other() ? other().getState() : S ? clone(S) : null; }
+export function getResult() { return other() ? other().getResult() : R; }
+export function getError() { return other() ? other().getError() : ERR; }
 
 export function subscribe(fn) {
+  if (other()) return other().subscribe(fn);
   listeners.add(fn);
   return () => listeners.delete(fn);
 }
@@ -166,6 +175,7 @@ function emit(source) {
 // any other change asks the engine again (the promise resolves when the
 // page shows the answer). opts.replace: take patch as the whole state.
 export async function setState(patch, opts = {}) {
+  if (other()) return other().setState(patch, opts);
   if (!S || !patch) return getState();
   const source = opts.source || "api";
   const old = S;
@@ -226,8 +236,8 @@ function showError(msg) {
 }
 
 export function step(n) { return setState({ step: n }, { source: "user" }); }
-export function play() { stepper?.play(); }
-export function pause() { stepper?.pause(); }
+export function play() { if (other()) other().play(); else stepper?.play(); }
+export function pause() { if (other()) other().pause(); else stepper?.pause(); }
 
 // ---------- the engine ----------
 
@@ -886,13 +896,16 @@ export function mount(el0, data) {
   });
   wireControls();
   renderAll("load");
-  window.convlabVisualizer = { getState, setState, subscribe, toQuery, getResult, getError, step, play, pause };
+  const api = { self: SELF, getState, setState, subscribe, toQuery, getResult, getError, step, play, pause };
+  window.convlabVisualizer = api;
+  document.dispatchEvent(new CustomEvent("conv:ready", { detail: api }));
 }
 
 function start() {
   const node = document.getElementById("conv");
   const dataEl = document.getElementById("conv-data");
-  if (!node || !dataEl) return;
+  if (!node || !dataEl || node.dataset.mounted) return;
+  node.dataset.mounted = "1";
   let data;
   try { data = JSON.parse(dataEl.textContent); } catch (e) { console.error("conv-data:", e); return; }
   mount(node, data);
