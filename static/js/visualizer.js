@@ -38,6 +38,7 @@ let LIM = {};        // bounds
 let root = null;
 let stepper = null;
 let seq = 0;         // request sequence: only the latest answer is drawn
+let pending = 0;     // the request being waited for (steps draw after it)
 let aborter = null;
 const listeners = new Set();
 
@@ -69,6 +70,7 @@ function widx(s, f, c, ky, kx) {
 // fmt writes a cell value like fmtNum in Go: whole numbers as they are,
 // others with at most two decimals.
 export function fmt(v) {
+  if (typeof v !== "number") return "";
   if (Number.isInteger(v) && Math.abs(v) < 1e9) return Object.is(v, -0) ? "0" : String(v);
   let s = v.toFixed(2).replace(/0+$/, "").replace(/\.$/, "");
   return s === "-0" ? "0" : s;
@@ -101,6 +103,18 @@ function reshape(old, s) {
   if (old.filters !== s.filters || !s.b || s.b.length !== s.filters) {
     s.b = Array.from({ length: s.filters }, (_, f) => (keepB && f < old.filters ? old.b[f] : defaultB(f)));
     s.b_set = keepB;
+  }
+}
+
+// fitLengths gives a state taken whole (setState replace) value arrays of
+// the right lengths: an array that does not fit its shape starts again
+// from the default fill.
+function fitLengths(s) {
+  const fresh = { ...s, channels: -1, filters: -1 }; // "old" shape that matches nothing
+  const keep = { x: s.x, w: s.w, b: s.b, x_set: s.x_set, w_set: s.w_set, b_set: s.b_set };
+  reshape({ ...fresh, x_set: false, w_set: false, b_set: false }, s);
+  for (const [k, n] of [["x", s.channels * s.in_h * s.in_w], ["w", s.filters * s.channels * s.kh * s.kw], ["b", s.filters]]) {
+    if (Array.isArray(keep[k]) && keep[k].length === n) { s[k] = keep[k]; s[k + "_set"] = keep[k + "_set"] ?? true; }
   }
 }
 
@@ -191,7 +205,8 @@ export async function setState(patch, opts = {}) {
   const valChanged = VALUE_KEYS.some((k) => JSON.stringify(next[k]) !== JSON.stringify(old[k]));
   if (cfgChanged) {
     if (!opts.replace && !("preset" in patch)) next.preset = "";
-    if (!opts.replace || !next.x || !next.w || !next.b) reshape(old, next);
+    if (!opts.replace) reshape(old, next);
+    else fitLengths(next);
   } else if (valChanged && !opts.replace && !("preset" in patch)) {
     next.preset = "";
   }
@@ -294,6 +309,7 @@ function requestBody(s) {
 
 async function recompute(source) {
   const my = ++seq;
+  pending = my;
   aborter?.abort();
   aborter = new AbortController();
   root.classList.add("loading");
@@ -313,6 +329,7 @@ async function recompute(source) {
     err = t("conv.err.network", e.message);
   }
   if (my !== seq) return;
+  pending = 0;
   root.classList.remove("loading");
   if (res && res.geometry) {
     const g = res.geometry;
@@ -601,6 +618,7 @@ function renderFacts(g, uncov) {
 
 // showStep marks the current window and writes the current step out.
 function showStep(source) {
+  if (pending) return; // the answer for the new state is on its way
   if (!R || !R.steps.length) { syncURL(); emit(source); return; }
   const n = R.steps.length;
   S.step = Math.max(1, Math.min(n, S.step | 0 || 1));
