@@ -139,6 +139,7 @@ func (a *app) handler() *echo.Echo {
 		securityHeaders,
 		bodyLimit(a.cfg.BodyLimit),
 		language,
+		a.trainGate, // requests go before training steps (train_handlers.go)
 	)
 	a.routes(e)
 	return e

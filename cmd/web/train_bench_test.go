@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,10 +14,28 @@ import (
 	"github.com/convlab/convlab/mnist"
 )
 
+// predictBody is a 28×28 image with a vertical bar (a "1"), unprocessed.
+var predictBody = func() string {
+	var b strings.Builder
+	b.WriteString(`{"image":[`)
+	for i := range 784 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if x := i % 28; x >= 13 && x <= 15 && i/28 >= 4 && i/28 < 24 {
+			b.WriteString("1")
+		} else {
+			b.WriteString("0")
+		}
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}()
+
 // BenchmarkRequestsWhileTraining measures how quickly the server answers
 // page requests while the shared run trains in the background (and, for
-// comparison, while it is idle). It reports p50/p99 latency; training
-// speed while serving is reported as train-img/s.
+// comparison, while it is idle): pages and predictions with the shipped
+// model. It reports p50/p99 latency.
 //
 //	go test ./cmd/web -run '^$' -bench RequestsWhileTraining -benchtime 400x
 func BenchmarkRequestsWhileTraining(b *testing.B) {
@@ -32,6 +51,8 @@ func BenchmarkRequestsWhileTraining(b *testing.B) {
 		{"training/healthz", true, "/healthz"},
 		{"idle/train-page", false, "/train"},
 		{"training/train-page", true, "/train"},
+		{"idle/predict", false, "/api/predict"},
+		{"training/predict", true, "/api/predict"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			a, srv := newTestServer(b)
@@ -51,7 +72,13 @@ func BenchmarkRequestsWhileTraining(b *testing.B) {
 			b.ResetTimer()
 			for range b.N {
 				t0 := time.Now()
-				resp, err := client.Get(srv.URL + tc.path)
+				var resp *http.Response
+				var err error
+				if tc.path == "/api/predict" {
+					resp, err = client.Post(srv.URL+tc.path, "application/json", strings.NewReader(predictBody))
+				} else {
+					resp, err = client.Get(srv.URL + tc.path)
+				}
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/convlab/convlab/i18n"
 	"github.com/convlab/convlab/internal/live"
@@ -116,4 +117,17 @@ func (a *app) trainPage(c echo.Context) error {
 		Messages:   i18n.Messages(i18n.Lang(ctx), "train."),
 	}
 	return render(c, http.StatusOK, views.Train(p, vm))
+}
+
+// trainGate lets requests go before training steps: while any request is
+// in flight the training goroutine waits between steps (at most
+// live.MaxYield each time). Event streams are long-lived and not counted.
+func (a *app) trainGate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if strings.Contains(c.Request().Header.Get("Accept"), "text/event-stream") || c.Path() == "/api/train/events" {
+			return next(c)
+		}
+		defer a.train.Gate().Enter()()
+		return next(c)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/convlab/convlab/internal/live"
+	"github.com/labstack/echo/v4"
 )
 
 func TestTrainStartRejectsBadBodies(t *testing.T) {
@@ -285,5 +286,36 @@ func TestPredictWithLiveModel(t *testing.T) {
 	}
 	if resp, out := post(t, srv.URL+"/api/predict", "application/json", body); resp.StatusCode != http.StatusConflict {
 		t.Fatalf("live model after reset: %d %s, want 409", resp.StatusCode, out)
+	}
+}
+
+// TestTrainGateCountsRequestsNotStreams: a request in flight holds the
+// training back between steps; an open event stream does not.
+func TestTrainGateCountsRequestsNotStreams(t *testing.T) {
+	a, err := newApp(defaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	e := a.handler()
+	e.GET("/busy", func(c echo.Context) error { return c.JSON(200, a.train.Gate().Busy()) })
+	url := newServer(t, e)
+	if _, body := get(t, nil, url+"/busy"); strings.TrimSpace(body) != "true" {
+		t.Fatalf("inside a request the gate says %s, want true", body)
+	}
+	if a.train.Gate().Busy() {
+		t.Fatal("the gate is busy after the request ended")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", url+"/api/train/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	expectEvent(t, sseNames(t, resp), "state")
+	if a.train.Gate().Busy() {
+		t.Fatal("an open event stream holds the gate")
 	}
 }

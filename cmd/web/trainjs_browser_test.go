@@ -39,11 +39,11 @@ func TestTrainDrawJSPureFunctions(t *testing.T) {
 	raw := browsertest.Eval[string](t, b, `window.__r`)
 	var got struct {
 		Ticks01, Ticks0_1234, TicksFlat []float64
-		Path, PathGap                  string
-		Zero, Pos, Neg, Gray           []int
-		Quant, B64, RGBA               []int
-		GV                             []float64
-		AM, SW                         int
+		Path, PathGap                   string
+		Zero, Pos, Neg, Gray            []int
+		Quant, B64, RGBA                []int
+		GV                              []float64
+		AM, SW                          int
 	}
 	if err := json.Unmarshal([]byte(raw), &got); err != nil {
 		t.Fatalf("%s: %v", raw, err)
