@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/convlab/convlab/static"
+	"github.com/convlab/convlab/views"
 )
 
 // testid returns the text inside the first element with data-testid=id.
@@ -270,5 +271,30 @@ func TestConvPageStepLinks(t *testing.T) {
 	first, _ := buildConvView(context.Background(), url.Values{"preset": {"lesson-5x5"}})
 	if first.PrevURL != "/conv?preset=lesson-5x5" || first.NextURL != "/conv?preset=lesson-5x5&step=2" {
 		t.Errorf("preset links %q %q", first.PrevURL, first.NextURL)
+	}
+}
+
+// BenchmarkConvPage measures building and rendering the visualizer for the
+// largest lesson preset (28×28 MNIST digit: 676 traced steps).
+func BenchmarkConvPage(b *testing.B) {
+	for _, q := range []string{"preset=lesson-5x5", "preset=lesson-mnist"} {
+		b.Run(q, func(b *testing.B) {
+			v, _ := url.ParseQuery(q)
+			ctx := context.Background()
+			var n int
+			b.ReportAllocs()
+			for b.Loop() {
+				vm, status := buildConvView(ctx, v)
+				if status != http.StatusOK {
+					b.Fatal(status, vm.Error)
+				}
+				var sb strings.Builder
+				if err := views.Conv(views.Page{Lang: "en"}, vm).Render(ctx, &sb); err != nil {
+					b.Fatal(err)
+				}
+				n = sb.Len()
+			}
+			b.ReportMetric(float64(n), "page-bytes")
+		})
 	}
 }
