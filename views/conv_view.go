@@ -40,6 +40,8 @@ type ConvView struct {
 	MACs               int
 
 	Data any // for templ.JSONScript("conv-data", ...): state, trace, grid, messages
+
+	Classroom ClassroomView // lead / follow / quiz / shortcuts (classroom.templ)
 }
 
 // ConvForm holds the controls' current values, as typed.

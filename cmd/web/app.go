@@ -88,6 +88,9 @@ type app struct {
 	// train/draw helper: the one shared training run (train_handlers.go).
 	train *live.Manager
 
+	// classroom helper: the follow-along broadcast (follow_handlers.go).
+	follow *followHub
+
 	// animations helper: rendered GIFs/PNGs (see a.animations()).
 	animOnce  sync.Once
 	animCache *animations.Cache
@@ -104,6 +107,8 @@ func newApp(cfg config, logw io.Writer) (*app, error) {
 	a.streams, a.cancelStream = context.WithCancel(context.Background())
 	a.train = newTrainManager(cfg)
 	a.onClose(func() error { a.train.Close(); return nil })
+	a.follow = newFollowHub()
+	a.onClose(a.follow.close)
 	return a, nil
 }
 

@@ -26,8 +26,9 @@ func (a *app) convPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	vm, status := buildConvView(ctx, c.Request().URL.Query())
 	p := a.page(c, i18n.T(ctx, "conv.title"), "conv")
-	p.Scripts = []string{"/static/js/visualizer.js"}
-	p.Styles = []string{"/static/css/conv.css"}
+	p.Scripts = []string{"/static/js/visualizer.js", "/static/js/follow.js"}
+	p.Styles = []string{"/static/css/conv.css", "/static/css/classroom.css"}
+	vm.Classroom = a.classroomView(c, p)
 	return render(c, status, views.Conv(p, vm))
 }
 
