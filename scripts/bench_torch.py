@@ -49,8 +49,9 @@ def parse_shape(s):
     return n, c, h, w, o, k, st, p
 
 
-def time_fn(fn, repeats, min_time=0.2):
-    """Median over repeats of the mean time per call, in seconds."""
+def time_fn(fn, repeats, clock=time.perf_counter, min_time=0.2):
+    """Median over repeats of the mean time per call, in seconds, by clock
+    (time.perf_counter: wall time; time.process_time: CPU time of all threads)."""
     for _ in range(3):
         fn()
     iters = 1
@@ -65,10 +66,10 @@ def time_fn(fn, repeats, min_time=0.2):
     iters = max(1, int(iters * (min_time / max(dt, 1e-9))))
     runs = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(iters):
             fn()
-        runs.append((time.perf_counter() - t0) / iters)
+        runs.append((clock() - t0) / iters)
     return statistics.median(runs)
 
 
@@ -133,16 +134,30 @@ def net_cases(g):
 
 
 GO_LINE = re.compile(r"^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op")
+GO_CPU = re.compile(r"\s([\d.]+) cpu-ns/op")
 
 
-def parse_go(lines):
-    """name -> list of ns/op (the -GOMAXPROCS suffix dropped)."""
+def parse_go(lines, cpu=False):
+    """name -> list of ns/op, or of cpu-ns/op when cpu (the -GOMAXPROCS suffix dropped)."""
     res = {}
     for line in lines:
         m = GO_LINE.match(line.strip())
-        if m:
-            res.setdefault(m.group(1), []).append(float(m.group(2)))
+        if not m:
+            continue
+        v = float(m.group(2))
+        name = m.group(1)
+        if cpu:
+            c = GO_CPU.search(line)
+            if c:
+                v = float(c.group(1))
+            else:
+                WALL_ONLY.add(name)
+        res.setdefault(name, []).append(v)
     return res
+
+
+# Go benchmarks without a cpu-ns/op metric: --cpu falls back to their wall time (marked *).
+WALL_ONLY = set()
 
 
 def fmt_time(s):
@@ -157,14 +172,17 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=6)
     ap.add_argument("--only", default="", help="regexp: run only matching case names")
+    ap.add_argument("--cpu", action="store_true",
+                    help="compare CPU time (PyTorch: process_time; Go: the cpu-ns/op metric, where reported) "
+                         "instead of wall time: far less disturbed when other processes share the machine")
     args = ap.parse_args()
 
     go = {}
     if args.gobench == "-" or (args.gobench is None and not sys.stdin.isatty()):
-        go = parse_go(sys.stdin)
+        go = parse_go(sys.stdin, args.cpu)
     elif args.gobench:
         with open(args.gobench) as f:
-            go = parse_go(f)
+            go = parse_go(f, args.cpu)
 
     torch.set_num_threads(args.threads)
     g = torch.Generator().manual_seed(0)
@@ -192,17 +210,26 @@ def main():
                     break
     except OSError:
         pass
-    print(f"# PyTorch {torch.__version__}, {torch.get_num_threads()} threads, CPU: {cpu}")
+    what = "CPU time per op (all threads)" if args.cpu else "wall time per op"
+    try:
+        load = open("/proc/loadavg").read().split()[0]
+    except OSError:
+        load = "?"
+    print(f"# PyTorch {torch.__version__}, {torch.get_num_threads()} threads, CPU: {cpu}; {what}; load average {load}")
     print()
     print(f"| {'case':<52} | {'PyTorch':>11} | {'convlab':>11} | {'PyTorch/convlab':>15} |")
     print(f"|{'-' * 54}|{'-' * 13}|{'-' * 13}|{'-' * 17}|")
     for name, fn in cases.items():
-        t = time_fn(fn, args.repeats)
+        t = time_fn(fn, args.repeats, time.process_time if args.cpu else time.perf_counter)
         ours = statistics.median(go[name]) * 1e-9 if name in go else None
         o = fmt_time(ours) if ours else "-"
+        if ours and args.cpu and name in WALL_ONLY:
+            o = "*" + o
         r = f"{t / ours:.2f}x" if ours else "-"
         short = name.removeprefix("Benchmark")
         print(f"| {short:<52} | {fmt_time(t):>11} | {o:>11} | {r:>15} |", flush=True)
+    if args.cpu and any(n in WALL_ONLY for n in cases):
+        print("\n* wall time: that Go benchmark reports no cpu-ns/op")
 
 
 if __name__ == "__main__":
