@@ -39,6 +39,7 @@ export function mount(root) {
 
   let run = -1;
   let state = "idle";
+  let lastState = null;
 
   function showError(msg) {
     errorEl.textContent = msg || "";
@@ -66,6 +67,7 @@ export function mount(root) {
   }
 
   function applyState(st) {
+    lastState = st;
     if (st.run !== run) {
       run = st.run;
       clearRun();
@@ -74,11 +76,16 @@ export function mount(root) {
     const key = st.state === "paused" && st.finished ? "train.state.finished" : `train.state.${st.state}`;
     $("train-state").textContent = t(key);
     root.dataset.state = st.state;
-    if (st.state === "idle" && st.config) {
-      $("train-net").value = st.config.net;
-      $("train-optimizer").value = st.config.optimizer;
-      $("train-lr").value = st.config.lr;
-      $("train-batch").value = st.config.batch_size;
+    if (st.config) {
+      // Show the run's settings (unless someone is typing in the field).
+      const set = (id, v) => {
+        const f = $(id);
+        if (f !== document.activeElement) f.value = v;
+      };
+      set("train-net", st.config.net);
+      set("train-optimizer", st.config.optimizer);
+      set("train-lr", st.config.lr);
+      set("train-batch", st.config.batch_size);
     }
     startBtn.querySelector(".label").textContent = t(st.state === "paused" ? "train.resume" : "train.start");
     if (canControl) {
@@ -188,6 +195,9 @@ export function mount(root) {
   // Controls.
   async function control(action, body) {
     showError("");
+    // The first start loads MNIST (a second or two): show it is working.
+    root.setAttribute("aria-busy", "true");
+    for (const b of [startBtn, pauseBtn, resetBtn]) b.disabled = true;
     try {
       const resp = await fetch(`/api/train/${action}`, {
         method: "POST",
@@ -196,13 +206,16 @@ export function mount(root) {
         credentials: "same-origin",
       });
       const data = await resp.json().catch(() => ({}));
-      if (!resp.ok) {
+      if (resp.ok) {
+        applyState(data);
+      } else {
         showError(data.error || `${resp.status} ${resp.statusText}`);
-        return;
       }
-      applyState(data);
     } catch {
       showError(t("train.err.network"));
+    } finally {
+      root.removeAttribute("aria-busy");
+      if (lastState) applyState({ ...lastState, error: "" });
     }
   }
 
