@@ -75,3 +75,59 @@ func TestTrainDrawJSPureFunctions(t *testing.T) {
 		t.Errorf("console errors: %q", errs)
 	}
 }
+
+// a11yProblems lists basic accessibility problems of the page: duplicate
+// ids, form controls without a label, buttons without a name, images
+// (canvas role=img) without a text alternative, tables without headers.
+const a11yProblems = `(() => {
+  const out = [];
+  const ids = new Map();
+  for (const el of document.querySelectorAll("[id]")) ids.set(el.id, (ids.get(el.id) || 0) + 1);
+  for (const [id, n] of ids) if (n > 1) out.push("duplicate id " + id);
+  for (const el of document.querySelectorAll("input, select, textarea")) {
+    if (el.type === "hidden") continue;
+    const labelled = el.closest("label") || (el.id && document.querySelector('label[for="' + el.id + '"]')) || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+    if (!labelled) out.push("unlabelled " + el.tagName + "#" + el.id);
+  }
+  for (const el of document.querySelectorAll("button")) {
+    if (!el.textContent.trim() && !el.getAttribute("aria-label")) out.push("button without a name: " + el.id);
+  }
+  for (const el of document.querySelectorAll('[role="img"]')) {
+    if (!el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby")) out.push("image without a text alternative: " + (el.id || el.className));
+  }
+  for (const el of document.querySelectorAll("table")) {
+    if (!el.querySelector("th")) out.push("table without headers: " + el.id);
+  }
+  for (const el of document.querySelectorAll("progress, output[aria-live]")) {
+    if (el.tagName === "PROGRESS" && !(el.id && document.querySelector('label[for="' + el.id + '"]'))) out.push("progress without a label");
+  }
+  return out;
+})()`
+
+// TestTrainDrawAccessibilityBasics checks /train and /draw (and the
+// viewer's /train) for basic accessibility problems in the browser.
+func TestTrainDrawAccessibilityBasics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	cfg := defaultConfig()
+	cfg.PresenterToken = "tok"
+	_, srv := newTestServerConfig(t, cfg)
+	b := browsertest.New(t)
+	for _, path := range []string{"/train", "/draw", "/train?lang=ko", "/draw?lang=ko", "/?presenter=tok", "/train"} {
+		b.Run(t, chromedp.Navigate(srv.URL+path))
+		if path == "/?presenter=tok" {
+			continue // sets the presenter cookie: the last /train is the presenter's
+		}
+		b.Wait(t, `document.querySelector("[data-ready='1']") !== null`)
+		if probs := browsertest.Eval[[]string](t, b, a11yProblems); len(probs) > 0 {
+			t.Errorf("%s: %q", path, probs)
+		}
+	}
+	if d := browsertest.Eval[bool](t, b, `document.querySelector('[data-testid="train-start"]').disabled`); d {
+		t.Error("the presenter's start button is disabled")
+	}
+	if errs := b.ConsoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
+}
