@@ -171,3 +171,39 @@ func TestTrainingLearnsMNIST(t *testing.T) {
 		}
 	}
 }
+
+func TestShiftImage(t *testing.T) {
+	src := make([]float32, Pixels)
+	for i := range src {
+		src[i] = float32(i + 1)
+	}
+	dst := make([]float32, Pixels)
+	for _, tc := range []struct{ dx, dy int }{{0, 0}, {2, 0}, {0, -3}, {-1, 4}, {4, 4}} {
+		shiftImage(dst, src, tc.dx, tc.dy)
+		for y := range ImageSize {
+			for x := range ImageSize {
+				sx, sy := x-tc.dx, y-tc.dy
+				var want float32
+				if sx >= 0 && sy >= 0 && sx < ImageSize && sy < ImageSize {
+					want = src[sy*ImageSize+sx]
+				}
+				if got := dst[y*ImageSize+x]; got != want {
+					t.Fatalf("shift %+v: (%d,%d) = %v, want %v", tc, x, y, got, want)
+				}
+			}
+		}
+	}
+	if err := (TrainConfig{Net: "small", Optimizer: "adam", LR: 0.001, BatchSize: 10, Shift: 9}).Validate(); err == nil {
+		t.Error("shift 9 accepted")
+	}
+	set := synthSet(200, 4)
+	tr, err := NewTrainer(TrainConfig{Net: "small", BatchSize: 50, Shift: 2}, set, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Step()
+	tr.Step()
+	if a := testing.AllocsPerRun(1, func() { tr.Step() }); a != 0 && !testing.Short() {
+		t.Errorf("%v allocations per step with shifts", a)
+	}
+}

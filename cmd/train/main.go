@@ -54,6 +54,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.cfg.Optimizer, "optimizer", "adam", "optimizer: adam or sgd (momentum 0.9)")
 	fs.Float64Var(&o.cfg.LR, "lr", 0, "learning rate (default 0.001 for adam, 0.01 for sgd)")
 	fs.IntVar(&o.cfg.BatchSize, "batch", 100, "batch size")
+	fs.IntVar(&o.cfg.Shift, "shift", 0, "data augmentation: move each training image by up to this many pixels (0: off)")
 	fs.Uint64Var(&o.cfg.Seed, "seed", 1, "seed of the initial weights and the shuffling")
 	fs.IntVar(&o.epochs, "epochs", 3, "epochs to train (with -target: at most)")
 	fs.StringVar(&o.out, "out", "", "save the trained network here (safetensors, written atomically)")
@@ -109,8 +110,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	c := tr.Config()
-	fmt.Fprintf(stdout, "training %s (%d parameters) with %s lr %g, batch %d, seed %d, on %d images; test set %d images\n",
-		c.Net, tr.Net().ParamCount(), c.Optimizer, c.LR, c.BatchSize, c.Seed, train.N, test.N)
+	fmt.Fprintf(stdout, "training %s (%d parameters) with %s lr %g, batch %d, seed %d, shift %d, on %d images; test set %d images\n",
+		c.Net, tr.Net().ParamCount(), c.Optimizer, c.LR, c.BatchSize, c.Seed, c.Shift, train.N, test.N)
 
 	start := time.Now()
 	var evalTime time.Duration
