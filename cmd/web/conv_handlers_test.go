@@ -298,3 +298,18 @@ func BenchmarkConvPage(b *testing.B) {
 		})
 	}
 }
+
+func TestFmtNum(t *testing.T) {
+	for _, tc := range []struct {
+		v    float32
+		want string
+	}{
+		{0, "0"}, {8, "8"}, {-3, "-3"}, {1000, "1000"},
+		{0.5, "0.5"}, {0.125, "0.13"}, {-0.125, "-0.13"}, {0.32941177, "0.33"},
+		{-0.001, "0"}, {1.0 / 9, "0.11"}, {2.675, "2.67"}, // 2.675 is 2.67499… in binary
+	} {
+		if got := fmtNum(tc.v); got != tc.want {
+			t.Errorf("fmtNum(%v) = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+}

@@ -364,12 +364,12 @@ func fmtNum(v float32) string {
 		}
 		return strconv.FormatFloat(f, 'f', 0, 64)
 	}
-	s := strconv.FormatFloat(f, 'f', 2, 64)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	if s == "-0" {
+	// Halves round away from zero, as JavaScript's toFixed does.
+	r := math.Round(f*100) / 100
+	if r == 0 {
 		return "0"
 	}
-	return s
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 // fmtURLNum writes a value for the URL: the shortest form that reads back
