@@ -71,10 +71,11 @@ func (p Page) NavURL(href string) templ.SafeURL {
 	return templ.SafeURL(href)
 }
 
-// PresentURL toggles presenter mode on the current page.
+// PresentURL toggles presenter mode on the current page (present=0 turns
+// off the mode the server remembers in a cookie).
 func (p Page) PresentURL() templ.SafeURL {
 	if p.Present {
-		return templ.SafeURL(withParam(p.Path, "present", ""))
+		return templ.SafeURL(withParam(p.Path, "present", "0"))
 	}
 	return templ.SafeURL(withParam(p.Path, "present", "1"))
 }

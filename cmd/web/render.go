@@ -21,7 +21,7 @@ func (a *app) page(c echo.Context, title, active string) views.Page {
 		Title:   title,
 		Active:  active,
 		Lang:    i18n.Lang(r.Context()),
-		Present: r.URL.Query().Get("present") == "1",
+		Present: presentMode(c), // ?present=1|0, remembered in a cookie (present.go)
 		Path:    pathForLinks(r.URL),
 	}
 }
