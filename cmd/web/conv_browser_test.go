@@ -207,6 +207,12 @@ func TestConvBrowser(t *testing.T) {
 		}
 		b.Run(t, chromedp.Evaluate[chromedp.Void](`window.convlabVisualizer.setState({step: 5})`))
 		waitText(t, "step-index", "5 / 9")
+		// Pointing at a product lights its input cell and its weight.
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#conv-detail li[data-tap]")[2].dispatchEvent(new MouseEvent("mouseover", {bubbles: true}))`))
+		// Step 5 = output (1,1): tap 2 reads input (1,3) with weight (0,2).
+		if !browsertest.Eval[bool](t, b, `document.querySelector('#conv-in-0 td[data-y="1"][data-x="3"]').classList.contains("tap-hl") && document.querySelector('#conv-k-0 td[data-ky="0"][data-kx="2"]').classList.contains("tap-hl")`) {
+			t.Error("pointing at a product does not light its cell and weight")
+		}
 		// The identity kernel passes the window's centre through: input (2,2) = 2.
 		b.Run(t, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("conv-named"); s.value = "identity"; s.dispatchEvent(new Event("change", {bubbles: true})) })()`))
 		waitText(t, "current-sum", "2")

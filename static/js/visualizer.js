@@ -350,6 +350,7 @@ let kTables = [];     // [channel] kernel table
 let outCells = [];    // [step index] td of the outputs
 let lastMarked = [];  // cells marked for the current step
 let kFilter = -1;     // the filter whose weights the kernel tables show
+let curStep = null;   // the step "This step" shows
 let outRects = [];    // [rect, fill] of the output pictures, in step order
 let focusMemo = null; // which grid cell had the keyboard when we redrew
 const ctls = new WeakMap(); // table → its editable() controller
@@ -730,15 +731,27 @@ function equation(st) {
   return eq + " = " + fmt(st.sum);
 }
 
+// linkTap lights the input cell and the weight of the product under the
+// pointer (a product chip of "This step").
+function linkTap(st, li) {
+  for (const e of root.querySelectorAll(".tap-hl")) e.classList.remove("tap-hl");
+  if (!li) return;
+  const tp = st.taps[Number(li.dataset.tap)];
+  if (!tp) return;
+  li.classList.add("tap-hl");
+  inCells[tp.c]?.[tp.y]?.[tp.x]?.classList.add("tap-hl");
+  if (tp.c < kTables.length) cellAt(kTables[tp.c], tp.ky, tp.kx)?.classList.add("tap-hl");
+}
+
 function renderDetail(st) {
   const box = $("#conv-detail");
   const multi = st.channels.length > 1;
   const kids = [el("p", { cls: "where", text: where(st) })];
   st.channels.forEach((c, i) => {
     const ol = el("ol", { cls: "terms", "aria-label": t("conv.products") });
-    for (const tp of st.taps) {
+    for (const [ti, tp] of st.taps.entries()) {
       if (tp.c !== c) continue;
-      ol.append(el("li", { cls: tp.kind }, el("span", { cls: "x", text: fmt(tp.input) }), "×",
+      ol.append(el("li", { cls: tp.kind, "data-tap": ti }, el("span", { cls: "x", text: fmt(tp.input) }), "×",
         el("span", { cls: "w", text: fmt(tp.weight) }), " = ", el("span", { cls: "p", text: fmt(tp.product) })));
     }
     kids.push(el("div", { cls: "term-group" },
@@ -750,6 +763,7 @@ function renderDetail(st) {
   kids.push(el("p", { cls: "equation mono", "data-testid": "equation", text: eq }));
   kids.push(el("p", { cls: "sum" }, t("conv.sum") + " ", el("output", { cls: "current-sum", "data-testid": "current-sum", text: fmt(st.sum) })));
   box.replaceChildren(...kids);
+  curStep = st;
   const live = $("#conv-live");
   const say = where(st) + ": " + eq;
   if (live.textContent !== say) live.textContent = say;
@@ -913,6 +927,9 @@ export function mount(el0, data) {
     onStep: (n, source) => { S.step = n; showStep(source); },
   });
   wireControls();
+  const det = $("#conv-detail");
+  det.addEventListener("mouseover", (e) => curStep && linkTap(curStep, e.target.closest?.("li[data-tap]")));
+  det.addEventListener("mouseleave", () => curStep && linkTap(curStep, null));
   renderAll("load");
   const api = { self: SELF, getState, setState, subscribe, toQuery, getResult, getError, step, play, pause };
   window.convlabVisualizer = api;
