@@ -162,6 +162,9 @@ func (s *convState) fillB() {
 func parseConvQuery(q url.Values) (convState, error) {
 	s := defaultConvState()
 	name := strings.TrimSpace(q.Get("preset"))
+	if name == "" && !hasConvParams(q) {
+		name = convLanding // a bare /conv opens on the lesson's worked example
+	}
 	if name != "" {
 		p, ok := convPresetByName(name)
 		if !ok {
@@ -272,6 +275,22 @@ func parseConvQuery(q url.Values) (convState, error) {
 		}
 	}
 	return s, nil
+}
+
+// convLanding is the preset a bare /conv opens on.
+const convLanding = "lesson-5x5"
+
+// convParams are the query parameters of the visualizer's state.
+var convParams = []string{"preset", "input", "kernel", "stride", "padding", "padkind", "dilation", "mode",
+	"channels", "filters", "bias", "transposed", "output_padding", "x", "w", "b", "step"}
+
+func hasConvParams(q url.Values) bool {
+	for _, k := range convParams {
+		if _, ok := q[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // param returns a non-empty query parameter.
