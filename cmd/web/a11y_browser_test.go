@@ -239,3 +239,36 @@ func TestKeyboardFocusVisible(t *testing.T) {
 		t.Errorf("console errors: %q", errs)
 	}
 }
+
+// TestNarration: the visualizer's aria-live region says each step in words
+// in the page's language, products and sum included, as the steps change.
+func TestNarration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser narration test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	live := `document.getElementById("conv-live")`
+	for _, tc := range []struct{ lang, first, second string }{
+		{"en", "Output row 1, column 1: 1×1 + 2×0 + 3×1 + 0×0 + 1×1 + 5×0 + 1×1 + 0×0 + 2×1 = 8", "Output row 1, column 2: "},
+		{"ko", "출력 1행 1열: 1×1 + 2×0 + 3×1 + 0×0 + 1×1 + 5×0 + 1×1 + 0×0 + 2×1 = 8", "출력 1행 2열: "},
+	} {
+		b.Run(t, chromedp.Navigate(srv.URL+"/conv?preset=lesson-5x5&lang="+tc.lang))
+		b.Wait(t, `document.querySelector("#conv.js") !== null`)
+		if got := browsertest.Eval[string](t, b, live+`.textContent`); got != tc.first {
+			t.Errorf("%s: narration %q, want %q", tc.lang, got, tc.first)
+		}
+		if got := browsertest.Eval[string](t, b, live+`.getAttribute("aria-live")`); got != "polite" {
+			t.Errorf("%s: aria-live=%q", tc.lang, got)
+		}
+		b.Run(t, chromedp.KeyEvent(kb.ArrowRight))
+		b.Wait(t, live+`.textContent.startsWith(`+jsString(tc.second)+`)`)
+		sum := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="current-sum"]').textContent.trim()`)
+		if got := browsertest.Eval[string](t, b, live+`.textContent`); !strings.HasSuffix(got, " = "+sum) || strings.Count(got, "×") != 9 {
+			t.Errorf("%s: step 2 narration %q: want 9 products and = %s", tc.lang, got, sum)
+		}
+	}
+	if errs := b.ConsoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
+}
