@@ -120,6 +120,8 @@ func TestConvBrowser(t *testing.T) {
 		b.Run(t, chromedp.KeyEvent(" "))
 		waitText(t, "step-index", "9 / 9")
 		b.Wait(t, `document.getElementById("conv-play").getAttribute("aria-pressed") === "false"`)
+		// Playing fast, the narration waits; at the end it says the last step.
+		b.Wait(t, `document.getElementById("conv-live").textContent.startsWith("Output row 3, column 3: ")`)
 		b.Screenshot(t, "last-step")
 		clean(t, mark, false)
 	})

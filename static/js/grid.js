@@ -73,7 +73,6 @@ export function editable(t, opts) {
     opts.onEdit?.();
     const old = td.textContent;
     const inp = el("input", { type: "text", cls: "cell-edit", "aria-label": opts.label ? opts.label(td) : "" });
-    inp.inputMode = "decimal";
     inp.autocomplete = "off";
     inp.value = initial ?? old;
     td.textContent = "";

@@ -19,7 +19,7 @@ function typing(t) {
   return false;
 }
 
-export function mount(root, { count, step, onStep, t }) {
+export function mount(root, { count, step, onStep, onPause, t }) {
   const prev = root.querySelector("#conv-prev");
   const next = root.querySelector("#conv-next");
   const play = root.querySelector("#conv-play");
@@ -55,6 +55,7 @@ export function mount(root, { count, step, onStep, t }) {
     clearInterval(st.timer);
     st.timer = 0;
     playLabel();
+    onPause?.();
   }
   const toggle = () => (st.timer ? pause() : playFn());
 
@@ -77,6 +78,7 @@ export function mount(root, { count, step, onStep, t }) {
 
   return {
     get playing() { return st.timer !== 0; },
+    get interval() { return Number(speed.value) || 800; },
     get step() { return st.step; },
     set(count, step) {
       st.count = count;

@@ -764,8 +764,15 @@ function renderDetail(st) {
   kids.push(el("p", { cls: "sum" }, t("conv.sum") + " ", el("output", { cls: "current-sum", "data-testid": "current-sum", text: fmt(st.sum) })));
   box.replaceChildren(...kids);
   curStep = st;
+  narrate(st, eq);
+}
+
+// narrate says the step in words (aria-live). While playing faster than a
+// listener can follow, it waits for the pause.
+function narrate(st, eq) {
+  if (stepper?.playing && stepper.interval < 1500) return;
   const live = $("#conv-live");
-  const say = where(st) + ": " + eq;
+  const say = where(st) + ": " + (eq ?? equation(st));
   if (live.textContent !== say) live.textContent = say;
 }
 
@@ -925,6 +932,7 @@ export function mount(el0, data) {
     step: S.step,
     t,
     onStep: (n, source) => { S.step = n; showStep(source); },
+    onPause: () => { if (R && R.steps.length && !pending) narrate(R.steps[S.step - 1]); },
   });
   wireControls();
   const det = $("#conv-detail");
