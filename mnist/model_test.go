@@ -1,0 +1,45 @@
+package mnist
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+)
+
+// TestShippedModel measures the embedded model on the full 10,000-image
+// test set: it must reach 99.0%.
+func TestShippedModel(t *testing.T) {
+	n := Shipped()
+	if n == nil {
+		t.Fatalf("the embedded model does not load: %v", ShippedErr())
+	}
+	if n.Preset() != "reference" {
+		t.Errorf("shipped preset %q", n.Preset())
+	}
+	_, meta, err := DecodeSafetensors(ShippedBytes())
+	if err != nil || meta["preset"] != n.Preset() || meta["format"] != "pt" {
+		t.Errorf("metadata %v, %v", meta, err)
+	}
+	_, test := loadReal(t)
+	e := n.Evaluate(test, 0)
+	t.Logf("shipped %s model: test accuracy %.2f%% (%d images), loss %.4f", n.Preset(), 100*e.Accuracy, e.Images, e.Loss)
+	if e.Images != 10000 || e.Accuracy < 0.99 {
+		t.Errorf("shipped model: %.2f%% on %d test images, want at least 99.00%% on 10000", 100*e.Accuracy, e.Images)
+	}
+	// Re-encoding gives the same file: what ships is exactly what Save writes.
+	b, err := n.Encode()
+	if err != nil || !bytes.Equal(b, ShippedBytes()) {
+		t.Errorf("re-encoding the shipped model differs (%d vs %d bytes, %v)", len(b), len(ShippedBytes()), err)
+	}
+}
+
+// ExampleShipped predicts a digit with the pretrained model.
+func ExampleShipped() {
+	img := make([]float32, Pixels) // a vertical stroke: a one
+	for y := 4; y < 24; y++ {
+		img[y*ImageSize+13], img[y*ImageSize+14] = 1, 1
+	}
+	p := Shipped().Predict(img)
+	fmt.Println("digit:", argmax(p[:]))
+	// Output: digit: 1
+}
