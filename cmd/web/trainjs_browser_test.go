@@ -33,6 +33,8 @@ func TestTrainDrawJSPureFunctions(t *testing.T) {
 	      gv: d.grayValues([255, 255, 255, 255, 0, 0, 0, 255, 128, 128, 128, 255]),
 	      am: d.argmax([0.1, 0.7, 0.2]),
 	      sw: d.strokeWidth(280),
+	      minContrast: Math.min(...Array.from({length: 101}, (_, i) => m.shade(i / 100).contrast)),
+	      shade0: m.shade(0), shade1: m.shade(1), shadeHalf: m.shade(0.5),
 	    });
 	  })`))
 	b.Wait(t, `typeof window.__r === "string"`)
@@ -44,6 +46,8 @@ func TestTrainDrawJSPureFunctions(t *testing.T) {
 		Quant, B64, RGBA                []int
 		GV                              []float64
 		AM, SW                          int
+		MinContrast                     float64
+		Shade0, Shade1, ShadeHalf       struct{ Background, Color string }
 	}
 	if err := json.Unmarshal([]byte(raw), &got); err != nil {
 		t.Fatalf("%s: %v", raw, err)
@@ -71,6 +75,12 @@ func TestTrainDrawJSPureFunctions(t *testing.T) {
 	check("grayValues", got.GV, []float64{1, 0, 0.502})
 	check("argmax", got.AM, 1)
 	check("strokeWidth(280)", got.SW, 23)
+	check("shade(0)", got.Shade0, struct{ Background, Color string }{"rgb(255, 255, 255)", "#000"})
+	check("shade(1)", got.Shade1, struct{ Background, Color string }{"rgb(0, 114, 178)", "#fff"})
+	check("shade(0.5)", got.ShadeHalf, struct{ Background, Color string }{"rgb(117, 179, 213)", "#000"})
+	if got.MinContrast < 4.5 {
+		t.Errorf("a confusion-matrix cell's text contrast falls to %.2f, want ≥ 4.5", got.MinContrast)
+	}
 	if errs := b.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}

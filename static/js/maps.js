@@ -88,3 +88,24 @@ export function drawStack(container, map, label) {
   }
   canvases.forEach((cv, i) => paint(cv, bytes, i * n, map.w, map.h, !!map.signed));
 }
+
+// luminance is the WCAG relative luminance of [r, g, b].
+export function luminance([r, g, b]) {
+  const lin = (c) => {
+    const s = c / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+// shade is a table cell's colours for a share f in [0, 1]: white to
+// Okabe–Ito blue, with black or white text, whichever contrasts more
+// (never below 4.5:1).
+export function shade(f) {
+  const a = f > 0 ? 0.08 + 0.92 * Math.min(1, f) : 0;
+  const bg = NEG.map((c) => Math.round(255 + (c - 255) * a));
+  const l = luminance(bg);
+  const white = 1.05 / (l + 0.05);
+  const black = (l + 0.05) / 0.05;
+  return { background: `rgb(${bg.join(", ")})`, color: white > black ? "#fff" : "#000", contrast: Math.max(white, black) };
+}

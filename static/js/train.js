@@ -3,7 +3,7 @@
 
 import { messages } from "/static/js/i18n.js";
 import { createChart } from "/static/js/chart.js";
-import { decodeBase64, drawStack, paint } from "/static/js/maps.js";
+import { decodeBase64, drawStack, paint, shade } from "/static/js/maps.js";
 
 const pct = (v) => `${(v * 100).toFixed(1)}%`;
 
@@ -59,7 +59,7 @@ export function mount(root) {
     root.querySelectorAll("#train-confusion td").forEach((td) => {
       td.textContent = "";
       td.style.backgroundColor = "";
-      td.classList.remove("dark");
+      td.style.color = "";
     });
     $("train-gallery").replaceChildren();
     $("train-filters").replaceChildren();
@@ -127,10 +127,11 @@ export function mount(root) {
       row.forEach((n, c) => {
         const td = root.querySelector(`#train-confusion td[data-r="${r}"][data-c="${c}"]`);
         if (!td) return;
-        const f = n / total;
+        const sh = shade(n / total);
         td.textContent = String(n);
-        td.style.backgroundColor = n ? `rgba(0, 114, 178, ${(0.08 + 0.92 * f).toFixed(3)})` : "";
-        td.classList.toggle("dark", f > 0.5);
+        td.style.backgroundColor = n ? sh.background : "";
+        td.style.color = n ? sh.color : "";
+        td.classList.toggle("diag", r === c);
       });
     });
     const gallery = $("train-gallery");
