@@ -319,3 +319,21 @@ func TestTrainGateCountsRequestsNotStreams(t *testing.T) {
 		t.Fatal("an open event stream holds the gate")
 	}
 }
+
+// TestTrainStartWithoutMNIST: a server without the data set still runs;
+// starting training says what is missing and how to get it.
+func TestTrainStartWithoutMNIST(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.MNISTDir = t.TempDir() // an empty folder
+	a, srv := newTestServerConfig(t, cfg)
+	resp, body := post(t, srv.URL+"/api/train/start", "application/json", "")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "MNIST") || !strings.Contains(body, "-mnist") {
+		t.Fatalf("start without MNIST: %d %s, want 503 naming the data and the flag", resp.StatusCode, body)
+	}
+	if st := a.train.State(); st.State != live.StateIdle || !strings.Contains(st.Error, "MNIST") {
+		t.Fatalf("state after the failed start: %+v", st)
+	}
+	if resp, _ := get(t, nil, srv.URL+"/train"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("/train after the failed start: %d", resp.StatusCode)
+	}
+}
