@@ -400,3 +400,38 @@ func describeFM(fm []FeatureMap) []string {
 	}
 	return s
 }
+
+// One Net serves concurrent predictions (each takes its own workspace).
+func TestPredictConcurrent(t *testing.T) {
+	n, _ := NewNet("small", 2)
+	rng := rand.New(rand.NewPCG(16, 17))
+	imgs := make([][]float32, 8)
+	want := make([][Classes]float32, len(imgs))
+	for i := range imgs {
+		imgs[i] = randSlice(rng, Pixels, 0, 1)
+		want[i] = n.Predict(imgs[i])
+	}
+	errs := make(chan string, 64)
+	done := make(chan bool)
+	for g := range 8 {
+		go func() {
+			for k := range 20 {
+				i := (g + k) % len(imgs)
+				if got := n.Predict(imgs[i]); got != want[i] {
+					errs <- "concurrent Predict differs"
+				}
+				if fm := n.FeatureMaps(imgs[i]); len(fm) != 2 {
+					errs <- "concurrent FeatureMaps broken"
+				}
+			}
+			done <- true
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+}
