@@ -167,15 +167,19 @@ func (m *Manager) Start(ctx context.Context, cfg *Config) (State, error) {
 	}
 	eng, err := m.opt.Factory(ctx, c)
 	if err != nil {
+		// An *Error is meant for the student; anything else is the
+		// server's problem: its cause goes to the caller (and the log),
+		// not to every viewer.
+		var e *Error
+		msg := "training could not start because of a problem on the server"
+		if errors.As(err, &e) {
+			msg = e.Msg
+		}
 		m.mu.Lock()
-		m.lastErr = err.Error()
+		m.lastErr = msg
 		m.mu.Unlock()
 		m.publishState()
-		var e *Error
-		if !errors.As(err, &e) {
-			e = &Error{Status: http.StatusInternalServerError, Msg: "could not start training: " + err.Error()}
-		}
-		return m.State(), e
+		return m.State(), err
 	}
 	m.mu.Lock()
 	m.run++

@@ -140,8 +140,11 @@ func TestManagerStartErrors(t *testing.T) {
 	}
 
 	ff.err = errors.New("disk on fire")
-	if _, err := m.Start(context.Background(), nil); statusOf(err) != http.StatusInternalServerError {
-		t.Fatalf("plain factory error: err = %v, want 500", err)
+	if _, err := m.Start(context.Background(), nil); err == nil || statusOf(err) != 0 || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("plain factory error: err = %v, want it returned as it is (a 500 for the handler)", err)
+	}
+	if st := m.State(); strings.Contains(st.Error, "disk") || !strings.Contains(st.Error, "problem on the server") {
+		t.Fatalf("viewers see %q, want a general message without the cause", st.Error)
 	}
 	ff.err = nil
 	bad := Config{Net: "small", Optimizer: "adam", LR: 2, BatchSize: 10}
