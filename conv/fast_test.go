@@ -176,6 +176,9 @@ func TestFastLargerShapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if testing.Short() && g.MACs()*sp.n > 1e6 {
+			continue // the race run uses -short; these take minutes under -race
+		}
 		for _, k := range gemmKernels {
 			for _, workers := range []int{1, 2} {
 				c := New(g)
@@ -204,6 +207,9 @@ func TestGemmKernels(t *testing.T) {
 		var ws gemmWS
 		for _, sz := range sizes {
 			m, n, kk := sz[0], sz[1], sz[2]
+			if testing.Short() && m*n*kk > 1e6 {
+				continue
+			}
 			for _, tA := range []bool{false, true} {
 				for _, tB := range []bool{false, true} {
 					for _, acc := range []bool{false, true} {
