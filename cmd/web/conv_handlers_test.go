@@ -315,3 +315,32 @@ func TestFmtNum(t *testing.T) {
 		}
 	}
 }
+
+// FuzzConvPage: any query renders the page with 200 or 400, never a panic.
+func FuzzConvPage(f *testing.F) {
+	for _, q := range []string{
+		"preset=lesson-mnist&step=99", "input=7&kernel=3&stride=2&padding=1", "input=5x3&kernel=3x1&padding=same",
+		"transposed=1&input=3&stride=3&output_padding=2&dilation=2", "mode=circular&padding=4&input=4",
+		"channels=4&filters=4&input=8&bias=1&b=1,2,3,4", "x=1,2&input=1x2&kernel=1", "preset=channels&channels=1",
+		"input=32&kernel=7&padding=8&mode=reflect", "step=-1", "padding=valid&padkind=same",
+	} {
+		f.Add(q)
+	}
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, q string) {
+		v, err := url.ParseQuery(q)
+		if err != nil {
+			return
+		}
+		vm, status := buildConvView(ctx, v)
+		if status != http.StatusOK && status != http.StatusBadRequest {
+			t.Fatalf("%q: status %d", q, status)
+		}
+		if (status == http.StatusOK) != (vm.Error == "") {
+			t.Fatalf("%q: status %d with error %q", q, status, vm.Error)
+		}
+		if status == http.StatusOK && (vm.Step < 1 || vm.Step > vm.StepCount) {
+			t.Fatalf("%q: step %d of %d", q, vm.Step, vm.StepCount)
+		}
+	})
+}
