@@ -435,3 +435,25 @@ func TestPredictConcurrent(t *testing.T) {
 		t.Fatal(e)
 	}
 }
+
+// ReLU on the awkward values: NaN stays NaN, -0 and -Inf become 0, +Inf
+// stays; backward keeps the gradient only where the output is positive.
+func TestReLUSpecialValues(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	x := []float32{-1, -0.0, 0, 2, nan, inf, -inf, float32(math.Copysign(0, -1)), 1e-45, -1e-45}
+	want := []float32{0, 0, 0, 2, nan, inf, 0, 0, 1e-45, 0}
+	reluForward(x)
+	for i := range x {
+		if !(x[i] == want[i] || x[i] != x[i] && want[i] != want[i]) || math.Signbit(float64(x[i])) {
+			t.Errorf("relu[%d] = %v, want %v", i, x[i], want[i])
+		}
+	}
+	dy := []float32{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
+	reluBackward(dy, x)
+	wantD := []float32{0, 0, 0, 1, 0, 1, 0, 0, 1, 0}
+	for i := range dy {
+		if dy[i] != wantD[i] {
+			t.Errorf("relu backward[%d] = %v, want %v (y = %v)", i, dy[i], wantD[i], x[i])
+		}
+	}
+}
