@@ -417,7 +417,7 @@ func (c *Conv) forward(ws *convWorker, ni int) {
 		} else {
 			ws.pp = grow(ws.pp, p.padLen())
 			p.pad(ws.pp, xg)
-			ws.im = im2colSrc{p: p, pp: ws.pp, gather: c.kern.gather}
+			ws.im = im2colSrc{p: p, pp: ws.pp, gather: c.kern.gather, panel: c.kern.panel}
 			B = &ws.im
 		}
 		k := K
@@ -450,7 +450,7 @@ func (c *Conv) backward(ws *convWorker, ni int, dw []float32) {
 			} else {
 				ws.pp = grow(ws.pp, p.padLen())
 				p.pad(ws.pp, xg)
-				ws.it = im2colSrc{p: p, pp: ws.pp, trans: true, gather: c.kern.gather}
+				ws.it = im2colSrc{p: p, pp: ws.pp, trans: true, gather: c.kern.gather, panel: c.kern.panel}
 				B = &ws.it
 			}
 			c.mm(ws, gemmCall{m: coutG, n: K, k: P, A: c.dense(&ws.a, dyg, P, false), B: B, c: dw[grp*coutG*K:], ldc: K, acc: true})
@@ -516,8 +516,8 @@ func (c *Conv) backwardTransposed(ws *convWorker, ni int, dw []float32) {
 		if !p.identity {
 			ws.pp = grow(ws.pp, p.padLen())
 			p.pad(ws.pp, dyg)
-			ws.im = im2colSrc{p: p, pp: ws.pp, gather: c.kern.gather}
-			ws.it = im2colSrc{p: p, pp: ws.pp, trans: true, gather: c.kern.gather}
+			ws.im = im2colSrc{p: p, pp: ws.pp, gather: c.kern.gather, panel: c.kern.panel}
+			ws.it = im2colSrc{p: p, pp: ws.pp, trans: true, gather: c.kern.gather, panel: c.kern.panel}
 		}
 		if c.dx != nil {
 			var B panelSrc = &ws.im

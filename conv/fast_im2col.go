@@ -200,7 +200,13 @@ type im2colSrc struct {
 	trans  bool
 	ones   bool
 	gather gatherFunc // nil: gatherGo
+	panel  gatherPanelFunc
 }
+
+// gatherPanelFunc sets dst[r*len(idx)+l] = src[bases[r]+idx[l]] for every
+// row r of bases and l of idx (bases and idx nondecreasing, within src),
+// and reports whether it did (it may decline the width).
+type gatherPanelFunc func(dst, src []float32, bases, idx []int32) bool
 
 // gatherFunc sets dst[i] = src[idx[i]] for every i < len(dst) (len(idx) ==
 // len(dst)); idx must be nondecreasing and within src.
@@ -221,6 +227,17 @@ func (s *im2colSrc) pack(dst []float32, w, o0, on, i0, ic int) {
 	}
 	if !s.trans {
 		offs := p.posOff[o0 : o0+on]
+		if s.panel != nil && on == w {
+			n := min(ic, len(p.tapOff)-i0) // rows before the ones row
+			if s.panel(dst[:n*w], s.pp, p.tapOff[i0:i0+n], offs) {
+				if n < ic {
+					d := dst[n*w : n*w+w]
+					fill(d[:on], 1)
+					clear(d[on:])
+				}
+				return
+			}
+		}
 		for i := range ic {
 			d := dst[i*w : i*w+w]
 			if i0+i == len(p.tapOff) {
@@ -233,6 +250,9 @@ func (s *im2colSrc) pack(dst []float32, w, o0, on, i0, ic int) {
 		return
 	}
 	taps := p.tapOff[o0 : o0+on]
+	if s.panel != nil && on == w && s.panel(dst[:ic*w], s.pp, p.posOff[i0:i0+ic], taps) {
+		return
+	}
 	for i := range ic {
 		d := dst[i*w : i*w+w]
 		gather(d[:on], s.pp[p.posOff[i0+i]:], taps)

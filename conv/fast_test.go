@@ -307,6 +307,32 @@ func TestSIMDHelpers(t *testing.T) {
 				}
 			}
 		}
+		if k.panel != nil {
+			src := randSlice(r, 3000)
+			for _, w := range []int{16, 32} {
+				for rows := 0; rows <= 9; rows++ {
+					bases, idx := make([]int32, rows), make([]int32, w)
+					for i := range bases {
+						bases[i] = int32(i*200 + r.IntN(100))
+					}
+					for l := range idx {
+						idx[l] = int32(l*3 + r.IntN(3))
+					}
+					want, got := make([]float32, rows*w), make([]float32, rows*w)
+					for i, b := range bases {
+						for l, o := range idx {
+							want[i*w+l] = src[b+o]
+						}
+					}
+					if !k.panel(got, src, bases, idx) {
+						t.Fatalf("%s panel declined width %d", k.name, w)
+					}
+					if e := relErr(got, want); e != 0 {
+						t.Fatalf("%s panel w=%d rows=%d: error %v", k.name, w, rows, e)
+					}
+				}
+			}
+		}
 		if k.addRows != nil {
 			for cols := 1; cols <= 70; cols++ {
 				rows, stride := 1+r.IntN(4), cols+r.IntN(5)

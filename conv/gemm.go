@@ -19,6 +19,7 @@ type gemmKernel struct {
 	// gather and addRows are the im2col/col2im helpers to use with this
 	// kernel (nil: pure Go).
 	gather  gatherFunc
+	panel   gatherPanelFunc
 	addRows addRowsFunc
 	packT   packTFunc
 	// edge, if set, is a kernel with the same mr and a narrower nr, used

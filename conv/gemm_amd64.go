@@ -64,6 +64,24 @@ func addRowsAVX512Go(dst, src []float32, rows, cols, dstStride int) {
 }
 
 //go:noescape
+func gatherPanelAVX512(dst, src *float32, bases *int32, nrows int, idx *int32, nv int)
+
+// gatherPanelAVX512Go is a gatherPanelFunc for rows of 16 or 32: the
+// indices stay in registers for the whole panel.
+func gatherPanelAVX512Go(dst, src []float32, bases, idx []int32) bool {
+	w, n := len(idx), len(bases)
+	if (w != 16 && w != 32) || n == 0 {
+		return n == 0
+	}
+	if bases[0] < 0 || idx[0] < 0 || int(bases[n-1])+int(idx[w-1]) >= len(src) {
+		panic("conv: gather index out of range")
+	}
+	_ = dst[n*w-1]
+	gatherPanelAVX512(&dst[0], &src[0], &bases[0], n, &idx[0], w/16)
+	return true
+}
+
+//go:noescape
 func gatherStridedAVX512(dst, src *float32, idx *int32, nvec, srcStep, dstStep int)
 
 // packTAVX512 is the transposing pack (packTFunc) with strided 16-lane
@@ -126,7 +144,7 @@ func init() {
 	if cpu.X86.HasAVX512F {
 		edge := wrap("avx512_8x16", 8, 16, sgemmKern8x16AVX512)
 		for _, k := range []*gemmKernel{avx512Kernel, edge, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64} {
-			k.gather, k.addRows, k.packT = gatherAVX512, addRowsAVX512Go, packTAVX512
+			k.gather, k.addRows, k.packT, k.panel = gatherAVX512, addRowsAVX512Go, packTAVX512, gatherPanelAVX512Go
 		}
 		avx512Kernel.edge = edge
 		// 8×32 measured fastest on the convolution shapes (BenchmarkGEMM);

@@ -112,6 +112,50 @@ gather_done:
 	VZEROUPPER
 	RET
 
+// func gatherPanelAVX512(dst, src *float32, bases *int32, nrows int, idx *int32, nv int)
+// For r < nrows, l < 16*nv: dst[r*16*nv + l] = src[bases[r] + idx[l]]; nv is 1 or 2.
+TEXT ·gatherPanelAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ bases+16(FP), BX
+	MOVQ nrows+24(FP), CX
+	MOVQ idx+32(FP), DX
+	MOVQ nv+40(FP), R8
+	VMOVDQU32 (DX), Z1
+	TESTQ CX, CX
+	JZ gp_done
+	CMPQ R8, $2
+	JEQ gp_two
+gp_one:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	KXNORW K1, K1, K1
+	VGATHERDPS (R9)(Z1*4), K1, Z3
+	VMOVUPS Z3, (DI)
+	ADDQ $4, BX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ gp_one
+	JMP gp_done
+gp_two:
+	VMOVDQU32 64(DX), Z2
+gp_two_loop:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	KXNORW K1, K1, K1
+	KXNORW K2, K2, K2
+	VGATHERDPS (R9)(Z1*4), K1, Z3
+	VGATHERDPS (R9)(Z2*4), K2, Z4
+	VMOVUPS Z3, (DI)
+	VMOVUPS Z4, 64(DI)
+	ADDQ $4, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ gp_two_loop
+gp_done:
+	VZEROUPPER
+	RET
+
 // func gatherStridedAVX512(dst, src *float32, idx *int32, nvec, srcStep, dstStep int)
 // For t < nvec: dst[t*dstStep + l] = src[t*srcStep + idx[l]], l < 16.
 TEXT ·gatherStridedAVX512(SB), NOSPLIT, $0-48
