@@ -23,9 +23,9 @@ import (
 // slows the teacher, and the stream's goroutine is the request's own.
 
 // followMaxBody bounds one published state: the largest visualizer state
-// (4 channels of 32×32 inputs, 4×4 filters of 7×7, as JSON numbers) is
-// about 40 KB.
-const followMaxBody = 64 << 10
+// (4 channels of 32×32 inputs and 4×4 filters of 7×7: 4,880 numbers of at
+// most ~14 characters as JSON) is under 70 KB.
+const followMaxBody = 128 << 10
 
 // followState is what a follower receives: the visualizer's state and a
 // sequence number (which grows with every publication).

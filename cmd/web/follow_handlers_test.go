@@ -124,7 +124,7 @@ func TestFollowRejectsBadStates(t *testing.T) {
 		f(&s)
 		return followBody(t, s)
 	}
-	big := `{"state": {"x": [` + strings.Repeat("1,", 40000) + `1]}}`
+	big := `{"state": {"x": [` + strings.Repeat("1,", 70000) + `1]}}`
 	for _, tc := range []struct {
 		name, body string
 		status     int
@@ -154,6 +154,22 @@ func TestFollowRejectsBadStates(t *testing.T) {
 	}
 	if a.follow.current() != nil {
 		t.Errorf("a refused state was published")
+	}
+	// The largest state the visualizer allows, with long numbers, fits.
+	s := defaultConvState()
+	s.InH, s.InW, s.KH, s.KW, s.Channels, s.Filters = convMaxInput, convMaxInput, convMaxKernel, convMaxKernel, convMaxChannels, convMaxFilters
+	s.fillX()
+	s.fillW()
+	s.fillB()
+	for i := range s.X {
+		s.X[i] = -0.00012345678
+	}
+	for i := range s.W {
+		s.W[i] = -999.99994
+	}
+	body := followBody(t, s)
+	if resp, b := post(t, srv.URL+"/api/follow", "application/json", body); resp.StatusCode != 200 {
+		t.Errorf("largest state (%d bytes): %d %s", len(body), resp.StatusCode, b)
 	}
 }
 
