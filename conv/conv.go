@@ -74,7 +74,7 @@ type gemmCall struct {
 }
 
 func (c *Conv) dense(d *denseSrc, a []float32, ld int, innerMajor bool) *denseSrc {
-	*d = denseSrc{a: a, ld: ld, innerMajor: innerMajor, extra: -1, packT: c.kern.packT}
+	*d = denseSrc{a: a, ld: ld, innerMajor: innerMajor, extra: -1, packT: c.kern.packT, copyPanel: c.kern.copyPanel}
 	return d
 }
 

@@ -333,6 +333,24 @@ func TestSIMDHelpers(t *testing.T) {
 				}
 			}
 		}
+		if k.copyPanel != nil {
+			for _, w := range []int{8, 16, 32} {
+				for n := 1; n <= 9; n++ {
+					ld := w + r.IntN(7)
+					a := randSlice(r, (n-1)*ld+w)
+					want, got := make([]float32, n*w), make([]float32, n*w)
+					for i := range n {
+						copy(want[i*w:(i+1)*w], a[i*ld:i*ld+w])
+					}
+					if !k.copyPanel(got, a, ld, w, n) {
+						t.Fatalf("%s copyPanel declined width %d", k.name, w)
+					}
+					if e := relErr(got, want); e != 0 {
+						t.Fatalf("%s copyPanel w=%d n=%d ld=%d: error %v", k.name, w, n, ld, e)
+					}
+				}
+			}
+		}
 		if k.addRows != nil {
 			for cols := 1; cols <= 70; cols++ {
 				rows, stride := 1+r.IntN(4), cols+r.IntN(5)

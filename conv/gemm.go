@@ -22,6 +22,9 @@ type gemmKernel struct {
 	panel   gatherPanelFunc
 	addRows addRowsFunc
 	packT   packTFunc
+	// copyPanel packs rows of a row-major matrix, dst[r*w+l] = a[r*ld+l]
+	// for r < n, l < w, if it supports w.
+	copyPanel copyPanelFunc
 	// edge, if set, is a kernel with the same mr and a narrower nr, used
 	// for the last column panel when it is no wider than edge.nr (less
 	// work wasted on padding columns, e.g. 196 = 6·32 + 4).
@@ -40,6 +43,10 @@ func (k *gemmKernel) panelKernel(nn int) *gemmKernel {
 // i < ic, zero for o in [on, w), and reports whether it did (it may decline
 // shapes it has no fast path for).
 type packTFunc func(dst, a []float32, ld, w, on, ic int) bool
+
+// copyPanelFunc: dst[r*w+l] = a[r*ld+l] for r < n, l < w; false if it
+// does not support w.
+type copyPanelFunc func(dst, a []float32, ld, w, n int) bool
 
 // Blocking sizes: a kc×nr B micro-panel should stay in L1, an mc×kc block
 // of packed A in L2, a kc×nc block of packed B in L2/L3.
@@ -84,7 +91,8 @@ type denseSrc struct {
 	innerMajor bool
 	extra      int
 	extraVals  []float32
-	packT      packTFunc // optional fast path for !innerMajor
+	packT      packTFunc     // optional fast path for !innerMajor
+	copyPanel  copyPanelFunc // optional fast path for innerMajor
 }
 
 func (s *denseSrc) pack(dst []float32, w, o0, on, i0, ic int) {
@@ -93,6 +101,9 @@ func (s *denseSrc) pack(dst []float32, w, o0, on, i0, ic int) {
 		n = s.extra - i0
 	}
 	if s.innerMajor {
+		if on == w && s.copyPanel != nil && n > 0 && s.copyPanel(dst[:n*w], s.a[i0*s.ld+o0:], s.ld, w, n) {
+			goto extra
+		}
 		for i := range n {
 			src := s.a[(i0+i)*s.ld+o0 : (i0+i)*s.ld+o0+on]
 			d := dst[i*w : i*w+w]
@@ -112,6 +123,7 @@ func (s *denseSrc) pack(dst []float32, w, o0, on, i0, ic int) {
 			}
 		}
 	}
+extra:
 	if n < ic {
 		d := dst[n*w : n*w+w]
 		if s.extraVals != nil {
@@ -129,8 +141,8 @@ func (s *denseSrc) pack(dst []float32, w, o0, on, i0, ic int) {
 // as m×k. Likewise tB: B stored n×k when true, k×n otherwise. C is m×n with
 // row stride ldc.
 func (ws *gemmWS) gemmDense(kern *gemmKernel, tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	ws.da = denseSrc{a: a, ld: lda, innerMajor: tA, extra: -1, packT: kern.packT}
-	ws.db = denseSrc{a: b, ld: ldb, innerMajor: !tB, extra: -1, packT: kern.packT}
+	ws.da = denseSrc{a: a, ld: lda, innerMajor: tA, extra: -1, packT: kern.packT, copyPanel: kern.copyPanel}
+	ws.db = denseSrc{a: b, ld: ldb, innerMajor: !tB, extra: -1, packT: kern.packT, copyPanel: kern.copyPanel}
 	ws.gemm(kern, m, n, k, &ws.da, 0, &ws.db, 0, c, ldc, acc)
 }
 

@@ -82,6 +82,20 @@ func gatherPanelAVX512Go(dst, src []float32, bases, idx []int32) bool {
 }
 
 //go:noescape
+func copyPanelAVX2(dst, src *float32, nrows, ld, n8 int)
+
+// copyPanelAVX2Go is a copyPanelFunc for widths 8, 16 and 32.
+func copyPanelAVX2Go(dst, a []float32, ld, w, n int) bool {
+	if (w != 8 && w != 16 && w != 32) || n <= 0 {
+		return false
+	}
+	_ = a[(n-1)*ld+w-1]
+	_ = dst[n*w-1]
+	copyPanelAVX2(&dst[0], &a[0], n, ld, w/8)
+	return true
+}
+
+//go:noescape
 func gatherStridedAVX512(dst, src *float32, idx *int32, nvec, srcStep, dstStep int)
 
 // packTAVX512 is the transposing pack (packTFunc) with strided 16-lane
@@ -139,12 +153,14 @@ var (
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		avx2Kernel.copyPanel = copyPanelAVX2Go
 		gemmKernels = append(gemmKernels, avx2Kernel)
 	}
 	if cpu.X86.HasAVX512F {
 		edge := wrap("avx512_8x16", 8, 16, sgemmKern8x16AVX512)
 		for _, k := range []*gemmKernel{avx512Kernel, edge, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64} {
 			k.gather, k.addRows, k.packT, k.panel = gatherAVX512, addRowsAVX512Go, packTAVX512, gatherPanelAVX512Go
+			k.copyPanel = copyPanelAVX2Go
 		}
 		avx512Kernel.edge = edge
 		// 8×32 measured fastest on the convolution shapes (BenchmarkGEMM);

@@ -156,6 +156,35 @@ gp_done:
 	VZEROUPPER
 	RET
 
+// func copyPanelAVX2(dst, src *float32, nrows, ld, n8 int)
+// For r < nrows, l < 8*n8: dst[r*8*n8 + l] = src[r*ld + l] (rows of a
+// row-major matrix into a packed panel).
+TEXT ·copyPanelAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ nrows+16(FP), CX
+	MOVQ ld+24(FP), R8
+	SHLQ $2, R8
+	MOVQ n8+32(FP), R9
+	TESTQ CX, CX
+	JZ cp_done
+cp_row:
+	MOVQ SI, DX
+	MOVQ R9, AX
+cp_chunk:
+	VMOVUPS (DX), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ AX
+	JNZ cp_chunk
+	ADDQ R8, SI
+	DECQ CX
+	JNZ cp_row
+cp_done:
+	VZEROUPPER
+	RET
+
 // func gatherStridedAVX512(dst, src *float32, idx *int32, nvec, srcStep, dstStep int)
 // For t < nvec: dst[t*dstStep + l] = src[t*srcStep + idx[l]], l < 16.
 TEXT ·gatherStridedAVX512(SB), NOSPLIT, $0-48
