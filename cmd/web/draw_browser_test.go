@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/convlab/convlab/internal/browsertest"
 )
 
@@ -151,6 +153,33 @@ func TestDrawWithTouchAndPen(t *testing.T) {
 	if types := browsertest.Eval[[]string](t, b, `window.__types`); len(types) != 2 || types[0] != "touch" || types[1] != "pen" {
 		t.Errorf("pointer types seen: %q, want touch then pen", types)
 	}
+	if errs := b.ConsoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
+}
+
+// TestDrawWithKeyboard: the pen also works from the keyboard (arrows
+// move it, Space puts it down and lifts it).
+func TestDrawWithKeyboard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	b.Run(t, chromedp.Navigate(srv.URL+"/draw"))
+	b.Wait(t, `document.getElementById("draw").dataset.ready === "1"`)
+	keys := strings.Repeat(kb.ArrowUp, 10) + " " + strings.Repeat(kb.ArrowDown, 20) + " "
+	b.Run(t, chromedp.Focus(`[data-testid="draw-canvas"]`), chromedp.KeyEvent(keys))
+	b.Wait(t, `document.getElementById("draw").dataset.busy === "0" && document.querySelector('[data-testid="prediction"]').textContent !== ""`)
+	if got := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="prediction"]').textContent`); got != "1" {
+		t.Errorf("a vertical line drawn with the keyboard: predicted %q, want 1", got)
+	}
+	if hidden := browsertest.Eval[bool](t, b, `document.getElementById("draw-cursor").hidden`); hidden {
+		t.Error("the keyboard pen's cursor is not shown")
+	}
+	b.Screenshot(t, "keyboard")
+	b.Run(t, chromedp.KeyEvent(kb.Delete))
+	b.Wait(t, `document.querySelector('[data-testid="prediction"]').textContent === ""`)
 	if errs := b.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}

@@ -208,8 +208,19 @@ export function mount(root) {
   canvas.addEventListener("pointercancel", end);
 
   // Keyboard drawing: arrows move the pen, Space lowers/lifts it,
-  // Delete or Backspace clears.
+  // Delete or Backspace clears. A ring shows where the pen is.
+  const cursor = $("draw-cursor");
+  function showCursor() {
+    cursor.hidden = false;
+    cursor.style.left = `${(pen.x / canvas.width) * 100}%`;
+    cursor.style.top = `${(pen.y / canvas.height) * 100}%`;
+    cursor.classList.toggle("down", pen.down);
+  }
+  canvas.addEventListener("blur", () => {
+    cursor.hidden = true;
+  });
   canvas.addEventListener("keydown", (ev) => {
+    queueMicrotask(showCursor);
     const step = ev.shiftKey ? 4 : 12;
     const moves = { ArrowUp: [0, -step], ArrowDown: [0, step], ArrowLeft: [-step, 0], ArrowRight: [step, 0] };
     if (moves[ev.key]) {
