@@ -337,3 +337,28 @@ func TestSSEHundredViewers(t *testing.T) {
 	// The paused training goroutine is the one goroutine that may remain.
 	goroutinesSettle(t, before+1)
 }
+
+func TestSSEHeartbeatAndHeaders(t *testing.T) {
+	m := newTestManager(t, &fakeFactory{}, Options{})
+	srv := sseServer(t, m, StreamOptions{Heartbeat: 20 * time.Millisecond})
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "no-cache") {
+		t.Errorf("Cache-Control %q", cc)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	var lines []string
+	for sc.Scan() && len(lines) < 20 {
+		lines = append(lines, sc.Text())
+		if sc.Text() == ": heartbeat" {
+			if lines[0] != "retry: 3000" {
+				t.Errorf("the stream starts with %q, want the retry hint", lines[0])
+			}
+			return
+		}
+	}
+	t.Fatalf("no heartbeat comment on an idle stream: %q", lines)
+}
