@@ -94,6 +94,15 @@ func TestFollowAlongTwoBrowsers(t *testing.T) {
 		t.Errorf("student's step-index %q after the teacher stopped leading, want 6 / 9", got)
 	}
 
+	// Leading again, the teacher opens another preset (a new page load):
+	// the page keeps leading by itself and the student gets the new one.
+	teacher.Run(t, chromedp.Click(chromedp.CSS(`#class-lead`)))
+	waitText(student, "step-index", "7 / 9")
+	teacher.Run(t, chromedp.Navigate(srv.URL+"/conv?preset=lesson-4x4&lang=en"))
+	teacher.Wait(t, `document.querySelector("#conv.js") !== null && document.getElementById("class-lead").checked`)
+	waitText(student, "output-size", "2×2")
+	waitText(student, "step-index", "1 / 4")
+
 	for name, b := range map[string]*browsertest.Browser{"teacher": teacher, "student": student} {
 		if errs := b.ConsoleErrors(); len(errs) > 0 {
 			t.Errorf("%s's console errors: %q", name, errs)
