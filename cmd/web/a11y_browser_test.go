@@ -191,7 +191,7 @@ func TestKeyboardFocusVisible(t *testing.T) {
 	}
 	_, srv := newTestServer(t)
 	b := browsertest.New(t)
-	for _, path := range []string{"/conv?preset=lesson-5x5&lang=en", "/quiz?kind=padding&seed=3&lang=en", "/?lang=en"} {
+	for _, path := range []string{"/conv?preset=lesson-5x5&lang=en", "/quiz?kind=padding&seed=3&lang=en", "/?lang=en", "/animations?lang=en", "/train?lang=en", "/draw?lang=ko"} {
 		b.Run(t, chromedp.Navigate(srv.URL+path))
 		b.Wait(t, `document.readyState === "complete"`)
 		seen := map[string]bool{}
@@ -221,6 +221,7 @@ func TestKeyboardFocusVisible(t *testing.T) {
 				t.Errorf("%s: focused %q shows no focus ring", path, f.Desc)
 			}
 		}
+		t.Logf("%s: Tab reached %d controls, each with a focus ring", path, len(seen))
 		if len(seen) < 5 {
 			t.Errorf("%s: Tab reached only %d controls", path, len(seen))
 		}
