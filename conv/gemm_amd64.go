@@ -96,31 +96,34 @@ func copyPanelAVX2Go(dst, a []float32, ld, w, n int) bool {
 }
 
 //go:noescape
+func transpose8AVX2(dst, src *float32, ld, nblk int)
+
+//go:noescape
 func gatherStridedAVX512(dst, src *float32, idx *int32, nvec, srcStep, dstStep int)
 
-// packTAVX512 is the transposing pack (packTFunc) with strided 16-lane
-// gathers, for full panels of width 8 (two k steps per gather) or a
-// multiple of 16.
+// packTAVX512 is the transposing pack (packTFunc) for full panels of width
+// 8 (8×8 register transposes) or a multiple of 16 (strided 16-lane gathers).
 func packTAVX512(dst, a []float32, ld, w, on, ic int) bool {
 	if on != w || ic < 2 || (w != 8 && w%16 != 0) || (w-1)*ld+ic >= 1<<31 {
 		return false
 	}
 	_ = a[(w-1)*ld+ic-1]
 	_ = dst[ic*w-1]
-	var idx [16]int32
 	if w == 8 {
-		for l := range 16 {
-			idx[l] = int32((l%8)*ld + l/8)
+		// In-register 8×8 transposes (gathers are slow on CPUs with the
+		// Gather Data Sampling mitigation), the last ic%8 columns in Go.
+		nb := ic / 8
+		if nb > 0 {
+			transpose8AVX2(&dst[0], &a[0], ld, nb)
 		}
-		gatherStridedAVX512(&dst[0], &a[0], &idx[0], ic/2, 2, 16)
-		if ic%2 == 1 {
-			i := ic - 1
+		for i := nb * 8; i < ic; i++ {
 			for o := range 8 {
 				dst[i*8+o] = a[o*ld+i]
 			}
 		}
 		return true
 	}
+	var idx [16]int32
 	for q := 0; q < w/16; q++ {
 		for l := range 16 {
 			idx[l] = int32((q*16 + l) * ld)
