@@ -179,7 +179,9 @@ func buildConvView(ctx context.Context, q url.Values) (views.ConvView, int) {
 		good.fillW()
 		good.fillB()
 		vm := convView(ctx, &good)
-		vm.OK = false
+		// Nothing of the stand-in state is shown: only its controls.
+		vm = views.ConvView{Form: vm.Form, Presets: vm.Presets, Modes: vm.Modes, Pads: vm.Pads,
+			Kernels: vm.Kernels, OutSize: "–", StepIndex: "0 / 0", Data: vm.Data}
 		vm.Error, vm.ErrorParam = msg, param
 		d := vm.Data.(convData)
 		d.Error = msg
@@ -221,6 +223,7 @@ func convView(ctx context.Context, s *convState) views.ConvView {
 	g, r, err := computeConv(s)
 	if err != nil {
 		vm.Error, vm.ErrorParam = localizeConvError(lang, err)
+		vm.OutSize, vm.StepIndex = "–", "0 / 0"
 		data.Error = vm.Error
 		vm.Data = data
 		return vm

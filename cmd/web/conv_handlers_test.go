@@ -143,9 +143,16 @@ func TestConvPageBadParams(t *testing.T) {
 			if !strings.Contains(msg, tc.want) {
 				t.Errorf("message %q\nwant it to contain %q", msg, tc.want)
 			}
-			// The page is still the visualizer, with its controls.
+			// The page is still the visualizer, with its controls, and shows
+			// no grid that would belong to another configuration.
 			if !strings.Contains(body, `id="conv-form"`) {
 				t.Error("the page lost its controls")
+			}
+			if strings.Contains(body, `id="conv-in-0"`) || strings.Contains(body, `data-testid="current-sum"`) {
+				t.Error("the error page shows grids")
+			}
+			if got := testid(t, body, "output-size"); got != "–" {
+				t.Errorf("output-size %q on an error page", got)
 			}
 		})
 	}
