@@ -205,3 +205,16 @@ func ExampleNew() {
 	// ⌊(15 + 2×2 − 1×(3−1) − 1) / 2⌋ + 1 = 9
 	// true
 }
+
+func BenchmarkNew(b *testing.B) {
+	for _, k := range Kinds {
+		b.Run(k, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := uint64(0); b.Loop(); i++ {
+				if _, err := New(k, i); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
