@@ -252,6 +252,14 @@ func TestConvBrowser(t *testing.T) {
 			}
 		}
 
+		// A 3×3 named kernel on a 5×5 kernel makes the kernel 3×3.
+		open(t, "input=6&kernel=5")
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("conv-named"); s.value = "sobel-x"; s.dispatchEvent(new Event("change", {bubbles: true})) })()`))
+		waitText(t, "output-size", "4×4")
+		if got := browsertest.Eval[string](t, b, `window.convlabVisualizer.getState().w.join(",")`); got != "-1,0,1,-2,0,2,-1,0,1" {
+			t.Errorf("Sobel x kernel = %s", got)
+		}
+
 		// Reflect padding: a copied cell lights up the cell it copies.
 		open(t, "preset=reflect&step=7")
 		b.Run(t, chromedp.Evaluate[chromedp.Void](`document.querySelector('#conv-in-0 td[data-y="0"][data-x="0"]').dispatchEvent(new MouseEvent("mouseover", {bubbles: true}))`))

@@ -80,9 +80,11 @@ const pair = (a, b) => (a === b ? String(a) : `${a}x${b}`);
 
 // Resize the values after a shape change: keep what still fits when the
 // user set them, otherwise start again from the default fill.
-function reshape(old, s) {
+function reshape(old, s, given = {}) {
   const keepX = old.x_set, keepW = old.w_set, keepB = old.b_set;
-  if (old.channels !== s.channels || old.in_h !== s.in_h || old.in_w !== s.in_w || !s.x || s.x.length !== s.channels * s.in_h * s.in_w) {
+  const fits = (k, n) => k in given && Array.isArray(s[k]) && s[k].length === n;
+  if (fits("x", s.channels * s.in_h * s.in_w)) { /* the caller's values */ }
+  else if (old.channels !== s.channels || old.in_h !== s.in_h || old.in_w !== s.in_w || !s.x || s.x.length !== s.channels * s.in_h * s.in_w) {
     const x = new Array(s.channels * s.in_h * s.in_w);
     for (let c = 0; c < s.channels; c++) for (let y = 0; y < s.in_h; y++) for (let xx = 0; xx < s.in_w; xx++) {
       const i = (c * s.in_h + y) * s.in_w + xx;
@@ -91,7 +93,8 @@ function reshape(old, s) {
     s.x = x;
     s.x_set = keepX;
   }
-  if (old.channels !== s.channels || old.filters !== s.filters || old.kh !== s.kh || old.kw !== s.kw || old.transposed !== s.transposed || !s.w || s.w.length !== s.filters * s.channels * s.kh * s.kw) {
+  if (fits("w", s.filters * s.channels * s.kh * s.kw)) { /* the caller's values */ }
+  else if (old.channels !== s.channels || old.filters !== s.filters || old.kh !== s.kh || old.kw !== s.kw || old.transposed !== s.transposed || !s.w || s.w.length !== s.filters * s.channels * s.kh * s.kw) {
     const w = new Array(s.filters * s.channels * s.kh * s.kw);
     for (let f = 0; f < s.filters; f++) for (let c = 0; c < s.channels; c++) for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
       w[widx(s, f, c, ky, kx)] = keepW && f < old.filters && c < old.channels && ky < old.kh && kx < old.kw
@@ -100,7 +103,8 @@ function reshape(old, s) {
     s.w = w;
     s.w_set = keepW;
   }
-  if (old.filters !== s.filters || !s.b || s.b.length !== s.filters) {
+  if (fits("b", s.filters)) { /* the caller's values */ }
+  else if (old.filters !== s.filters || !s.b || s.b.length !== s.filters) {
     s.b = Array.from({ length: s.filters }, (_, f) => (keepB && f < old.filters ? old.b[f] : defaultB(f)));
     s.b_set = keepB;
   }
@@ -205,7 +209,7 @@ export async function setState(patch, opts = {}) {
   const valChanged = VALUE_KEYS.some((k) => JSON.stringify(next[k]) !== JSON.stringify(old[k]));
   if (cfgChanged) {
     if (!opts.replace && !("preset" in patch)) next.preset = "";
-    if (!opts.replace) reshape(old, next);
+    if (!opts.replace) reshape(old, next, patch);
     else fitLengths(next);
   } else if (valChanged && !opts.replace && !("preset" in patch)) {
     next.preset = "";
