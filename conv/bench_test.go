@@ -94,6 +94,20 @@ func BenchmarkConv2dBackward(b *testing.B) {
 	}
 }
 
+// BenchmarkConv2dPortable: the same cases on the portable (pure Go) path,
+// what a CPU without AVX2/AVX-512 runs.
+func BenchmarkConv2dPortable(b *testing.B) {
+	for _, bc := range newBenchCases(b) {
+		bc.c.kern = portableKernel
+		b.Run("Forward/"+bc.name, func(b *testing.B) {
+			loop(b, bc.flopsForward, func() { bc.c.Forward(bc.y, bc.x, bc.w, bc.b, bc.n) })
+		})
+		b.Run("Backward/"+bc.name, func(b *testing.B) {
+			loop(b, 2*bc.flopsForward, func() { bc.c.Backward(bc.dx, bc.dw, bc.db, bc.dy, bc.x, bc.w, bc.n) })
+		})
+	}
+}
+
 // BenchmarkGEMM: the bare GEMM on one goroutine, per kernel, for tuning;
 // "gonum" is gonum's blas32.Gemm on the same sizes for comparison (pure Go
 // with SSE helpers, and it uses several goroutines on large sizes).
