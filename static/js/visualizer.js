@@ -450,7 +450,10 @@ function renderAll(source) {
     const rows = [];
     for (let oy = 0; oy < g.out_h; oy++) {
       const row = [];
-      for (let ox = 0; ox < g.out_w; ox++) row.push({ text: "", cls: "cell out", data: { i: (oc * g.out_h + oy) * g.out_w + ox } });
+      for (let ox = 0; ox < g.out_w; ox++) {
+        row.push({ text: "", cls: "cell out", data: { i: (oc * g.out_h + oy) * g.out_w + ox },
+          title: R.shape[0] > 1 ? t("conv.where_filter", oy + 1, ox + 1, oc + 1) : t("conv.where", oy + 1, ox + 1) });
+      }
       rows.push(row);
     }
     const tb = table(rows, { id: "conv-out-" + oc, label: t("conv.output_grid", oc + 1), cls: od, caption: R.shape[0] > 1 ? t("conv.output_grid", oc + 1) : "" });
