@@ -336,8 +336,9 @@ func (n *Net) Save(path string) error {
 	return WriteSafetensors(path, n.Tensors(), n.metadata())
 }
 
-// LoadNet reads a network saved by Save (or by PyTorch's safetensors with a
-// "preset" metadata entry). It checks that every tensor the preset needs is
+// LoadNet reads a network saved by Save, or a PyTorch state_dict of the
+// same nn.Sequential saved with safetensors (the preset then comes from the
+// "preset" metadata entry or, without it, from the shape of "0.weight"). It checks that every tensor the preset needs is
 // there with the right shape and finite values, and that nothing else is.
 func LoadNet(b []byte) (*Net, error) {
 	ts, meta, err := DecodeSafetensors(b)
@@ -346,7 +347,21 @@ func LoadNet(b []byte) (*Net, error) {
 	}
 	preset := meta["preset"]
 	if preset == "" {
-		return nil, errors.New("the model file has no \"preset\" in its metadata, so it is not clear which network it holds")
+		// A state_dict saved by PyTorch without our metadata: recognise
+		// the preset by its first layer's weight.
+		for _, t := range ts {
+			if t.Name == "0.weight" {
+				for _, p := range Presets {
+					n, _ := build(p)
+					if equalShape(n.ps[0].Shape, t.Shape) {
+						preset = p
+					}
+				}
+			}
+		}
+		if preset == "" {
+			return nil, errors.New("the model file has no \"preset\" in its metadata and its \"0.weight\" matches no preset, so it is not clear which network it holds")
+		}
 	}
 	n, err := build(preset)
 	if err != nil {

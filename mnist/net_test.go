@@ -298,6 +298,17 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if m.Preset() != "small" || m.Predict(img) != n.Predict(img) {
 		t.Error("a loaded net predicts differently")
 	}
+	// A PyTorch state_dict without our metadata: the preset from its shapes.
+	for _, preset := range Presets {
+		r, _ := NewNet(preset, 1)
+		b, err := EncodeSafetensors(r.Tensors(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, err := LoadNet(b); err != nil || l.Preset() != preset {
+			t.Errorf("%s without metadata: %v", preset, err)
+		}
+	}
 }
 
 func TestLoadNetRejects(t *testing.T) {
@@ -319,7 +330,7 @@ func TestLoadNetRejects(t *testing.T) {
 		want string
 	}{
 		{"garbage", []byte("not a model"), "safetensors"},
-		{"no preset", enc(ts, nil), "preset"},
+		{"no preset, unknown first layer", enc(append([]Tensor{{Name: "0.weight", Shape: []int{3, 1, 2, 2}, Data: make([]float32, 12)}}, ts[1:]...), nil), "preset"},
 		{"other preset", enc(ts, map[string]string{"preset": "reference"}), "shape"},
 		{"unknown preset", enc(ts, map[string]string{"preset": "vgg"}), "vgg"},
 		{"missing tensor", enc(ts[:5], meta), "7.bias"},
