@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -271,4 +272,40 @@ func BenchmarkFollowPublish(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzClassroomAPI: no body makes POST /api/follow or /api/quiz/check
+// answer 5xx or anything but JSON, and an accepted state passes the
+// visualizer's checks.
+func FuzzClassroomAPI(f *testing.F) {
+	f.Add(false, followBody(f, teacherState(2)))
+	f.Add(false, `{"state": {"in_h": 99}}`)
+	f.Add(false, `{"state": null}`)
+	f.Add(true, `{"kind": "cell", "seed": 3, "answer": "8"}`)
+	f.Add(true, `{"kind": "size", "seed": 18446744073709551615, "answer": "4×4"}`)
+	f.Add(true, `{"kind": "padding", "seed": 0, "answer": "−1"}`)
+	a, err := newApp(defaultConfig(), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer a.Close()
+	h := a.serve(a.handler())
+	f.Fuzz(func(t *testing.T, quizCheck bool, body string) {
+		path := "/api/follow"
+		if quizCheck {
+			path = "/api/quiz/check"
+		}
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 || !json.Valid(rec.Body.Bytes()) {
+			t.Fatalf("POST %s %q: %d %s", path, body, rec.Code, rec.Body)
+		}
+		if !quizCheck && rec.Code == 200 {
+			if err := checkFollowState(&a.follow.current().State); err != nil {
+				t.Fatalf("accepted state fails the check: %v", err)
+			}
+		}
+	})
 }
