@@ -310,7 +310,7 @@ func convView(ctx context.Context, s *convState) views.ConvView {
 		}
 		ch.Grid = grid
 		// The kernel slice of the current filter for this channel.
-		kg := views.ConvGrid{ID: fmt.Sprintf("conv-k-%d", c), Label: t("conv.kernel_grid", step.OutChannel+1, c+1)}
+		kg := views.ConvGrid{ID: fmt.Sprintf("conv-k-%d", c), Label: t("conv.kernel_grid", step.OutChannel+1, c+1), Class: "kernel"}
 		for ky := range kh {
 			var cells []views.ConvCell
 			for kx := range kw {
