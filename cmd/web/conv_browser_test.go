@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"html"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +82,18 @@ func TestConvBrowser(t *testing.T) {
 			}
 			if got := text(t, "formula"); !strings.Contains(got, "o = ") {
 				t.Errorf("%s: formula %q", tc.query, got)
+			}
+			// The script repaints what the server painted: same numbers.
+			_, body := get(t, nil, srv.URL+"/conv?"+tc.query)
+			for _, id := range []string{"conv-in-0", "conv-k-0", "conv-out-0"} {
+				server := tableTexts(body, id)
+				page := browsertest.Eval[[]string](t, b, `Array.from(document.querySelectorAll("#`+id+` td"), (td) => td.textContent)`)
+				if strings.Join(server, "|") != strings.Join(page, "|") {
+					t.Errorf("%s #%s: server painted %q, the script %q", tc.query, id, server, page)
+				}
+			}
+			if got := testid(t, body, "equation"); got != text(t, "equation") {
+				t.Errorf("%s: server equation %q, the script's %q", tc.query, got, text(t, "equation"))
 			}
 			b.Screenshot(t, strings.NewReplacer("=", "-", "&", "_").Replace(tc.query))
 		}
@@ -319,6 +333,21 @@ func TestConvBrowser(t *testing.T) {
 		b.Run(t, chromedp.EmulateViewport(1280, 1400))
 		clean(t, mark, false)
 	})
+}
+
+// tableTexts returns the texts of the cells of the table with this id in
+// server-rendered HTML.
+func tableTexts(body, id string) []string {
+	start := strings.Index(body, `id="`+id+`"`)
+	if start < 0 {
+		return nil
+	}
+	end := strings.Index(body[start:], "</table>")
+	var out []string
+	for _, m := range regexp.MustCompile(`<td[^>]*>([^<]*)</td>`).FindAllStringSubmatch(body[start:start+end], -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
 }
 
 func jsString(s string) string {
