@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -85,6 +86,10 @@ type app struct {
 	closeOnce sync.Once
 	closers   []func() error // run by Close in reverse order
 
+	// heavy bounds how many CPU-heavy requests (POST /api/conv, ...) run
+	// at once; add it as route middleware. The rest wait, then get 503.
+	heavy echo.MiddlewareFunc
+
 	// train/draw helper: the one shared training run (train_handlers.go).
 	train *live.Manager
 
@@ -105,6 +110,7 @@ func newApp(cfg config, logw io.Writer) (*app, error) {
 		log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
 	a.streams, a.cancelStream = context.WithCancel(context.Background())
+	a.heavy = limitConcurrent(max(4, 2*runtime.GOMAXPROCS(0)), 10*time.Second)
 	a.train = newTrainManager(cfg)
 	a.onClose(func() error { a.train.Close(); return nil })
 	a.follow = newFollowHub()

@@ -76,10 +76,10 @@ func (a *app) httpError(err error, c echo.Context) {
 			msg = m
 		}
 	}
-	if status >= 500 {
-		if he == nil || he.Internal != nil || status == http.StatusInternalServerError {
-			a.log.Error("handler error", "path", c.Request().URL.Path, "err", err)
-		}
+	// A 5xx shows its message only when a handler chose it for the user
+	// (503 busy); a panic or an unexpected error shows nothing of its cause.
+	if status >= 500 && (he == nil || he.Internal != nil || status == http.StatusInternalServerError) {
+		a.log.Error("handler error", "path", c.Request().URL.Path, "err", err)
 		msg = ""
 	}
 	ctx := c.Request().Context()
@@ -101,7 +101,7 @@ func (a *app) httpError(err error, c echo.Context) {
 	switch {
 	case status == http.StatusNotFound:
 		text = i18n.T(ctx, "error.not_found")
-	case status >= 500:
+	case status >= 500 && msg == "":
 		text = i18n.T(ctx, "error.internal")
 	case text == "" || text == http.StatusText(status):
 		text = i18n.T(ctx, "error.bad_request")

@@ -8,7 +8,7 @@ func (a *app) routes(e *echo.Echo) {
 	e.GET("/healthz", a.healthz)
 	e.GET("/", a.home)
 	e.GET("/static/*", serveStatic)
-	e.POST("/api/conv", a.convAPI)
+	e.POST("/api/conv", a.convAPI, a.heavy)
 	e.POST("/api/predict", a.predictAPI)
 
 	e.GET("/conv", a.convPage)
