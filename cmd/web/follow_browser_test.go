@@ -46,6 +46,7 @@ func TestFollowAlongTwoBrowsers(t *testing.T) {
 	waitText(student, "output-size", "2×2")
 	waitText(student, "step-index", "1 / 4")
 	waitText(student, "follow-status", "선생님 화면을 따라가는 중")
+	waitText(student, "follow-status", "선생님 화면을 따라가는 중")
 
 	// The teacher steps with the keyboard; the student follows.
 	teacher.Run(t, chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowRight))
@@ -86,8 +87,10 @@ func TestFollowAlongTwoBrowsers(t *testing.T) {
 	waitText(student, "step-index", "6 / 9")
 	waitText(student, "follow-status", "선생님 화면을 따라가는 중")
 
-	// The teacher stops leading: further steps are not sent.
+	// The teacher stops leading: the student is told, and further steps
+	// are not sent.
 	teacher.Run(t, chromedp.Click(chromedp.CSS(`#class-lead`)))
+	waitText(student, "follow-status", "선생님이 수업 이끌기를 멈췄습니다. 혼자 탐색하거나 다음 단계를 기다리세요.")
 	teacher.Run(t, chromedp.KeyEvent(kb.ArrowRight))
 	waitText(teacher, "step-index", "7 / 9")
 	if got := text(student, "step-index"); got != "6 / 9" {
@@ -102,6 +105,7 @@ func TestFollowAlongTwoBrowsers(t *testing.T) {
 	teacher.Wait(t, `document.querySelector("#conv.js") !== null && document.getElementById("class-lead").checked`)
 	waitText(student, "output-size", "2×2")
 	waitText(student, "step-index", "1 / 4")
+	waitText(student, "follow-status", "선생님 화면을 따라가는 중")
 
 	for name, b := range map[string]*browsertest.Browser{"teacher": teacher, "student": student} {
 		if errs := b.ConsoleErrors(); len(errs) > 0 {

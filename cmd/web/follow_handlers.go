@@ -33,11 +33,18 @@ type followState struct {
 	Seq   int64     `json:"seq"`
 	State convState `json:"state"`
 	Time  int64     `json:"time"` // Unix milliseconds of the publication
+	// Run identifies this server run: after a restart Seq starts again
+	// from 1, so a follower that reconnects compares Seq only within a Run.
+	Run int64 `json:"run"`
+	// Ended: the teacher stopped leading (State is the last one shown);
+	// the next publication starts again.
+	Ended bool `json:"ended,omitempty"`
 }
 
 // followHub holds the latest published state and the followers.
 type followHub struct {
 	hub *live.Hub
+	run int64 // the hub's creation time (Unix milliseconds), see followState.Run
 
 	mu     sync.Mutex // orders Publish against Subscribe, so no follower misses one
 	seq    int64
@@ -45,7 +52,7 @@ type followHub struct {
 	state  *followState
 }
 
-func newFollowHub() *followHub { return &followHub{hub: live.NewHub()} }
+func newFollowHub() *followHub { return &followHub{hub: live.NewHub(), run: time.Now().UnixMilli()} }
 
 func (f *followHub) close() error { f.hub.Close(); return nil }
 
@@ -53,7 +60,24 @@ func (f *followHub) close() error { f.hub.Close(); return nil }
 func (f *followHub) publish(s convState, now time.Time) (followState, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	fs := followState{Seq: f.seq + 1, State: s, Time: now.UnixMilli()}
+	return f.publishLocked(followState{Seq: f.seq + 1, Run: f.run, State: s, Time: now.UnixMilli()})
+}
+
+// end tells the followers that the teacher stopped leading. It does
+// nothing before the first state or when already ended.
+func (f *followHub) end(now time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.state == nil || f.state.Ended {
+		return nil
+	}
+	fs := *f.state
+	fs.Seq, fs.Time, fs.Ended = f.seq+1, now.UnixMilli(), true
+	_, err := f.publishLocked(fs)
+	return err
+}
+
+func (f *followHub) publishLocked(fs followState) (followState, error) {
 	ev, err := live.Encode(live.KindState, fs)
 	if err != nil {
 		return followState{}, err
@@ -87,6 +111,16 @@ func (a *app) followRoutes(e *echo.Echo) {
 	e.GET("/api/follow", a.followCurrent)
 	e.GET("/api/follow/events", a.followEvents)
 	e.POST("/api/follow", a.followPublish, bodyLimit(followMaxBody), requirePresenter(a.cfg.PresenterToken))
+	e.DELETE("/api/follow", a.followEnd, requirePresenter(a.cfg.PresenterToken))
+}
+
+// followEnd handles DELETE /api/follow: the teacher stops leading; the
+// followers are told so (and keep the last state).
+func (a *app) followEnd(c echo.Context) error {
+	if err := a.follow.end(time.Now()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 // followPublish handles POST /api/follow {"state": {...}}: the teacher's

@@ -116,6 +116,53 @@ func TestFollowBroadcast(t *testing.T) {
 	}
 }
 
+// TestFollowEnd: DELETE /api/follow tells the followers that the teacher
+// stopped leading, with the last state; the next state starts again.
+func TestFollowEnd(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.PresenterToken = "s3cret"
+	_, srv := newTestServerConfig(t, cfg)
+	del := func(hdr ...string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/api/follow", nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tok := []string{"X-Presenter-Token", "s3cret"}
+	if st := del(tok...); st != 204 {
+		t.Errorf("DELETE before any state: %d", st)
+	}
+	post(t, srv.URL+"/api/follow", "application/json", followBody(t, teacherState(4)), tok...)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	f := openFollow(t, ctx, srv.URL)
+	first := f.next(t)
+	if first.Ended || first.Seq != 1 || first.Run == 0 {
+		t.Fatalf("first state %+v", first)
+	}
+	if st := del(); st != 403 {
+		t.Errorf("DELETE without the token: %d, want 403", st)
+	}
+	if st := del(tok...); st != 204 {
+		t.Errorf("DELETE: %d", st)
+	}
+	if fs := f.next(t); !fs.Ended || fs.Seq != 2 || fs.State.Step != 4 || fs.Run != first.Run {
+		t.Errorf("after DELETE the follower got %+v, want ended at step 4, seq 2", fs)
+	}
+	del(tok...) // already ended: nothing new is sent
+	post(t, srv.URL+"/api/follow", "application/json", followBody(t, teacherState(5)), tok...)
+	if fs := f.next(t); fs.Ended || fs.Seq != 3 || fs.State.Step != 5 {
+		t.Errorf("leading again: %+v", fs)
+	}
+}
+
 // TestFollowRejectsBadStates: every state the visualizer would not show is
 // refused with a 4xx that names the problem; nothing is published.
 func TestFollowRejectsBadStates(t *testing.T) {

@@ -3,9 +3,10 @@
 //
 // Leading: with "Lead the class" on, every change of the visualizer's
 // state (configuration, values, step) is sent to POST /api/follow,
-// debounced, only the latest one at a time. Following (/conv?follow=1):
+// debounced, only the latest one at a time; turning it off sends
+// DELETE /api/follow (the followers are told). Following (/conv?follow=1):
 // the states streamed by GET /api/follow/events (event "state",
-// {seq, state}) are applied with the visualizer's script API
+// {seq, run, state, time, ended}) are applied with the visualizer's script API
 // (window.convlabVisualizer.setState(state, {source: "follow", replace: true}));
 // "Detach" stops, "Follow the teacher again" resumes.
 //
@@ -77,6 +78,8 @@ function mountLead(V, t, detachSelf) {
       clearTimeout(timer);
       queued = null;
       say("");
+      // Tell the followers (they keep the last state).
+      fetch("/api/follow", { method: "DELETE", keepalive: true }).catch(() => {});
     }
   }
   box.addEventListener("change", () => setOn(box.checked));
@@ -95,7 +98,7 @@ function mountFollow(V, t) {
   const status = $("class-status");
   const detachBtn = $("class-detach");
   const rejoin = $("class-rejoin");
-  let es = null, seq = 0, applying = false, pending = null;
+  let es = null, seq = 0, run = 0, applying = false, pending = null, ended = false;
 
   const say = (s) => { if (status.textContent !== s) status.textContent = s; };
 
@@ -109,7 +112,7 @@ function mountFollow(V, t) {
     }
     applying = false;
     if (pending && es) { const p = pending; pending = null; apply(p); return; }
-    if (es) say(t("class.following"));
+    if (es) say(t(ended ? "class.ended" : "class.following"));
   }
 
   function start() {
@@ -124,11 +127,17 @@ function mountFollow(V, t) {
     es.addEventListener("state", (e) => {
       let fs;
       try { fs = JSON.parse(e.data); } catch { return; }
-      if (!fs || !fs.state || fs.seq <= seq) return;
+      if (!fs || !fs.state) return;
+      if (fs.run !== run) { run = fs.run; seq = 0; } // the server restarted: its count starts again
+      if (fs.seq <= seq) return;
+      const first = seq === 0;
       seq = fs.seq;
+      // ended: the teacher stopped leading; the state is the last one shown.
+      ended = !!fs.ended;
+      if (ended && !first) { if (!applying) say(t("class.ended")); return; }
       apply(fs.state);
     });
-    es.addEventListener("open", () => say(seq ? t("class.following") : t("class.waiting")));
+    es.addEventListener("open", () => say(t(!seq ? "class.waiting" : ended ? "class.ended" : "class.following")));
     // EventSource reconnects by itself (retry: 3000 from the server).
     es.addEventListener("error", () => { if (es) say(t("class.lost")); });
   }
