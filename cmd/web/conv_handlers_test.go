@@ -51,6 +51,8 @@ func TestConvPagePresetsAndURLs(t *testing.T) {
 		{"input=28&kernel=3&padding=1", "28×28", "1 / 784", "", nil, ""},
 		{"input=28&kernel=3&stride=2&padding=1", "14×14", "1 / 196", "", nil, ""},
 		{"input=5x7&kernel=3x2&padding=same", "5×7", "1 / 35", "", []string{"⌊(7 + 0 + 1 − 1·(2 − 1) − 1) / 1⌋ + 1"}, "nn.Conv2d(1, 1, kernel_size=(3, 2), padding='same', bias=False)"},
+		// The animations page links here with every parameter spelled out.
+		{"input=3&kernel=3&stride=2&padding=1&dilation=1&transposed=1&output_padding=1", "6×6", "1 / 36", "", []string{"(3 − 1)·2 − 2·1 + 1·(3 − 1) + 1 + 1 = 6"}, "nn.ConvTranspose2d(1, 1, kernel_size=3, stride=2, padding=1, output_padding=1, bias=False)"},
 		{"preset=lesson-5x5&step=9", "3×3", "9 / 9", "", nil, ""},
 		{"preset=lesson-5x5&step=99", "3×3", "9 / 9", "", nil, ""}, // clamped
 		{"input=5&kernel=3&padding=1&mode=reflect", "5×5", "1 / 25", "", nil, "nn.Conv2d(1, 1, kernel_size=3, padding=1, bias=False, padding_mode='reflect')"},
