@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -30,6 +31,7 @@ func (a *app) trainRoutes(e *echo.Echo) {
 	e.GET("/train", a.trainPage)
 	e.GET("/api/train/state", a.trainState)
 	e.GET("/api/train/events", a.trainEvents)
+	e.GET("/api/train/model.safetensors", a.trainModel)
 	e.POST("/api/train/start", a.trainStart, ctl)
 	e.POST("/api/train/pause", a.trainPause, ctl)
 	e.POST("/api/train/resume", a.trainResume, ctl)
@@ -87,6 +89,25 @@ func (a *app) trainReset(c echo.Context) error {
 
 func (a *app) trainState(c echo.Context) error {
 	return c.JSON(http.StatusOK, a.train.State())
+}
+
+// trainModel downloads the live model (its latest snapshot) as a
+// safetensors file: serve it with -model, or load it in PyTorch.
+func (a *app) trainModel(c echo.Context) error {
+	net := a.train.LiveNet()
+	if net == nil {
+		return apiError(c, http.StatusConflict, "there is no model yet: start training first")
+	}
+	b, err := net.Encode()
+	if err != nil {
+		return err
+	}
+	st := a.train.State()
+	name := fmt.Sprintf("convlab-%s-run%d.safetensors", net.Preset(), st.Run)
+	h := c.Response().Header()
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, "application/octet-stream", b)
 }
 
 // trainEvents streams the run to a viewer (Server-Sent Events). The stream

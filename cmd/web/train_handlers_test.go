@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/convlab/convlab/internal/live"
+	"github.com/convlab/convlab/mnist"
 	"github.com/labstack/echo/v4"
 )
 
@@ -335,5 +336,28 @@ func TestTrainStartWithoutMNIST(t *testing.T) {
 	}
 	if resp, _ := get(t, nil, srv.URL+"/train"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("/train after the failed start: %d", resp.StatusCode)
+	}
+}
+
+func TestTrainModelDownload(t *testing.T) {
+	needMNIST(t)
+	a, srv := newTestServer(t)
+	if resp, body := get(t, nil, srv.URL+"/api/train/model.safetensors"); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "start training first") {
+		t.Fatalf("model before a run: %d %s, want 409", resp.StatusCode, body)
+	}
+	if resp, body := post(t, srv.URL+"/api/train/start", "application/json", `{"batch_size":8}`); resp.StatusCode != 200 {
+		t.Fatalf("start: %d %s", resp.StatusCode, body)
+	}
+	a.train.Pause()
+	resp, body := get(t, nil, srv.URL+"/api/train/model.safetensors")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Disposition"), "convlab-small-run1.safetensors") {
+		t.Fatalf("model: %d %v", resp.StatusCode, resp.Header)
+	}
+	net, err := mnist.LoadNet([]byte(body))
+	if err != nil {
+		t.Fatalf("the download does not load: %v", err)
+	}
+	if net.Preset() != "small" || net.ParamCount() != a.train.LiveNet().ParamCount() {
+		t.Fatalf("downloaded %s with %d parameters", net.Preset(), net.ParamCount())
 	}
 }

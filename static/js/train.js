@@ -76,6 +76,7 @@ export function mount(root) {
     const key = st.state === "paused" && st.finished ? "train.state.finished" : `train.state.${st.state}`;
     $("train-state").textContent = t(key);
     root.dataset.state = st.state;
+    $("train-download").hidden = st.state === "idle";
     if (st.config) {
       // Show the run's settings (unless someone is typing in the field).
       const set = (id, v) => {
