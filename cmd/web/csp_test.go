@@ -1,0 +1,62 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var (
+	scriptTag   = regexp.MustCompile(`(?is)<script\b([^>]*)>(.*?)</script>`)
+	inlineStyle = regexp.MustCompile(`(?i)<[a-z][^>]*\sstyle=`)
+	handlerAttr = regexp.MustCompile(`(?i)<[a-z][^>]*\son[a-z]+=`)
+	jsURL       = regexp.MustCompile(`(?i)(href|src|action)="\s*javascript:`)
+)
+
+// TestNoInlineCodeOnAnyPage checks every page (both languages, presenter
+// mode, an error page) for what the Content-Security-Policy would block:
+// inline scripts, style="" attributes, <style> blocks, on…= handlers and
+// javascript: URLs. Browsers enforce the CSP; this finds a slip without one.
+func TestNoInlineCodeOnAnyPage(t *testing.T) {
+	_, srv := newTestServer(t)
+	pages := []string{
+		"/", "/conv", "/conv?preset=lesson-5x5", "/conv?preset=lesson-mnist", "/conv?input=7&kernel=3&stride=2&padding=1",
+		"/conv?input=999", "/animations", "/train", "/draw", "/quiz", "/no-such-page",
+	}
+	for _, p := range pages {
+		for _, q := range []string{"lang=en", "lang=ko&present=1"} {
+			url := p
+			if strings.Contains(url, "?") {
+				url += "&" + q
+			} else {
+				url += "?" + q
+			}
+			resp, body := get(t, nil, srv.URL+url)
+			if resp.StatusCode >= 500 {
+				t.Errorf("GET %s = %d", url, resp.StatusCode)
+				continue
+			}
+			if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+				continue
+			}
+			for _, m := range scriptTag.FindAllStringSubmatch(body, -1) {
+				attrs, code := m[1], strings.TrimSpace(m[2])
+				isJSON := strings.Contains(attrs, `type="application/json"`)
+				if code != "" && !isJSON {
+					t.Errorf("GET %s: inline script: %.120s", url, m[0])
+				}
+				if !isJSON && !strings.Contains(attrs, `type="module"`) {
+					t.Errorf("GET %s: a script that is not an ES module: %.120s", url, m[0])
+				}
+			}
+			for name, re := range map[string]*regexp.Regexp{"style attribute": inlineStyle, "event handler attribute": handlerAttr, "javascript: URL": jsURL} {
+				if loc := re.FindStringIndex(body); loc != nil {
+					t.Errorf("GET %s: %s: %.120s", url, name, body[loc[0]:])
+				}
+			}
+			if strings.Contains(strings.ToLower(body), "<style") {
+				t.Errorf("GET %s: a <style> block", url)
+			}
+		}
+	}
+}
