@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"encoding/base64"
 	"os"
 	"testing"
 	"time"
@@ -76,45 +77,64 @@ func TestSmallNetReaches95PercentInAMinute(t *testing.T) {
 func TestMNISTEngineMaps(t *testing.T) {
 	d := loadMNIST(t)
 	train, test, _ := d.Data()
-	eng, err := NewMNISTEngine(Config{Net: "small", Optimizer: "adam", LR: 0.001, BatchSize: 16}, train, test)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.Step()
-	mp := eng.Maps()
-	if mp.Step != 1 || mp.Label != int(test.Labels[0]) || mp.Digit.C != 1 || mp.Digit.H != 28 {
-		t.Fatalf("maps: step %d label %d digit %+v", mp.Step, mp.Label, mp.Digit)
-	}
-	if f := mp.Filters; f.Layer != "conv1" || f.C != 8 || f.H != 5 || f.W != 5 || !f.Signed || f.Scale <= 0 {
-		t.Fatalf("filters = %+v, want conv1 8×5×5 signed", f)
-	}
-	want := []struct {
+	type shape struct {
 		layer   string
 		c, h, w int
-	}{{"conv1", 8, 28, 28}, {"conv2", 16, 14, 14}}
-	if len(mp.FeatureMaps) != len(want) {
-		t.Fatalf("%d feature maps, want %d", len(mp.FeatureMaps), len(want))
 	}
-	for i, w := range want {
-		g := mp.FeatureMaps[i]
-		if g.Layer != w.layer || g.C != w.c || g.H != w.h || g.W != w.w || len(g.Max) != w.c {
-			t.Fatalf("feature map %d = %s %d×%d×%d, want %+v", i, g.Layer, g.C, g.H, g.W, w)
-		}
-	}
-	ev := eng.Evaluate(500)
-	if ev.Images != 500 || ev.Full || len(ev.Misclassified) > MaxGallery {
-		t.Fatalf("eval of 500: images %d full %v gallery %d", ev.Images, ev.Full, len(ev.Misclassified))
-	}
-	sum := 0
-	for _, row := range ev.Confusion {
-		for _, v := range row {
-			sum += v
-		}
-	}
-	if sum != 500 {
-		t.Fatalf("confusion matrix counts %d images, want 500", sum)
-	}
-	if m, ok := eng.Model().(*mnist.Net); !ok || m == nil || m.Preset() != "small" {
-		t.Fatalf("Model() = %T, want a *mnist.Net small", eng.Model())
+	for _, tc := range []struct {
+		net     string
+		filters shape
+		maps    []shape
+	}{
+		{"small", shape{"conv1", 8, 5, 5}, []shape{{"conv1", 8, 28, 28}, {"conv2", 16, 14, 14}}},
+		{"reference", shape{"conv1", 32, 3, 3}, []shape{{"conv1", 32, 28, 28}, {"conv2", 64, 14, 14}}},
+	} {
+		t.Run(tc.net, func(t *testing.T) {
+			eng, err := NewMNISTEngine(Config{Net: tc.net, Optimizer: "adam", LR: 0.001, BatchSize: 4}, train, test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng.Step()
+			mp := eng.Maps()
+			if mp.Step != 1 || mp.Label != int(test.Labels[0]) || mp.Digit.C != 1 || mp.Digit.H != 28 || mp.Digit.W != 28 {
+				t.Fatalf("maps: step %d label %d digit %+v", mp.Step, mp.Label, mp.Digit)
+			}
+			if f := mp.Filters; f.Layer != tc.filters.layer || f.C != tc.filters.c || f.H != tc.filters.h || f.W != tc.filters.w || !f.Signed || f.Scale <= 0 {
+				t.Fatalf("filters = %s %d×%d×%d signed %v scale %g, want %+v", f.Layer, f.C, f.H, f.W, f.Signed, f.Scale, tc.filters)
+			}
+			if len(mp.FeatureMaps) != len(tc.maps) {
+				t.Fatalf("%d feature maps, want %d", len(mp.FeatureMaps), len(tc.maps))
+			}
+			for i, w := range tc.maps {
+				g := mp.FeatureMaps[i]
+				if g.Layer != w.layer || g.C != w.c || g.H != w.h || g.W != w.w || len(g.Max) != w.c || g.Signed {
+					t.Fatalf("feature map %d = %s %d×%d×%d, want %+v", i, g.Layer, g.C, g.H, g.W, w)
+				}
+			}
+			ev := eng.Evaluate(200)
+			if ev.Images != 200 || ev.Full || len(ev.Misclassified) > MaxGallery || ev.Step != 1 {
+				t.Fatalf("eval of 200: images %d full %v gallery %d step %d", ev.Images, ev.Full, len(ev.Misclassified), ev.Step)
+			}
+			sum, wrong := 0, 0
+			for r, row := range ev.Confusion {
+				for c, v := range row {
+					sum += v
+					if r != c {
+						wrong += v
+					}
+				}
+			}
+			if sum != 200 || min(wrong, MaxGallery) != len(ev.Misclassified) {
+				t.Fatalf("confusion matrix counts %d images and %d mistakes; gallery %d", sum, wrong, len(ev.Misclassified))
+			}
+			for _, m := range ev.Misclassified {
+				if m.Label == m.Pred || int(test.Labels[m.Index]) != m.Label || len(m.Image) != base64.StdEncoding.EncodedLen(784) {
+					t.Fatalf("misclassified #%d label %d pred %d, image of %d base64 chars", m.Index, m.Label, m.Pred, len(m.Image))
+				}
+			}
+			if m, ok := eng.Model().(*mnist.Net); !ok || m == nil || m.Preset() != tc.net {
+				t.Fatalf("Model() = %T, want a *mnist.Net %s", eng.Model(), tc.net)
+			}
+		})
 	}
 }
