@@ -60,3 +60,39 @@ func TestNoInlineCodeOnAnyPage(t *testing.T) {
 		}
 	}
 }
+
+var staticRef = regexp.MustCompile(`(?:href|src)="(/static/[^"]+)"`)
+
+// TestEveryStaticReferenceIsServed: each asset a page links to exists,
+// with the right content type (a stylesheet served as HTML is refused by
+// the browser under nosniff).
+func TestEveryStaticReferenceIsServed(t *testing.T) {
+	_, srv := newTestServer(t)
+	seen := map[string]bool{}
+	for _, p := range []string{"/", "/conv", "/conv?preset=lesson-mnist&present=1", "/animations", "/train", "/draw", "/quiz"} {
+		_, body := get(t, nil, srv.URL+p)
+		for _, m := range staticRef.FindAllStringSubmatch(body, -1) {
+			u := strings.ReplaceAll(m[1], "&amp;", "&")
+			if seen[u] {
+				continue
+			}
+			seen[u] = true
+			resp, _ := get(t, nil, srv.URL+u)
+			ct := resp.Header.Get("Content-Type")
+			path, _, _ := strings.Cut(u, "?")
+			want := ""
+			switch {
+			case strings.HasSuffix(path, ".css"):
+				want = "text/css"
+			case strings.HasSuffix(path, ".js"):
+				want = "text/javascript"
+			}
+			if resp.StatusCode != 200 || !strings.HasPrefix(ct, want) {
+				t.Errorf("%s (linked from %s): %d %s, want 200 %s", u, p, resp.StatusCode, ct, want)
+			}
+		}
+	}
+	if len(seen) < 5 {
+		t.Errorf("only %d static references found: %v", len(seen), seen)
+	}
+}
