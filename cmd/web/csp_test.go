@@ -96,3 +96,54 @@ func TestEveryStaticReferenceIsServed(t *testing.T) {
 		t.Errorf("only %d static references found: %v", len(seen), seen)
 	}
 }
+
+var jsImport = regexp.MustCompile(`(?m)^\s*import\b[^"'\n]*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)`)
+
+// TestPageWeight: our own CSS and JavaScript for each page, with every
+// module it imports, stays under 100 KB (issue 3's budget for the whole
+// app per page). It prints each page's weight.
+func TestPageWeight(t *testing.T) {
+	const budget = 100 << 10
+	_, srv := newTestServer(t)
+	for _, p := range []string{"/", "/conv", "/animations", "/train", "/draw", "/quiz"} {
+		_, body := get(t, nil, srv.URL+p)
+		seen := map[string]bool{}
+		var queue []string
+		for _, m := range staticRef.FindAllStringSubmatch(body, -1) {
+			u, _, _ := strings.Cut(strings.ReplaceAll(m[1], "&amp;", "&"), "?")
+			if strings.HasSuffix(u, ".css") || strings.HasSuffix(u, ".js") {
+				queue = append(queue, u)
+			}
+		}
+		total := 0
+		for len(queue) > 0 {
+			u := queue[0]
+			queue = queue[1:]
+			if seen[u] {
+				continue
+			}
+			seen[u] = true
+			resp, src := get(t, nil, srv.URL+u)
+			if resp.StatusCode != 200 {
+				t.Errorf("%s: %s answers %d", p, u, resp.StatusCode)
+				continue
+			}
+			total += len(src)
+			if strings.HasSuffix(u, ".js") {
+				for _, m := range jsImport.FindAllStringSubmatch(src, -1) {
+					dep := m[1] + m[2]
+					if strings.HasPrefix(dep, "./") {
+						dep = u[:strings.LastIndex(u, "/")+1] + dep[2:]
+					}
+					if strings.HasPrefix(dep, "/static/") {
+						queue = append(queue, dep)
+					}
+				}
+			}
+		}
+		t.Logf("%-12s %6.1f KB in %d files", p, float64(total)/1024, len(seen))
+		if total > budget {
+			t.Errorf("%s: our CSS+JS weigh %d bytes, over the %d budget", p, total, budget)
+		}
+	}
+}
