@@ -385,6 +385,7 @@ function renderAll(source) {
     $("#conv-facts").replaceChildren();
     $("#conv-out-size").textContent = "–";
     $("#conv-step-index").textContent = "0 / 0";
+    $("#conv-bar-sum").textContent = "";
     inCells = []; outCells = []; kTables = []; lastMarked = [];
     stepper.set(0, 1);
     if (source !== "load") syncURL(); // keep a broken link as it was, to fix it
@@ -697,6 +698,7 @@ function showStep(source) {
   });
   renderDetail(st);
   $("#conv-step-index").textContent = `${S.step} / ${n}`;
+  $("#conv-bar-sum").textContent = fmt(st.sum);
   reveal(inCells[0]?.[st.window_y]?.[st.window_x]);
   reveal(outCells[S.step - 1]);
   const base = location.pathname + "?";
