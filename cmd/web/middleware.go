@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/convlab/convlab/i18n"
@@ -32,12 +33,13 @@ func (a *app) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// headAsGet serves HEAD like GET (echo routes HEAD only where registered):
-// the handler sees a GET, while net/http, which still holds the original
-// HEAD request, sends the headers and drops the body.
+// headAsGet serves HEAD like GET for pages and assets (echo routes HEAD
+// only where registered): the handler sees a GET, while net/http, which
+// still holds the original HEAD request, sends the headers and drops the
+// body. Not under /api/: an event stream must not run for a HEAD.
 func headAsGet(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodHead {
+		if r.Method == http.MethodHead && !strings.HasPrefix(r.URL.Path, "/api/") {
 			g := r.Clone(r.Context())
 			g.Method = http.MethodGet
 			r = g

@@ -32,6 +32,16 @@ func TestHeadIsLikeGet(t *testing.T) {
 			t.Errorf("HEAD %s = %d", path, resp.StatusCode)
 		}
 	}
+	// Not for the APIs: a HEAD must never open an event stream.
+	req, _ := http.NewRequest(http.MethodHead, srv.URL+"/api/train/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("HEAD /api/train/events = %d, want 405", resp.StatusCode)
+	}
 }
 
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
