@@ -59,7 +59,7 @@ func visibleText(t *testing.T, page string) []string {
 }
 
 // englishRun finds two or more English words in a row.
-var englishRun = regexp.MustCompile(`[A-Za-z]{2,}(?:[ ,.'-]+[A-Za-z]{2,})+`)
+var englishRun = regexp.MustCompile(`[A-Za-z]{2,}(?:[ ,'-]+[A-Za-z]{2,})+`) // not across dots: safetensors.torch.load_file is code
 
 // allowedLatin are Latin-script words that stay as they are in Korean
 // pages: names, code and PyTorch's own parameter names and values.
