@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,15 @@ func openFollow(t testing.TB, ctx context.Context, url string) *sseReader {
 // next returns the next "state" event's data.
 func (r *sseReader) next(t testing.TB) followState {
 	t.Helper()
+	fs, err := r.read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// read is next for goroutines other than the test's.
+func (r *sseReader) read() (followState, error) {
 	var ev string
 	for r.sc.Scan() {
 		line := r.sc.Text()
@@ -68,13 +78,12 @@ func (r *sseReader) next(t testing.TB) followState {
 		case strings.HasPrefix(line, "data: ") && ev == "state":
 			var fs followState
 			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &fs); err != nil {
-				t.Fatalf("bad event data %q: %v", line, err)
+				return fs, fmt.Errorf("bad event data %q: %v", line, err)
 			}
-			return fs
+			return fs, nil
 		}
 	}
-	t.Fatalf("stream ended: %v", r.sc.Err())
-	return followState{}
+	return followState{}, fmt.Errorf("stream ended: %v", r.sc.Err())
 }
 
 // TestFollowBroadcast: the teacher publishes; a follower who joins later
@@ -355,4 +364,64 @@ func FuzzClassroomAPI(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFollowClassOf300: 300 students follow over real loopback
+// connections while the teacher publishes 20 steps through the API; every
+// student ends on the teacher's last step (a slow reader may skip
+// intermediate ones, never the last). The delivery times of the last step
+// are logged (measured, not asserted).
+func TestFollowClassOf300(t *testing.T) {
+	if testing.Short() {
+		t.Skip("300 followers: -short")
+	}
+	a, srv := newTestServer(t)
+	const n, steps = 300, 20
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	tr := &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: 0}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	got := make(chan time.Time, n)
+	for range n {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/follow/events", nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			defer resp.Body.Close()
+			r := &sseReader{resp: resp, sc: bufio.NewScanner(resp.Body)}
+			for {
+				fs, err := r.read()
+				if err != nil {
+					return // the test reports the followers that did not arrive
+				}
+				if fs.State.Step == steps {
+					got <- time.Now()
+					return
+				}
+			}
+		}()
+	}
+	waitFor(t, func() bool { return a.follow.hub.Len() == n }, "300 followers")
+	var sent time.Time
+	for step := 1; step <= steps; step++ {
+		sent = time.Now()
+		if resp, body := post(t, srv.URL+"/api/follow", "application/json", followBody(t, teacherState(step))); resp.StatusCode != 200 {
+			t.Fatalf("publish: %d %s", resp.StatusCode, body)
+		}
+	}
+	lat := make([]time.Duration, 0, n)
+	for range n {
+		select {
+		case at := <-got:
+			lat = append(lat, at.Sub(sent))
+		case <-ctx.Done():
+			t.Fatalf("only %d of %d followers reached the last step", len(lat), n)
+		}
+	}
+	slices.Sort(lat)
+	t.Logf("300 followers, last of %d steps delivered: p50 %v, p99 %v, max %v", steps,
+		lat[n/2].Round(time.Microsecond), lat[n*99/100].Round(time.Microsecond), lat[n-1].Round(time.Microsecond))
 }
