@@ -201,7 +201,10 @@ function start() {
   const root = $("classroom");
   const data = readJSON("class-data");
   if (!root || !data) return;
-  mount(root, data);
+  // visualizer.js is loaded first and has mounted by now; if not (it
+  // failed, or loads later), wait for it.
+  if (window.convlabVisualizer || !$("conv")) mount(root, data);
+  else document.addEventListener("conv:ready", () => mount(root, data), { once: true });
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
