@@ -142,10 +142,11 @@ func (a *app) trainPage(c echo.Context) error {
 
 // trainGate lets requests go before training steps: while any request is
 // in flight the training goroutine waits between steps (at most
-// live.MaxYield each time). Event streams are long-lived and not counted.
+// live.MaxYield each time). Event streams (Accept: text/event-stream, or
+// a route ending in /events) are long-lived and not counted.
 func (a *app) trainGate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if strings.Contains(c.Request().Header.Get("Accept"), "text/event-stream") || c.Path() == "/api/train/events" {
+		if strings.Contains(c.Request().Header.Get("Accept"), "text/event-stream") || strings.HasSuffix(c.Path(), "/events") {
 			return next(c)
 		}
 		defer a.train.Gate().Enter()()
