@@ -325,3 +325,21 @@ func TestGateLetsRequestsGoFirst(t *testing.T) {
 	after := eng.steps.Load()
 	waitFor(t, "training at full speed again", func() bool { return eng.steps.Load() > after+1000 })
 }
+
+func TestProgressIsThrottled(t *testing.T) {
+	ff := &fakeFactory{}
+	m := New(Options{Factory: ff.make}) // default: at most one progress event per 100ms
+	defer m.Close()
+	start := time.Now()
+	if _, err := m.Start(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "thousands of steps", func() bool { return ff.last().steps.Load() > 5000 })
+	m.Pause()
+	elapsed := time.Since(start)
+	steps := ff.last().steps.Load()
+	events := len(m.history().Loss) // one point per progress event
+	if limit := int(elapsed/(100*time.Millisecond)) + 2; events > limit || events < 1 {
+		t.Fatalf("%d progress events for %d steps in %v, want between 1 and %d (≤ 10/s)", events, steps, elapsed, limit)
+	}
+}
