@@ -26,10 +26,12 @@ import (
 // Batches are split between Workers goroutines; a single image splits its
 // GEMMs instead.
 //
-// For tests: the GEMM micro-kernel is the unexported field kern. New picks
-// the fastest one this CPU supports; every kernel usable here is listed in
-// gemmKernels (portableKernel first, pure Go). To check the portable path on
-// a CPU that has a SIMD kernel, set it after New:
+// For tests: the unexported field kern selects the GEMM micro-kernel and,
+// with it, the packing helpers (gathers, transposes, row adds) of that
+// instruction set. New picks the fastest this CPU supports; every kernel
+// usable here is listed in gemmKernels (portableKernel first: pure Go for
+// everything). To check the portable path on a CPU that has a SIMD kernel,
+// set it after New:
 //
 //	c := New(g)
 //	c.kern = portableKernel // or range over gemmKernels
@@ -44,7 +46,6 @@ type Conv struct {
 	wg   sync.WaitGroup
 
 	// The call in progress, read by the workers.
-	op                         uint8
 	n                          int
 	splitGemm                  bool
 	next                       atomic.Int64 // next image (backward: chunk) to take; workers share out work dynamically
@@ -159,7 +160,7 @@ func (c *Conv) Forward(y, x, w, b []float32, n int) {
 	}
 	nw, split := c.schedule(n)
 	c.setup(max(nw, c.maxWorkers()))
-	c.op, c.n, c.splitGemm = opForward, n, split
+	c.n, c.splitGemm = n, split
 	c.x, c.w, c.b, c.y = x, w, b, y
 	c.next.Store(0)
 	c.parallel(opForward, nw)
@@ -263,7 +264,7 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 	}
 	nw, split := c.schedule(n)
 	c.setup(max(nw, c.maxWorkers()))
-	c.op, c.n, c.splitGemm = opBackward, n, split
+	c.n, c.splitGemm = n, split
 	c.x, c.w, c.dx, c.dw, c.db, c.dy = x, w, dx, dw, db, dy
 	c.nch = 1
 	if nw > 1 {
