@@ -126,12 +126,16 @@ func (g *Geometry) PaddedW() int {
 type Error struct {
 	Param string
 	Msg   string
+	// Format and Args made Msg (fmt.Sprintf): a page can look Format up in
+	// its message catalogue and say the same in the reader's language.
+	Format string
+	Args   []any
 }
 
 func (e *Error) Error() string { return e.Msg }
 
 func errf(param, format string, a ...any) error {
-	return &Error{Param: param, Msg: fmt.Sprintf(format, a...)}
+	return &Error{Param: param, Msg: fmt.Sprintf(format, a...), Format: format, Args: a}
 }
 
 func or1(v int) int {

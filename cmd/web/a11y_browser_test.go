@@ -145,7 +145,7 @@ func TestAccessibilityAudit(t *testing.T) {
 			if lang == "ko" {
 				texts := browsertest.Eval[[]string](t, b, `(() => {
 					const out = [];
-					const skip = "SCRIPT,STYLE,CODE,KBD,OPTION,TEMPLATE";
+					const skip = ["SCRIPT", "STYLE", "CODE", "KBD", "OPTION", "TEMPLATE"];
 					const walk = (n) => {
 						if (n.nodeType === 1) {
 							if (skip.includes(n.tagName) || (n.hasAttribute("lang") && n !== document.documentElement)) return;

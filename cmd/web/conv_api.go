@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/convlab/convlab/conv"
+	"github.com/convlab/convlab/i18n"
 	"github.com/labstack/echo/v4"
 )
 
@@ -129,16 +130,17 @@ func newConvAPIGeometry(g *conv.Geometry) *convAPIGeometry {
 type convErr struct {
 	status int
 	msg    string
+	engine *conv.Error // the engine refused (msg is its English message)
 }
 
 func (e *convErr) Error() string { return e.msg }
 
 func convBad(format string, a ...any) error {
-	return &convErr{http.StatusBadRequest, fmt.Sprintf(format, a...)}
+	return &convErr{http.StatusBadRequest, fmt.Sprintf(format, a...), nil}
 }
 
 func convUnprocessable(format string, a ...any) error {
-	return &convErr{http.StatusUnprocessableEntity, fmt.Sprintf(format, a...)}
+	return &convErr{http.StatusUnprocessableEntity, fmt.Sprintf(format, a...), nil}
 }
 
 // convAPI is POST /api/conv: the engine as a JSON service (issue 2).
@@ -154,6 +156,9 @@ func (a *app) convAPI(c echo.Context) error {
 	if err != nil {
 		var ae *convErr
 		if errors.As(err, &ae) {
+			if ae.engine != nil { // the engine's reason, in the reader's language (engine_i18n.go)
+				return apiError(c, ae.status, engineMessage(i18n.Lang(c.Request().Context()), ae.engine))
+			}
 			return apiError(c, ae.status, ae.msg)
 		}
 		return err
@@ -203,7 +208,7 @@ func computeConvAPI(body []byte) (*convAPIResponse, error) {
 	if err != nil {
 		var ce *conv.Error
 		if errors.As(err, &ce) {
-			return nil, convUnprocessable("%s", ce.Msg)
+			return nil, &convErr{http.StatusUnprocessableEntity, ce.Msg, ce}
 		}
 		return nil, convUnprocessable("%v", err)
 	}

@@ -158,7 +158,7 @@ func localizeConvError(lang string, err error) (msg, param string) {
 	case errors.As(err, &pe):
 		return i18n.TL(lang, "conv.err."+pe.Key, pe.Args...), pe.Param
 	case errors.As(err, &ce):
-		return i18n.TL(lang, "conv.err.engine", ce.Msg), ce.Param
+		return i18n.TL(lang, "conv.err.engine", engineMessage(lang, ce)), ce.Param
 	case errors.As(err, &be):
 		return i18n.TL(lang, be.key, be.args...), ""
 	}

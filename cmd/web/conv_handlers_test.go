@@ -132,7 +132,7 @@ func TestConvPageBadParams(t *testing.T) {
 		{"input=32&kernel=7&channels=4&filters=4&padding=same", "en", "This convolution needs"},
 		// Korean.
 		{"input=abc", "ko", "input 값은 3 같은 정수나 3x5 같은 높이×너비여야 합니다. 받은 값: “abc”."},
-		{"input=3&kernel=5", "ko", "PyTorch 규칙에 맞지 않는 설정입니다: kernel 5x5 is larger than the padded input 3x3"},
+		{"input=3&kernel=5", "ko", "PyTorch 규칙에 맞지 않는 설정입니다: 커널 5x5이(가) 패딩된 입력 3x3보다 큽니다"},
 		{"mode=mirror", "ko", "패딩 모드는 zeros, reflect, replicate, circular 중 하나여야 합니다."},
 	}
 	for _, tc := range cases {

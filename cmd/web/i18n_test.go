@@ -1,10 +1,16 @@
 package main
 
 import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
 	"net/http/cookiejar"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -192,5 +198,85 @@ func TestLanguageChoice(t *testing.T) {
 	// A language we do not have is ignored.
 	if _, body := get(t, nil, srv.URL+"/?lang=xx", "Accept-Language", "ko"); lang(body) != "ko" {
 		t.Errorf("?lang=xx: page in %q, want the Accept-Language choice", lang(body))
+	}
+}
+
+// TestEngineMessages: every reason the engine can give for refusing a
+// configuration (each errf format in conv/) has a Korean entry with one
+// placeholder per argument, and pages and /api/conv say it in the
+// reader's language (English stays the engine's own text).
+func TestEngineMessages(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "conv", "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("conv sources: %v", err)
+	}
+	fset := token.NewFileSet()
+	found := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(af, func(n ast.Node) bool {
+			c, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if id, isID := c.Fun.(*ast.Ident); !isID || id.Name != "errf" || len(c.Args) < 2 {
+				return true
+			}
+			lit, ok := c.Args[1].(*ast.BasicLit)
+			if !ok {
+				t.Errorf("%s: errf with a format that is not a literal", fset.Position(c.Pos()))
+				return true
+			}
+			format, _ := strconv.Unquote(lit.Value)
+			found++
+			name, ok := engineKeys[format]
+			if !ok {
+				t.Errorf("%s: engine message %q has no entry in engineKeys (cmd/web/engine_i18n.go)", fset.Position(c.Pos()), format)
+				return true
+			}
+			ko := i18n.TL("ko", "conv.engine."+name)
+			if !hasHangul(ko) {
+				t.Errorf("conv.engine.%s is not Korean: %q", name, ko)
+			}
+			for i := range formatVerbs(format) {
+				if !strings.Contains(ko, fmt.Sprintf("{%d}", i)) {
+					t.Errorf("conv.engine.%s lacks {%d}: %q", name, i, ko)
+				}
+			}
+			return true
+		})
+	}
+	if found < 20 {
+		t.Fatalf("found only %d engine messages in conv/", found)
+	}
+
+	_, srv := newTestServer(t)
+	for _, tc := range []struct{ query, ko, en string }{
+		{"input=3&kernel=5", "커널 5x5이(가) 패딩된 입력 3x3보다 큽니다", "kernel 5x5 is larger than the padded input 3x3"},
+		{"input=4&kernel=3&dilation=3", "팽창된 커널 7x7이(가) 패딩된 입력 4x4보다 큽니다", "kernel (dilated) 7x7 is larger than the padded input 4x4"},
+		{"input=5&kernel=3&padding=same&stride=2", "스트라이드: 2x2", "got stride 2x2"},
+		{"input=3&kernel=3&padding=3&mode=reflect", "입력 높이 3에 패딩 3", "padding 3 on an input height of 3"},
+	} {
+		if _, body := get(t, nil, srv.URL+"/conv?lang=ko&"+tc.query); !strings.Contains(body, tc.ko) {
+			t.Errorf("/conv?%s in Korean lacks %q", tc.query, tc.ko)
+		}
+		if _, body := get(t, nil, srv.URL+"/conv?lang=en&"+tc.query); !strings.Contains(html.UnescapeString(body), tc.en) {
+			t.Errorf("/conv?%s in English lacks %q", tc.query, tc.en)
+		}
+	}
+	body := `{"input": [[[1,2,3],[4,5,6],[7,8,9]]], "weight": [[[[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1]]]]}`
+	resp, got := post(t, srv.URL+"/api/conv", "application/json", body, "Cookie", "lang=ko")
+	if resp.StatusCode != 422 || !strings.Contains(got, "커널 5x5이(가) 패딩된 입력 3x3보다 큽니다") {
+		t.Errorf("/api/conv in Korean: %d %s", resp.StatusCode, got)
+	}
+	resp, got = post(t, srv.URL+"/api/conv", "application/json", body)
+	if resp.StatusCode != 422 || !strings.Contains(got, `"kernel 5x5 is larger than the padded input 3x3"`) {
+		t.Errorf("/api/conv in English: %d %s", resp.StatusCode, got)
 	}
 }
