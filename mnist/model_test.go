@@ -21,10 +21,14 @@ func TestShippedModel(t *testing.T) {
 		t.Errorf("metadata %v, %v", meta, err)
 	}
 	_, test := loadReal(t)
-	e := n.Evaluate(test, 0)
+	limit, want := 0, 0.99
+	if testing.Short() { // the race run: the full set takes minutes there
+		limit, want = 1000, 0.98
+	}
+	e := n.Evaluate(test, limit)
 	t.Logf("shipped %s model: test accuracy %.2f%% (%d images), loss %.4f", n.Preset(), 100*e.Accuracy, e.Images, e.Loss)
-	if e.Images != 10000 || e.Accuracy < 0.99 {
-		t.Errorf("shipped model: %.2f%% on %d test images, want at least 99.00%% on 10000", 100*e.Accuracy, e.Images)
+	if (limit == 0 && e.Images != 10000) || e.Accuracy < want {
+		t.Errorf("shipped model: %.2f%% on %d test images, want at least %.2f%%", 100*e.Accuracy, e.Images, 100*want)
 	}
 	// Re-encoding gives the same file: what ships is exactly what Save writes.
 	b, err := n.Encode()
