@@ -278,10 +278,18 @@ type FeatureMap struct {
 // layer, its output after the ReLU: "conv1" (for the reference net 32 maps
 // of 28×28), "conv2" (64 of 14×14). The slices are fresh copies.
 func (n *Net) FeatureMaps(img []float32) []FeatureMap {
+	_, fm := n.PredictMaps(img)
+	return fm
+}
+
+// PredictMaps is Predict and FeatureMaps from one forward pass.
+func (n *Net) PredictMaps(img []float32) ([Classes]float32, []FeatureMap) {
 	checkImage(img)
 	ws := n.predictWS()
 	defer n.pool.Put(ws)
-	n.forward(ws, img, 1)
+	logits := n.forward(ws, img, 1)
+	var p [Classes]float32
+	softmax(p[:], logits, 1, Classes)
 	var out []FeatureMap
 	k := 0
 	for i, l := range n.layers {
@@ -296,7 +304,7 @@ func (n *Net) FeatureMaps(img []float32) []FeatureMap {
 		s := l.outShape()
 		out = append(out, FeatureMap{Layer: fmt.Sprintf("conv%d", k), C: s.C, H: s.H, W: s.W, Data: append([]float32(nil), y...)})
 	}
-	return out
+	return p, out
 }
 
 // Filters returns the first conv layer's weights as C filters of kh×kw

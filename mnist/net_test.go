@@ -362,6 +362,9 @@ func TestPredictAndFeatureMaps(t *testing.T) {
 		t.Errorf("probabilities sum to %v", s)
 	}
 	fm := n.FeatureMaps(img)
+	if p2, fm2 := n.PredictMaps(img); p2 != p || len(fm2) != len(fm) || fm2[1].Data[7] != fm[1].Data[7] {
+		t.Error("PredictMaps differs from Predict and FeatureMaps")
+	}
 	if len(fm) != 2 || fm[0].Layer != "conv1" || fm[0].C != 32 || fm[0].H != 28 || fm[1].C != 64 || fm[1].W != 14 {
 		t.Fatalf("feature maps %v", describeFM(fm))
 	}

@@ -199,7 +199,7 @@ func predict(net *mnist.Net, req *predictRequest) (*predictResponse, error) {
 		}
 		resp.Input = img
 	}
-	p := net.Predict(img)
+	p, maps := net.PredictMaps(img)
 	best := 0
 	for i, v := range p {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
@@ -211,7 +211,7 @@ func predict(net *mnist.Net, req *predictRequest) (*predictResponse, error) {
 	}
 	resp.Digit = best
 	resp.Probabilities = p[:]
-	for _, fm := range net.FeatureMaps(img) {
+	for _, fm := range maps {
 		resp.FeatureMaps = append(resp.FeatureMaps, live.QuantizeUnsigned(fm.Layer, fm.C, fm.H, fm.W, fm.Data))
 	}
 	return resp, nil
