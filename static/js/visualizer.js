@@ -339,7 +339,7 @@ async function recompute(source) {
     const g = res.geometry;
     if (g.out_h > LIM.output || g.out_w > LIM.output) { err = t("conv.err.output_big", g.out_h, g.out_w, LIM.output); res = null; }
     else if (g.macs > LIM.macs) { err = t("conv.err.too_much", g.macs, LIM.macs); res = null; }
-    else if (!res.steps || !res.grid) { err = "the server's answer has no trace"; res = null; }
+    else if (!res.steps || !res.grid) { err = t("conv.err.no_trace"); res = null; }
   }
   R = res;
   ERR = err;
