@@ -468,8 +468,7 @@ func (c *Conv) backward(ws *convWorker, ni int, dw []float32) {
 			c.mm(ws, call)
 			ws.pp = grow(ws.pp, p.padLen())
 			p.col2imPadded(ws.pp, ws.col, c.kern.addRows)
-			clear(dxg)
-			p.unpadAdd(dxg, ws.pp)
+			p.unpadSet(dxg, ws.pp)
 		}
 	}
 }

@@ -31,10 +31,12 @@ type colPlan struct {
 	// identity: the column matrix is the source itself (1×1 kernel, stride
 	// 1, no padding, grid == source).
 	identity bool
+	zeros    bool // zero padding: every source cell appears at most once in the padded planes
 }
 
 func newColPlan(c, kh, kw, srcH, srcW, gridH, gridW, sh, sw, dh, dw, padTop, padLeft int, mode PaddingMode) *colPlan {
 	p := &colPlan{c: c, kh: kh, kw: kw, sh: sh, sw: sw, srcH: srcH, srcW: srcW, gridH: gridH, gridW: gridW}
+	p.zeros = mode == Zeros
 	p.identity = kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && srcH == gridH && srcW == gridW
 	p.ph = (gridH-1)*sh + (kh-1)*dh + 1
 	p.pw = (gridW-1)*sw + (kw-1)*dw + 1
@@ -142,6 +144,30 @@ func (p *colPlan) unpadAdd(dst, pp []float32) {
 				if sx := p.colSrc[px]; sx >= 0 {
 					dr[sx] += row[px]
 				}
+			}
+		}
+	}
+}
+
+// unpadSet is dst = 0 then unpadAdd(dst, pp); with zero padding each source
+// cell shows at most once, so the interior is copied rather than added.
+func (p *colPlan) unpadSet(dst, pp []float32) {
+	clear(dst)
+	if !p.zeros {
+		p.unpadAdd(dst, pp)
+		return
+	}
+	lo, hi := p.colLo, p.colHi
+	if hi <= lo {
+		return
+	}
+	srcPlane, plane, o := p.srcH*p.srcW, p.ph*p.pw, int(p.colSrc[lo])
+	for ci := range p.c {
+		d := dst[ci*srcPlane : ci*srcPlane+srcPlane]
+		s := pp[ci*plane : ci*plane+plane]
+		for py, sy := range p.rowSrc {
+			if sy >= 0 {
+				copy(d[int(sy)*p.srcW+o:int(sy)*p.srcW+o+hi-lo], s[py*p.pw+lo:py*p.pw+hi])
 			}
 		}
 	}
