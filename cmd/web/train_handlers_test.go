@@ -139,7 +139,7 @@ func sseNames(t *testing.T, resp *http.Response) <-chan string {
 
 func expectEvent(t *testing.T, ch <-chan string, want string) {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case name, ok := <-ch:

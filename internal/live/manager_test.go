@@ -28,7 +28,7 @@ func newTestManager(t *testing.T, ff *fakeFactory, opt Options) *Manager {
 // waitFor polls cond until it holds or the test's patience ends.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

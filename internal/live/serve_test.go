@@ -71,7 +71,7 @@ func connect(t *testing.T, url string) (<-chan sseEvent, context.CancelFunc) {
 // nextProgress waits for a progress event with a step above after.
 func nextProgress(t *testing.T, ch <-chan sseEvent, after int) Progress {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case ev, ok := <-ch:
