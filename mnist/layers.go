@@ -266,9 +266,12 @@ func reluBackward(dy, y []float32) {
 	}
 }
 
-// poolLayer is torch.nn.MaxPool2d(k).
+// poolLayer is torch.nn.MaxPool2d(k). An n×C×H×W batch is n·C planes of
+// H×W, so it runs as a conv.Pool of one channel over n·C "images": that
+// lets the work split over the cores by planes, even for one image.
 type poolLayer struct {
-	p       *conv.Pool
+	p       *conv.Pool // the layer as PyTorch sees it: C channels
+	plane   *conv.Pool // the same pooling on one channel
 	in, out shape
 }
 
@@ -277,7 +280,11 @@ func newMaxPool(in shape, k int) (*poolLayer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &poolLayer{p: p, in: in, out: shape{in.C, p.OutH, p.OutW}}, nil
+	plane, err := conv.PoolSpec{Kernel: [2]int{k, k}}.Resolve(1, in.H, in.W)
+	if err != nil {
+		return nil, err
+	}
+	return &poolLayer{p: p, plane: plane, in: in, out: shape{in.C, p.OutH, p.OutW}}, nil
 }
 
 func (l *poolLayer) kind() string       { return "maxpool" }
@@ -290,22 +297,31 @@ func (l *poolLayer) newState(n int, train, needDx bool) *layerState {
 	if train && needDx {
 		st.dx = make([]float32, n*l.in.size())
 	}
-	in, out := l.in.size(), l.out.size()
-	st.job.f = func(i, nw int) { // images [lo, hi) of the batch
+	in, out := l.in.H*l.in.W, l.out.H*l.out.W
+	st.job.f = func(i, nw int) { // planes [lo, hi) of the batch
 		lo, hi := span(i, nw, st.n)
 		if st.forward {
-			l.p.MaxForward(st.b[lo*out:hi*out], st.idx[lo*out:hi*out], st.a[lo*in:hi*in], hi-lo)
+			l.plane.MaxForward(st.b[lo*out:hi*out], st.idx[lo*out:hi*out], st.a[lo*in:hi*in], hi-lo)
 		} else {
-			l.p.MaxBackward(st.b[lo*in:hi*in], st.a[lo*out:hi*out], st.idx[lo*out:hi*out], hi-lo)
+			l.plane.MaxBackward(st.b[lo*in:hi*in], st.a[lo*out:hi*out], st.idx[lo*out:hi*out], hi-lo)
 		}
 	}
 	return st
 }
 
+// poolParts is how many parts pooling over size input values gets: pooling
+// costs several nanoseconds per value, so it splits from a few thousand.
+func poolParts(planes, size int) int {
+	if size < 1<<12 {
+		return 1
+	}
+	return min(planes, runtime.GOMAXPROCS(0), size>>12)
+}
+
 func (l *poolLayer) forward(st *layerState, x []float32, n int) []float32 {
 	y := st.y[:n*l.out.size()]
-	st.a, st.b, st.n, st.forward = x, y, n, true
-	parallel(&st.job, min(n, workers(len(x))))
+	st.a, st.b, st.n, st.forward = x, y, n*l.in.C, true
+	parallel(&st.job, poolParts(st.n, len(x)))
 	st.a, st.b = nil, nil
 	return y
 }
@@ -315,8 +331,8 @@ func (l *poolLayer) backward(st *layerState, dy, _ []float32, n int) []float32 {
 		return nil
 	}
 	dx := st.dx[:n*l.in.size()]
-	st.a, st.b, st.n, st.forward = dy, dx, n, false
-	parallel(&st.job, min(n, workers(len(dx))))
+	st.a, st.b, st.n, st.forward = dy, dx, n*l.in.C, false
+	parallel(&st.job, poolParts(st.n, len(dx)))
 	st.a, st.b = nil, nil
 	return dx
 }
