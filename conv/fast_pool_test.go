@@ -29,7 +29,7 @@ func TestMaxForward2x2MatchesGeneric(t *testing.T) {
 		}
 		want, got := make([]float32, p.OutLen(n)), make([]float32, p.OutLen(n))
 		wi, gi := make([]int32, p.OutLen(n)), make([]int32, p.OutLen(n))
-		p.MaxForward(want, wi, x, n)
+		p.maxForwardGeneric(want, wi, x, n)
 		p.maxForward2x2(got, gi, x, n)
 		for i := range want {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) || gi[i] != wi[i] {
@@ -62,6 +62,6 @@ func BenchmarkMaxPool2x2(b *testing.B) {
 	n := 100
 	r := rand.New(rand.NewPCG(1, 1))
 	x, y, idx := randSlice(r, p.XLen(n)), make([]float32, p.OutLen(n)), make([]int32, p.OutLen(n))
-	b.Run("generic", func(b *testing.B) { loop(b, 0, func() { p.MaxForward(y, idx, x, n) }) })
+	b.Run("generic", func(b *testing.B) { loop(b, 0, func() { p.maxForwardGeneric(y, idx, x, n) }) })
 	b.Run("fast", func(b *testing.B) { loop(b, 0, func() { p.maxForward2x2(y, idx, x, n) }) })
 }

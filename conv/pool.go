@@ -68,6 +68,15 @@ func (p *Pool) check(n int, x, y []float32, idx []int32) {
 // everything and the last NaN wins, as in PyTorch's CPU kernel), for
 // MaxBackward.
 func (p *Pool) MaxForward(y []float32, idx []int32, x []float32, n int) {
+	if p.is2x2() {
+		p.maxForward2x2(y, idx, x, n) // MaxPool2d(2), the MNIST networks' pooling
+		return
+	}
+	p.maxForwardGeneric(y, idx, x, n)
+}
+
+// maxForwardGeneric is MaxForward for any pool; the test oracle of maxForward2x2.
+func (p *Pool) maxForwardGeneric(y []float32, idx []int32, x []float32, n int) {
 	p.check(n, x, y, idx)
 	inPlane, outPlane := p.InH*p.InW, p.OutH*p.OutW
 	for pl := range n * p.C {
