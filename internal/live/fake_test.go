@@ -21,6 +21,7 @@ type fakeEngine struct {
 	clock     *fakeClock
 	evalCost  time.Duration // advances clock in Evaluate
 	nanAfter  int64         // steps after which the loss is NaN (0: never)
+	mapsCalls atomic.Int64
 }
 
 // fakeClock is a clock that only Step advances.
@@ -63,6 +64,7 @@ func (f *fakeEngine) Evaluate(limit int) Eval {
 }
 
 func (f *fakeEngine) Maps() Maps {
+	f.mapsCalls.Add(1)
 	n := f.mapsBytes
 	if n == 0 {
 		n = 16

@@ -47,7 +47,9 @@ func statusOf(err error) int {
 
 func TestManagerLifecycle(t *testing.T) {
 	ff := &fakeFactory{stepDelay: time.Millisecond}
-	m := newTestManager(t, ff, Options{})
+	// Maps only at the start and at each pause: a Maps call after Pause
+	// says the loop has parked.
+	m := newTestManager(t, ff, Options{MapsEvery: time.Hour})
 	ctx := context.Background()
 
 	if st := m.State(); st.State != StateIdle || st.Run != 0 {
@@ -88,11 +90,13 @@ func TestManagerLifecycle(t *testing.T) {
 		t.Fatalf("engines built = %d, want 1", len(ff.engines))
 	}
 
+	maps := eng.mapsCalls.Load()
 	if st, err := m.Pause(); err != nil || st.State != StatePaused {
 		t.Fatalf("Pause = %+v, %v", st, err)
 	}
-	// The loop finishes at most the batch in flight, then stands still.
-	time.Sleep(20 * time.Millisecond)
+	// The loop finishes the batch in flight, publishes the maps of the
+	// paused model, then stands still.
+	waitFor(t, "the loop to park", func() bool { return eng.mapsCalls.Load() > maps })
 	stopped := eng.steps.Load()
 	time.Sleep(50 * time.Millisecond)
 	if got := eng.steps.Load(); got != stopped {

@@ -153,7 +153,7 @@ func TestSSEManyViewersReceiveProgress(t *testing.T) {
 func goroutinesSettle(t *testing.T, want int) {
 	t.Helper()
 	var n int
-	for i := 0; i < 500; i++ {
+	for i := 0; i < 1000; i++ {
 		n = runtime.NumGoroutine()
 		if n <= want {
 			return
