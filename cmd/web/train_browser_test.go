@@ -71,7 +71,7 @@ func TestTrainPageStartsAndPauses(t *testing.T) {
 	b.Run(t, chromedp.Click(`[data-testid="train-pause"]`))
 	b.Wait(t, `document.getElementById("train").dataset.state === "paused"`)
 	// The last progress event of the run may still be on its way.
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(time.Second)
 	s2, l2 := step(), points("chart-loss")
 	time.Sleep(1500 * time.Millisecond)
 	if s3, l3 := step(), points("chart-loss"); s3 != s2 || l3 != l2 {
