@@ -161,6 +161,10 @@ func language(next echo.HandlerFunc) echo.HandlerFunc {
 		if lang == "" {
 			lang = i18n.Langs[0]
 		}
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			// The same URL answers in either language: caches must key on these.
+			c.Response().Header().Add("Vary", "Accept-Language, Cookie")
+		}
 		c.SetRequest(r.WithContext(i18n.WithLang(r.Context(), lang)))
 		return next(c)
 	}

@@ -129,6 +129,9 @@ func TestLanguageSelection(t *testing.T) {
 	if !strings.Contains(body, ko) {
 		t.Errorf("lang cookie not honoured")
 	}
+	if v := resp.Header.Get("Vary"); !strings.Contains(v, "Accept-Language") || !strings.Contains(v, "Cookie") {
+		t.Errorf("Vary = %q, want Accept-Language and Cookie", v)
+	}
 	// An unknown language falls back, without a cookie.
 	resp, body = get(t, nil, srv.URL+"/?lang=xx")
 	if !strings.Contains(body, en) || len(resp.Cookies()) != 0 {
