@@ -91,6 +91,7 @@ func TestTrainStepMatchesPyTorch(t *testing.T) {
 		y[i] = uint8(splitmix64(uint64(paritySeed+2000+i)) % 10)
 	}
 	ws := n.newWorkspace(batch, true)
+	ws.poolFirst = true // as the Trainer runs it (TestPoolFirstSameResults: the same bits)
 	logits := n.forward(ws, x, batch)
 	loss, _ := softmaxCrossEntropy(ws.probs, ws.dlogits, logits, y, batch, Classes)
 	if want := float64(fx["loss"].Data[0]); !closeTo(loss, want, 1e-5) {

@@ -227,6 +227,7 @@ func (t *Trainer) Step() Progress {
 	ws := t.ws[b]
 	if ws == nil {
 		ws = t.net.newWorkspace(b, true)
+		ws.poolFirst = true
 		t.ws[b] = ws
 	}
 	logits := t.net.forward(ws, x, b)
@@ -278,6 +279,7 @@ func (t *Trainer) Evaluate(limit int) Eval {
 	}
 	if t.evalWS == nil {
 		t.evalWS = t.net.newWorkspace(evalBatch, false)
+		t.evalWS.poolFirst = true
 	}
 	evaluate(&e, t.net, t.evalWS, t.test, limit)
 	return e
@@ -286,7 +288,9 @@ func (t *Trainer) Evaluate(limit int) Eval {
 // Evaluate measures n on the first limit images of s (all if limit ≤ 0).
 func (n *Net) Evaluate(s *Set, limit int) Eval {
 	var e Eval
-	evaluate(&e, n, n.newWorkspace(min(evalBatch, max(s.N, 1)), false), s, limit)
+	ws := n.newWorkspace(min(evalBatch, max(s.N, 1)), false)
+	ws.poolFirst = true
+	evaluate(&e, n, ws, s, limit)
 	return e
 }
 
