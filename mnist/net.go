@@ -284,6 +284,7 @@ func (n *Net) Predict(img []float32) [Classes]float32 {
 	checkImage(img)
 	ws := n.predictWS()
 	defer n.pool.Put(ws)
+	ws.poolFirst = true
 	logits := n.forward(ws, img, 1)
 	var p [Classes]float32
 	softmax(p[:], logits, 1, Classes)
@@ -313,6 +314,7 @@ func (n *Net) PredictMaps(img []float32) ([Classes]float32, []FeatureMap) {
 	checkImage(img)
 	ws := n.predictWS()
 	defer n.pool.Put(ws)
+	ws.poolFirst = false // the maps are the full-size ReLU outputs
 	logits := n.forward(ws, img, 1)
 	var p [Classes]float32
 	softmax(p[:], logits, 1, Classes)
