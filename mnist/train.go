@@ -131,6 +131,10 @@ type Trainer struct {
 	step   int
 	images int
 
+	// The generators' sources, kept so that a checkpoint can save and
+	// restore their state (checkpoint.go).
+	rngSrc, augSrc *rand.PCG
+
 	ws     map[int]*workspace // training workspaces by batch size
 	evalWS *workspace
 	x      []float32
@@ -165,13 +169,14 @@ func NewTrainer(cfg TrainConfig, train, test *Set) (*Trainer, error) {
 	}
 	t := &Trainer{
 		cfg: cfg, net: net, opt: opt, train: train, test: test,
-		rng:    rand.New(rand.NewPCG(cfg.Seed, 0x73687566666c65)), // "shuffle"
-		augRng: rand.New(rand.NewPCG(cfg.Seed, 0x6175676d656e74)), // "augment"
+		rngSrc: rand.NewPCG(cfg.Seed, 0x73687566666c65), // "shuffle"
+		augSrc: rand.NewPCG(cfg.Seed, 0x6175676d656e74), // "augment"
 		perm:   make([]int32, train.N),
 		ws:     map[int]*workspace{},
 		x:      make([]float32, cfg.BatchSize*Pixels),
 		y:      make([]uint8, cfg.BatchSize),
 	}
+	t.rng, t.augRng = rand.New(t.rngSrc), rand.New(t.augSrc)
 	for i := range t.perm {
 		t.perm[i] = int32(i)
 	}
