@@ -2,6 +2,7 @@ package mnist_test
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/convlab/convlab/mnist"
 )
@@ -51,4 +52,39 @@ func ExampleNet_FeatureMaps() {
 	// Output:
 	// conv1: 32 maps of 28x28
 	// conv2: 64 maps of 14x14
+}
+
+// Training is a loop of Steps, one minibatch each; Evaluate measures the
+// test set whenever you like. (Not run by go test: it needs the MNIST
+// files and a minute.)
+func ExampleTrainer() {
+	dir, err := mnist.Locate("", os.Getenv) // -mnist flag, $MNIST_DIR, Go module cache
+	if err != nil {
+		fmt.Println(err) // says what to run
+		return
+	}
+	train, test, err := mnist.LoadDir(dir)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tr, err := mnist.NewTrainer(mnist.TrainConfig{Net: "small", Optimizer: "adam", LR: 0.001, BatchSize: 100, Seed: 1}, train, test)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for {
+		p := tr.Step() // one minibatch: forward, loss, backward, Adam
+		if p.Step%100 == 0 {
+			fmt.Printf("step %d, epoch %d (%.0f%%), loss %.3f\n", p.Step, p.Epoch, 100*p.EpochProgress, p.RunningLoss)
+		}
+		if p.Epoch == 2 && p.EpochProgress == 1 {
+			break
+		}
+	}
+	e := tr.Evaluate(0) // 0: the whole test set
+	fmt.Printf("test accuracy %.1f%%\n", 100*e.Accuracy)
+	if err := tr.Net().Save("small.safetensors"); err != nil {
+		fmt.Println(err)
+	}
 }
