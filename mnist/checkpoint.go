@@ -134,6 +134,9 @@ func (t *Trainer) EncodeCheckpoint(extra map[string]string) ([]byte, error) {
 	return EncodeSafetensors(ts, meta)
 }
 
+// Steps is the number of Steps done (restored with a checkpoint).
+func (t *Trainer) Steps() int { return t.step }
+
 // SaveCheckpoint writes EncodeCheckpoint(nil) to path atomically (temp
 // file, fsync, rename): a reader sees the old checkpoint or the new one,
 // never half of one.

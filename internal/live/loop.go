@@ -25,23 +25,37 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 		lastEval  time.Duration
 		lastProg  time.Time
 		lastMaps  = now()
-		completed int // epochs done
+		lastCkpt  time.Duration // training time at the last checkpoint
+		dirty     bool          // trained since the last checkpoint
 		loss, acc float64
 		ips       float64
 		steps     int
 		evalEvery = m.opt.EvalEvery
 	)
+	m.mu.Lock()
+	completed := m.completed // epochs done (not 0 for a restored run)
+	m.mu.Unlock()
 	m.publishMaps(eng, run)
 	for {
 		m.mu.Lock()
 		paused, wake := m.state == StatePaused, m.wake
 		m.mu.Unlock()
 		if paused {
+			if dirty && m.checkpointing() {
+				m.writeCheckpoint(eng, "pause")
+			}
+			dirty = false
 			m.publishMaps(eng, run)
-			select {
-			case <-ctx.Done():
-				return
-			case <-wake:
+			for waiting := true; waiting; {
+				select {
+				case <-ctx.Done():
+					return
+				case <-wake:
+					waiting = false
+				case r := <-m.saveReq:
+					step, err := m.writeCheckpoint(eng, "request")
+					r <- saveResult{step, err}
+				}
 			}
 			lastProg = time.Time{}
 			continue
@@ -55,6 +69,7 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 		t1 := now()
 		trained += t1.Sub(t0)
 		steps++
+		dirty = true
 		if steps == 1 {
 			loss, acc, ips = info.Loss, info.TrainAccuracy, info.ImagesPerSecond
 		} else {
@@ -91,10 +106,15 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 			lastEval = trained
 			m.publishEval(eng, run, 0)
 			m.mu.Lock()
+			m.completed = completed
 			if run == m.run && completed >= m.budget {
 				m.pauseLocked(true)
 			}
 			m.mu.Unlock()
+			if m.checkpointing() {
+				m.writeCheckpoint(eng, "epoch end")
+				dirty, lastCkpt = false, trained
+			}
 			m.publishState()
 		case trained-lastEval >= evalEvery:
 			lastEval = trained
@@ -104,6 +124,13 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 			// that evaluating costs at most ~20% of the time, but still at
 			// least every MaxEvalEvery of training.
 			evalEvery = min(MaxEvalEvery, max(m.opt.EvalEvery, 4*now().Sub(e0)))
+		}
+		if dirty && trained-lastCkpt >= m.opt.CheckpointEvery && m.checkpointing() {
+			m.writeCheckpoint(eng, "periodic")
+			dirty, lastCkpt = false, trained
+		}
+		if m.serveSave(eng) {
+			dirty = false
 		}
 		if now().Sub(lastMaps) >= m.opt.MapsEvery {
 			lastMaps = now()

@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"sync"
@@ -55,6 +56,14 @@ type Options struct {
 	Yield func()
 	// Now is the clock (for tests); time.Now by default.
 	Now func() time.Time
+	// Checkpoint is the file the run is saved to ("" = no checkpoints; see
+	// checkpoint.go), every CheckpointEvery of training (1 minute) and at
+	// pauses, epoch ends and Close. Resume rebuilds a run from it.
+	Checkpoint      string
+	CheckpointEvery time.Duration
+	Resume          Resumer
+	// Log receives checkpoint messages; none by default.
+	Log *slog.Logger
 }
 
 // Manager owns the one training run of a server.
@@ -80,6 +89,10 @@ type Manager struct {
 	model          any
 	lastErr        string
 	closed         bool
+	completed      int    // epochs finished (kept in checkpoints)
+	eng            Engine // the run's engine: the loop's, or Close's once the loop has stopped
+	ckptOff        string // why checkpoints are off although configured
+	saveReq        chan chan saveResult
 }
 
 // New returns an idle manager.
@@ -105,7 +118,13 @@ func New(opt Options) *Manager {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Manager{opt: opt, hub: NewHub(), state: StateIdle, cfg: DefaultConfig()}
+	if opt.CheckpointEvery <= 0 {
+		opt.CheckpointEvery = DefaultCheckpointEvery
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{opt: opt, hub: NewHub(), state: StateIdle, cfg: DefaultConfig(), saveReq: make(chan chan saveResult)}
 }
 
 // Hub is the manager's broadcast hub.
@@ -192,6 +211,7 @@ func (m *Manager) Start(ctx context.Context, cfg *Config) (State, error) {
 	m.latestProgress = nil
 	m.hist = History{Run: m.run}
 	m.model = eng.Model()
+	m.eng, m.completed = eng, 0
 	lctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.loopDone = make(chan struct{})
@@ -280,8 +300,10 @@ func (m *Manager) Reset() State {
 	m.hist = History{Run: m.run}
 	m.model = nil
 	m.lastErr = ""
+	m.eng, m.completed = nil, 0
 	st := m.stateLocked()
 	m.mu.Unlock()
+	m.forgetCheckpoint()
 	m.publishState()
 	if e, err := Encode(KindHistory, m.history()); err == nil {
 		m.hub.Publish(e)
@@ -307,6 +329,7 @@ func (m *Manager) Close() {
 	m.ctl.Lock()
 	defer m.ctl.Unlock()
 	m.stopLoop()
+	m.finalCheckpoint()
 	m.mu.Lock()
 	m.closed = true
 	if m.state == StateRunning {
