@@ -135,10 +135,9 @@ type Trainer struct {
 	// restore their state (checkpoint.go).
 	rngSrc, augSrc *rand.PCG
 
-	ws     map[int]*workspace // training workspaces by batch size
-	evalWS *workspace
-	x      []float32
-	y      []uint8
+	ws map[int]*workspace // training workspaces by batch size
+	x  []float32
+	y  []uint8
 
 	epochLoss    float64
 	epochCorrect int
@@ -229,12 +228,7 @@ func (t *Trainer) Step() Progress {
 		y[i] = t.train.Labels[k]
 	}
 	t.pos += b
-	ws := t.ws[b]
-	if ws == nil {
-		ws = t.net.newWorkspace(b, true)
-		ws.poolFirst = true
-		t.ws[b] = ws
-	}
+	ws := t.workspace(b)
 	logits := t.net.forward(ws, x, b)
 	loss, correct := softmaxCrossEntropy(ws.probs, ws.dlogits, logits, y, b, Classes)
 	t.net.backward(ws, ws.dlogits, b)
@@ -264,6 +258,17 @@ func (t *Trainer) Step() Progress {
 	return p
 }
 
+// workspace returns the training workspace for batches of b.
+func (t *Trainer) workspace(b int) *workspace {
+	ws := t.ws[b]
+	if ws == nil {
+		ws = t.net.newWorkspace(b, true)
+		ws.poolFirst = true
+		t.ws[b] = ws
+	}
+	return ws
+}
+
 // shiftImage writes src (28×28) moved by dx columns and dy rows to dst,
 // filling with zeros.
 func shiftImage(dst, src []float32, dx, dy int) {
@@ -282,11 +287,9 @@ func (t *Trainer) Evaluate(limit int) Eval {
 	if t.test == nil {
 		return e
 	}
-	if t.evalWS == nil {
-		t.evalWS = t.net.newWorkspace(evalBatch, false)
-		t.evalWS.poolFirst = true
-	}
-	evaluate(&e, t.net, t.evalWS, t.test, limit)
+	// The training workspace has every buffer a forward pass needs:
+	// evaluating in it costs no extra memory.
+	evaluate(&e, t.net, t.workspace(t.cfg.BatchSize), t.test, limit)
 	return e
 }
 
