@@ -112,8 +112,8 @@ type Eval struct {
 // MaxMisses bounds Eval.Misclassified.
 const MaxMisses = 48
 
-// evalBatch is the batch size of Evaluate (bounds its memory).
-const evalBatch = 200
+// evalBatch is the smallest batch Evaluate runs (and Net.Evaluate's).
+const evalBatch = 100
 
 // Trainer trains a Net on a Set with minibatches, one Step at a time. It
 // is not safe for concurrent use.
@@ -288,8 +288,9 @@ func (t *Trainer) Evaluate(limit int) Eval {
 		return e
 	}
 	// The training workspace has every buffer a forward pass needs:
-	// evaluating in it costs no extra memory.
-	evaluate(&e, t.net, t.workspace(t.cfg.BatchSize), t.test, limit)
+	// evaluating in it costs no extra memory. Tiny batches would make
+	// evaluation slow, so they evaluate in batches of evalBatch.
+	evaluate(&e, t.net, t.workspace(max(t.cfg.BatchSize, evalBatch)), t.test, limit)
 	return e
 }
 
