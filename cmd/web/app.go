@@ -24,6 +24,7 @@ type config struct {
 	MNISTDir       string // -mnist: directory of the MNIST files ("" = locate: MNIST_DIR, module cache)
 	ModelPath      string // -model: a .safetensors model to serve instead of the shipped one ("" = shipped)
 	PresenterToken string // -presenter-token or PRESENTER_TOKEN: "" = anyone may control training
+	CheckpointPath string // -checkpoint or CONVLAB_CHECKPOINT: the live run's checkpoint file ("" = off)
 
 	// Server timeouts. Streaming handlers (SSE) lift the write deadline for
 	// themselves with http.ResponseController (see docs/ARCHITECTURE.md).
@@ -58,6 +59,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&cfg.MNISTDir, "mnist", "", "directory holding the MNIST files (default: $MNIST_DIR, then the Go module cache)")
 	fs.StringVar(&cfg.ModelPath, "model", "", "a .safetensors model to serve (default: the shipped model)")
 	fs.StringVar(&cfg.PresenterToken, "presenter-token", "", "token needed to control training (default: $PRESENTER_TOKEN; empty: anyone)")
+	fs.StringVar(&cfg.CheckpointPath, "checkpoint", "", "file to checkpoint the live training run to, restored at startup (default: $CONVLAB_CHECKPOINT; empty: off)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long shutdown waits for in-flight requests")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -67,6 +69,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if cfg.PresenterToken == "" && getenv != nil {
 		cfg.PresenterToken = getenv("PRESENTER_TOKEN")
+	}
+	if cfg.CheckpointPath == "" && getenv != nil {
+		cfg.CheckpointPath = getenv("CONVLAB_CHECKPOINT")
 	}
 	return cfg, nil
 }
@@ -111,8 +116,10 @@ func newApp(cfg config, logw io.Writer) (*app, error) {
 	}
 	a.streams, a.cancelStream = context.WithCancel(context.Background())
 	a.heavy = limitConcurrent(max(4, 2*runtime.GOMAXPROCS(0)), 10*time.Second)
-	a.train = newTrainManager(cfg)
+	a.loadModelFile() // a bad -model file is logged and the shipped model served
+	a.train = newTrainManager(cfg, a.log)
 	a.onClose(func() error { a.train.Close(); return nil })
+	a.restoreCheckpoint()
 	a.follow = newFollowHub()
 	a.onClose(a.follow.close)
 	return a, nil

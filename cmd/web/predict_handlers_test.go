@@ -205,7 +205,8 @@ func TestPredictLiveAndModelFlag(t *testing.T) {
 		t.Errorf("live after reset: %d", code)
 	}
 
-	// -model serves another file as "shipped"; a broken one answers 503.
+	// -model serves another file as "shipped"; a missing one is refused at
+	// startup and the shipped model answers (model_file.go).
 	path := filepath.Join(t.TempDir(), "small.safetensors")
 	if err := small.Save(path); err != nil {
 		t.Fatal(err)
@@ -218,8 +219,8 @@ func TestPredictLiveAndModelFlag(t *testing.T) {
 	}
 	cfg.ModelPath = filepath.Join(t.TempDir(), "missing.safetensors")
 	code, ans, _ = postPredict(t, predictApp(t, cfg), jsonBody(map[string]any{"image": stroke("1", 28, 28)}))
-	if code != http.StatusServiceUnavailable || !strings.Contains(ans.Error, "missing.safetensors") {
-		t.Errorf("missing -model: %d %q", code, ans.Error)
+	if code != http.StatusOK || ans.Preset != "reference" || ans.Model != "shipped" {
+		t.Errorf("missing -model: %d %q, want the shipped model", code, ans.Error)
 	}
 }
 

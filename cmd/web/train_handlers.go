@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -19,9 +20,11 @@ const maxTrainBody = 4 << 10
 
 // newTrainManager makes the server's one training run, loading MNIST
 // lazily (on the first start) from -mnist, $MNIST_DIR or the module cache.
-func newTrainManager(cfg config) *live.Manager {
+// With -checkpoint the run is saved to that file (checkpoint_handlers.go).
+func newTrainManager(cfg config, log *slog.Logger) *live.Manager {
 	data := &live.MNIST{FlagDir: cfg.MNISTDir, Getenv: os.Getenv}
-	return live.New(live.Options{Factory: data.Factory, Presenter: cfg.PresenterToken != ""})
+	return live.New(live.Options{Factory: data.Factory, Presenter: cfg.PresenterToken != "",
+		Checkpoint: cfg.CheckpointPath, Resume: data.Resume, Log: log})
 }
 
 // trainRoutes registers the /train page and its API. Control needs the
@@ -36,6 +39,7 @@ func (a *app) trainRoutes(e *echo.Echo) {
 	e.POST("/api/train/pause", a.trainPause, ctl)
 	e.POST("/api/train/resume", a.trainResume, ctl)
 	e.POST("/api/train/reset", a.trainReset, ctl)
+	e.POST("/api/train/checkpoint", a.trainCheckpoint, ctl)
 }
 
 // trainAnswer answers a control request with the run's state, or its error.

@@ -290,6 +290,9 @@ func (e *mnistEngine) Checkpoint(extra map[string]string) ([]byte, int, error) {
 // Resume implements Resumer for MNIST runs: it loads the data (as Factory
 // does) and continues the checkpoint's trainer.
 func (d *MNIST) Resume(_ context.Context, b []byte) (Engine, Config, map[string]string, error) {
+	if _, err := mnist.CheckpointConfig(b); err != nil { // a damaged file is told as such, before loading data
+		return nil, Config{}, nil, err
+	}
 	train, test, err := d.Data()
 	if err != nil {
 		return nil, Config{}, nil, err
