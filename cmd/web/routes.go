@@ -14,7 +14,7 @@ func (a *app) routes(e *echo.Echo) {
 	e.GET("/conv", a.convPage)
 	e.GET("/animations", a.animationsPage)
 	e.GET("/animations/:file", a.animationFile)
-	a.trainRoutes(e) // GET /train, /api/train/events|state; POST /api/train/start|pause|resume|reset
+	a.trainRoutes(e) // GET /train, /api/train/events|state; POST /api/train/start|pause|resume|reset|checkpoint
 	a.drawRoutes(e)  // GET /draw (predictions: POST /api/predict)
 
 	// classroom: GET /quiz, /api/quiz, /api/follow(/events); POST /api/quiz/check, /api/follow
