@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -233,6 +235,65 @@ func TestTrainCheckpointRestart(t *testing.T) {
 	}
 	stop3()
 	if now, _ := os.ReadFile(cfg.CheckpointPath); !bytes.Equal(now, damaged) {
+		t.Fatal("the damaged checkpoint was changed")
+	}
+}
+
+// TestRunCheckpointsOnShutdown: the whole program with CONVLAB_CHECKPOINT
+// saves the run when it is stopped (as by SIGINT); started again with that
+// file damaged and a damaged -model, it says so in its log and serves.
+func TestRunCheckpointsOnShutdown(t *testing.T) {
+	needMNIST(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.safetensors")
+	getenv := func(k string) string { return map[string]string{"CONVLAB_CHECKPOINT": path}[k] }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"web", "-addr", "127.0.0.1:0"}, getenv, &logs) }()
+	base := logs.waitFor(t, regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`))[1]
+	if resp, body := post(t, base+"/api/train/start", "application/json", `{"batch_size":8}`); resp.StatusCode != 200 {
+		t.Fatalf("start: %d %s", resp.StatusCode, body)
+	}
+	cancel() // as SIGINT would, while training runs
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(logs.String(), "when=shutdown") {
+		t.Fatalf("no checkpoint at shutdown (%v):\n%s", err, logs.String())
+	}
+	if _, err := mnist.CheckpointConfig(b); err != nil {
+		t.Fatalf("the shutdown checkpoint does not open: %v", err)
+	}
+
+	// Damage both files; the program still starts and serves.
+	b[len(b)-1] ^= 1
+	os.WriteFile(path, b, 0o644)
+	model := filepath.Join(dir, "model.safetensors")
+	os.WriteFile(model, []byte("not a model"), 0o644)
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	var logs2 syncBuffer
+	go func() {
+		done <- run(ctx2, []string{"web", "-addr", "127.0.0.1:0", "-model", model}, getenv, &logs2)
+	}()
+	base = logs2.waitFor(t, regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`))[1]
+	for _, want := range []string{"the -model file cannot be used", "the training checkpoint was not restored"} {
+		if !strings.Contains(logs2.String(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, logs2.String())
+		}
+	}
+	img := jsonBody(map[string]any{"image": stroke("1", 28, 28)})
+	if resp, body := post(t, base+"/api/predict", "application/json", img); resp.StatusCode != 200 || !strings.Contains(body, `"preset":"reference"`) {
+		t.Errorf("predict with the shipped model: %d %.200s", resp.StatusCode, body)
+	}
+	cancel2()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if now, _ := os.ReadFile(path); !bytes.Equal(now, b) {
 		t.Fatal("the damaged checkpoint was changed")
 	}
 }

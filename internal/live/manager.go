@@ -289,6 +289,7 @@ func (m *Manager) Reset() State {
 	defer m.ctl.Unlock()
 	m.stopLoop()
 	m.mu.Lock()
+	hadRun := m.state != StateIdle
 	if m.run > 0 || m.state != StateIdle {
 		m.run++
 	}
@@ -303,7 +304,9 @@ func (m *Manager) Reset() State {
 	m.eng, m.completed = nil, 0
 	st := m.stateLocked()
 	m.mu.Unlock()
-	m.forgetCheckpoint()
+	if hadRun {
+		m.forgetCheckpoint()
+	}
 	m.publishState()
 	if e, err := Encode(KindHistory, m.history()); err == nil {
 		m.hub.Publish(e)
