@@ -410,3 +410,29 @@ func BenchmarkCheckpoint(b *testing.B) {
 		b.SetBytes(int64(len(buf)))
 	}
 }
+
+// FuzzDecodeCheckpoint: whatever the bytes, decoding answers a trainer or
+// an error, never a panic; what it accepts continues training.
+func FuzzDecodeCheckpoint(f *testing.F) {
+	set := synthSet(12, 1)
+	tr, _ := NewTrainer(TrainConfig{Net: "small", BatchSize: 4, Seed: 1}, set, nil)
+	tr.Step()
+	good, err := tr.EncodeCheckpoint(map[string]string{"k": "v"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add(good[:200])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, _, err := DecodeCheckpoint(b, set, nil)
+		if err != nil {
+			if got != nil || !strings.HasPrefix(err.Error(), "checkpoint: ") {
+				t.Fatalf("error %q (trainer %v)", err, got != nil)
+			}
+			return
+		}
+		got.Step()
+	})
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/convlab/convlab/internal/live"
@@ -20,6 +22,9 @@ const restoreTimeout = 2 * time.Minute
 func (a *app) restoreCheckpoint() {
 	if a.cfg.CheckpointPath == "" {
 		return
+	}
+	if dir := filepath.Dir(a.cfg.CheckpointPath); !isDir(dir) {
+		a.log.Error("the folder of the -checkpoint file does not exist: the run cannot be saved until it does", "path", a.cfg.CheckpointPath)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
 	defer cancel()
@@ -60,4 +65,9 @@ func (a *app) trainCheckpoint(c echo.Context) error {
 		return err // logged; the viewer sees a general message
 	}
 	return c.JSON(http.StatusOK, checkpointAnswer{Path: path, Step: step})
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }

@@ -143,6 +143,14 @@ func TestTrainCheckpointAPI(t *testing.T) {
 	if !strings.Contains(logs.String(), "no checkpoint yet") {
 		t.Errorf("startup log: %s", logs.String())
 	}
+	if strings.Contains(logs.String(), "does not exist") {
+		t.Errorf("startup log: %s", logs.String())
+	}
+	cfgNoDir := defaultConfig()
+	cfgNoDir.CheckpointPath = filepath.Join(t.TempDir(), "no", "such", "run.safetensors")
+	if _, _, l, _ := startApp(t, cfgNoDir); !strings.Contains(l.String(), "the folder of the -checkpoint file does not exist") {
+		t.Errorf("a -checkpoint in a missing folder: log %s", l.String())
+	}
 	if resp, body := post(t, url+"/api/train/checkpoint", "application/json", ""); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("checkpoint without the token: %d %s, want 403", resp.StatusCode, body)
 	}
