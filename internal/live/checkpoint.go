@@ -250,7 +250,6 @@ func (m *Manager) RestoreCheckpoint(ctx context.Context) (bool, error) {
 	m.mu.Unlock()
 	m.publishState()
 	go m.loop(lctx, eng, run, done)
-	m.opt.Log.Info("checkpoint restored (paused)", "path", path, "run", run, "net", cfg.Net)
 	return true, nil
 }
 
