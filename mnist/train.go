@@ -95,7 +95,7 @@ type Miss struct {
 	Index int       `json:"index"` // in the test set
 	Label uint8     `json:"label"`
 	Pred  uint8     `json:"pred"`
-	Image []float32 `json:"image"` // 784 pixels, shared with the test set: do not modify
+	Image []float32 `json:"image"` // 784 pixels in [0,1], a copy
 }
 
 // Eval is a test-set evaluation.
@@ -152,10 +152,10 @@ func NewTrainer(cfg TrainConfig, train, test *Set) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if train == nil || train.N < 1 || len(train.Images) != train.N*Pixels || len(train.Labels) != train.N {
+	if train == nil || train.N < 1 || len(train.Pix) != train.N*Pixels || len(train.Labels) != train.N {
 		return nil, errors.New("the training set is empty or inconsistent")
 	}
-	if test != nil && (len(test.Images) != test.N*Pixels || len(test.Labels) != test.N) {
+	if test != nil && (len(test.Pix) != test.N*Pixels || len(test.Labels) != test.N) {
 		return nil, errors.New("the test set is inconsistent")
 	}
 	net, err := NewNet(cfg.Net, cfg.Seed)
@@ -219,11 +219,11 @@ func (t *Trainer) Step() Progress {
 	b := min(t.cfg.BatchSize, t.train.N-t.pos)
 	x, y := t.x[:b*Pixels], t.y[:b]
 	for i, k := range t.perm[t.pos : t.pos+b] {
-		src, dst := t.train.Images[int(k)*Pixels:(int(k)+1)*Pixels], x[i*Pixels:(i+1)*Pixels]
+		src, dst := t.train.Pix[int(k)*Pixels:(int(k)+1)*Pixels], x[i*Pixels:(i+1)*Pixels]
 		if s := t.cfg.Shift; s > 0 {
 			shiftImage(dst, src, t.augRng.IntN(2*s+1)-s, t.augRng.IntN(2*s+1)-s)
 		} else {
-			copy(dst, src)
+			convertPixels(dst, src)
 		}
 		y[i] = t.train.Labels[k]
 	}
@@ -269,14 +269,14 @@ func (t *Trainer) workspace(b int) *workspace {
 	return ws
 }
 
-// shiftImage writes src (28×28) moved by dx columns and dy rows to dst,
-// filling with zeros.
-func shiftImage(dst, src []float32, dx, dy int) {
+// shiftImage writes src (28×28 pixel bytes) moved by dx columns and dy
+// rows to dst as float32 in [0,1], filling with zeros.
+func shiftImage(dst []float32, src []uint8, dx, dy int) {
 	clear(dst)
 	for y := max(0, dy); y < min(ImageSize, ImageSize+dy); y++ {
 		sy := y - dy
 		x0, x1 := max(0, dx), min(ImageSize, ImageSize+dx)
-		copy(dst[y*ImageSize+x0:y*ImageSize+x1], src[sy*ImageSize+x0-dx:sy*ImageSize+x1-dx])
+		convertPixels(dst[y*ImageSize+x0:y*ImageSize+x1], src[sy*ImageSize+x0-dx:sy*ImageSize+x1-dx])
 	}
 }
 
@@ -312,7 +312,9 @@ func evaluate(e *Eval, n *Net, ws *workspace, s *Set, limit int) {
 	correct := 0
 	for lo := 0; lo < total; lo += ws.n {
 		b := min(ws.n, total-lo)
-		logits := n.forward(ws, s.Images[lo*Pixels:(lo+b)*Pixels], b)
+		x := ws.evalInput()[:b*Pixels]
+		convertPixels(x, s.Pix[lo*Pixels:(lo+b)*Pixels])
+		logits := n.forward(ws, x, b)
 		l, _ := softmaxCrossEntropy(nil, nil, logits, s.Labels[lo:lo+b], b, Classes)
 		loss += l * float64(b)
 		for i := range b {
@@ -324,7 +326,7 @@ func evaluate(e *Eval, n *Net, ws *workspace, s *Set, limit int) {
 				correct++
 			} else if len(e.Misclassified) < MaxMisses {
 				k := lo + i
-				e.Misclassified = append(e.Misclassified, Miss{Index: k, Label: lab, Pred: pred, Image: s.Images[k*Pixels : (k+1)*Pixels]})
+				e.Misclassified = append(e.Misclassified, Miss{Index: k, Label: lab, Pred: pred, Image: s.Image(k)})
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package mnist
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -10,9 +11,9 @@ import (
 // synthSet is a random set (no MNIST needed) for mechanics tests.
 func synthSet(n int, seed uint64) *Set {
 	rng := rand.New(rand.NewPCG(seed, 1))
-	s := &Set{N: n, Images: make([]float32, n*Pixels), Labels: make([]uint8, n)}
-	for i := range s.Images {
-		s.Images[i] = rng.Float32()
+	s := &Set{N: n, Pix: make([]uint8, n*Pixels), Labels: make([]uint8, n)}
+	for i := range s.Pix {
+		s.Pix[i] = uint8(rng.IntN(256))
 	}
 	for i := range s.Labels {
 		s.Labels[i] = uint8(rng.IntN(Classes))
@@ -166,16 +167,16 @@ func TestTrainingLearnsMNIST(t *testing.T) {
 		t.Errorf("confusion total %d wrong %d, %d misses listed", total, wrong, len(e.Misclassified))
 	}
 	for _, m := range e.Misclassified {
-		if m.Label == m.Pred || test.Labels[m.Index] != m.Label || len(m.Image) != Pixels {
+		if m.Label == m.Pred || test.Labels[m.Index] != m.Label || !slices.Equal(m.Image, test.Image(m.Index)) {
 			t.Fatalf("bad miss %+v", m)
 		}
 	}
 }
 
 func TestShiftImage(t *testing.T) {
-	src := make([]float32, Pixels)
+	src := make([]uint8, Pixels)
 	for i := range src {
-		src[i] = float32(i + 1)
+		src[i] = uint8(i%255 + 1)
 	}
 	dst := make([]float32, Pixels)
 	for _, tc := range []struct{ dx, dy int }{{0, 0}, {2, 0}, {0, -3}, {-1, 4}, {4, 4}} {
@@ -185,7 +186,7 @@ func TestShiftImage(t *testing.T) {
 				sx, sy := x-tc.dx, y-tc.dy
 				var want float32
 				if sx >= 0 && sy >= 0 && sx < ImageSize && sy < ImageSize {
-					want = src[sy*ImageSize+sx]
+					want = float32(src[sy*ImageSize+sx]) / 255
 				}
 				if got := dst[y*ImageSize+x]; got != want {
 					t.Fatalf("shift %+v: (%d,%d) = %v, want %v", tc, x, y, got, want)

@@ -21,9 +21,9 @@ import (
 // of checkpoints do not depend on what is learnt.
 func synthData(n int, seed uint64) *mnist.Set {
 	rng := rand.New(rand.NewPCG(seed, 2))
-	s := &mnist.Set{N: n, Images: make([]float32, n*mnist.Pixels), Labels: make([]uint8, n)}
-	for i := range s.Images {
-		s.Images[i] = rng.Float32()
+	s := &mnist.Set{N: n, Pix: make([]uint8, n*mnist.Pixels), Labels: make([]uint8, n)}
+	for i := range s.Pix {
+		s.Pix[i] = uint8(rng.IntN(256))
 	}
 	for i := range s.Labels {
 		s.Labels[i] = uint8(rng.IntN(mnist.Classes))

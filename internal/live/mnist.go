@@ -71,14 +71,15 @@ func NewMNISTEngine(cfg Config, train, test *mnist.Set) (Engine, error) {
 	if test == nil || test.N == 0 {
 		return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "the MNIST test set is empty"}
 	}
-	return &mnistEngine{tr: tr, train: train, test: test, digit: 0}, nil
+	return &mnistEngine{tr: tr, train: train, test: test, digit: 0, digitImg: test.Image(0)}, nil
 }
 
 // mnistEngine adapts mnist.Trainer to Engine.
 type mnistEngine struct {
 	tr          *mnist.Trainer
 	train, test *mnist.Set
-	digit       int // index of the fixed test digit whose feature maps are shown
+	digit       int       // index of the fixed test digit whose feature maps are shown
+	digitImg    []float32 // its pixels, converted once
 	step        int
 }
 
@@ -105,7 +106,7 @@ func (e *mnistEngine) Evaluate(limit int) Eval {
 
 func (e *mnistEngine) Maps() Maps {
 	net := e.tr.Net()
-	img := e.test.Image(e.digit)
+	img := e.digitImg
 	f := net.Filters()
 	out := Maps{
 		Step:    e.step,
