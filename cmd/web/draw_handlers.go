@@ -8,13 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// drawRoutes registers the draw-a-digit page. Its predictions go through
-// POST /api/predict (predict_handlers.go), with "model": "live" served by
-// the training run's latest snapshot (a.train).
-func (a *app) drawRoutes(e *echo.Echo) {
-	e.GET("/draw", a.drawPage)
-}
-
 func (a *app) drawPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	p := a.page(c, i18n.T(ctx, "draw.title"), "draw")

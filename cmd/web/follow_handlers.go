@@ -106,14 +106,6 @@ func (f *followHub) current() *followState {
 	return f.state
 }
 
-// followRoutes: the follow-along API.
-func (a *app) followRoutes(e *echo.Echo) {
-	e.GET("/api/follow", a.followCurrent)
-	e.GET("/api/follow/events", a.followEvents)
-	e.POST("/api/follow", a.followPublish, bodyLimit(followMaxBody), requirePresenter(a.cfg.PresenterToken))
-	e.DELETE("/api/follow", a.followEnd, requirePresenter(a.cfg.PresenterToken))
-}
-
 // followEnd handles DELETE /api/follow: the teacher stops leading; the
 // followers are told so (and keep the last state).
 func (a *app) followEnd(c echo.Context) error {

@@ -19,14 +19,6 @@ import (
 // script (the form sends ?answer= and the page shows the feedback);
 // static/js/quiz.js checks in place through POST /api/quiz/check.
 
-// classroomRoutes: the quiz and the follow-along.
-func (a *app) classroomRoutes(e *echo.Echo) {
-	e.GET("/quiz", a.quizPage)
-	e.GET("/api/quiz", a.quizAPI)
-	e.POST("/api/quiz/check", a.quizCheckAPI, bodyLimit(4<<10))
-	a.followRoutes(e)
-}
-
 // quizQuestion reads kind and seed (a random seed when none is given).
 func quizQuestion(kind, seed string) (*quiz.Question, error) {
 	if kind == "" {

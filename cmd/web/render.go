@@ -124,12 +124,3 @@ func (a *app) home(c echo.Context) error {
 	}
 	return render(c, http.StatusOK, views.Home(a.page(c, "", "")))
 }
-
-// soon is the placeholder of a part that is not built yet.
-func (a *app) soon(active, titleKey string) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		ctx := c.Request().Context()
-		title := i18n.T(ctx, titleKey)
-		return render(c, http.StatusOK, views.Message(a.page(c, title, active), title, i18n.T(ctx, "layout.soon"), false))
-	}
-}

@@ -27,21 +27,6 @@ func newTrainManager(cfg config, log *slog.Logger) *live.Manager {
 		Checkpoint: cfg.CheckpointPath, Resume: data.Resume, Log: log})
 }
 
-// trainRoutes registers the /train page and its API. Control needs the
-// presenter token when one is configured; watching never does.
-func (a *app) trainRoutes(e *echo.Echo) {
-	ctl := requirePresenter(a.cfg.PresenterToken)
-	e.GET("/train", a.trainPage)
-	e.GET("/api/train/state", a.trainState)
-	e.GET("/api/train/events", a.trainEvents)
-	e.GET("/api/train/model.safetensors", a.trainModel)
-	e.POST("/api/train/start", a.trainStart, ctl)
-	e.POST("/api/train/pause", a.trainPause, ctl)
-	e.POST("/api/train/resume", a.trainResume, ctl)
-	e.POST("/api/train/reset", a.trainReset, ctl)
-	e.POST("/api/train/checkpoint", a.trainCheckpoint, ctl)
-}
-
 // trainAnswer answers a control request with the run's state, or its error.
 func trainAnswer(c echo.Context, st live.State, err error) error {
 	if err != nil {
