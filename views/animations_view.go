@@ -1,7 +1,7 @@
 package views
 
 // AnimationsView is the view model of the animations gallery (/animations).
-// The handler (cmd/web/animation_handlers.go) fills it from package
+// The handler (internal/server/animation_handlers.go) fills it from package
 // animations; every sentence is already translated, every number formatted.
 type AnimationsView struct {
 	Classic []AnimCard

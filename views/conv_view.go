@@ -3,7 +3,7 @@ package views
 import "github.com/a-h/templ"
 
 // ConvView is the view model of the convolution visualizer (/conv). The
-// handler (cmd/web/conv_handlers.go) fills it from the engine; every
+// handler (internal/server/conv_handlers.go) fills it from the engine; every
 // number in it is already formatted, every sentence already translated.
 type ConvView struct {
 	Error      string // why this configuration cannot run ("" when it can)

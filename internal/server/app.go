@@ -1,0 +1,245 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/convlab/convlab/animations"
+	"github.com/convlab/convlab/internal/live"
+	"github.com/labstack/echo/v4"
+)
+
+// config is what the command line (and environment) decide.
+type config struct {
+	Addr           string // listen address, default ":8080"
+	MNISTDir       string // -mnist: directory of the MNIST files ("" = locate: MNIST_DIR, module cache)
+	ModelPath      string // -model: a .safetensors model to serve instead of the shipped one ("" = shipped)
+	PresenterToken string // -presenter-token or PRESENTER_TOKEN: "" = anyone may control training
+	CheckpointPath string // -checkpoint or CONVLAB_CHECKPOINT: the live run's checkpoint file ("" = off)
+
+	// Server timeouts. Streaming handlers (SSE) lift the write deadline for
+	// themselves with http.ResponseController (see docs/ARCHITECTURE.md).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	ShutdownTimeout   time.Duration
+
+	BodyLimit int64 // default request body limit in bytes
+}
+
+func defaultConfig() config {
+	return config{
+		Addr:              ":8080",
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ShutdownTimeout:   10 * time.Second,
+		BodyLimit:         1 << 20,
+	}
+}
+
+// parseConfig reads the flags (args without the program name) and the
+// environment.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet("web", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (host:port)")
+	fs.StringVar(&cfg.MNISTDir, "mnist", "", "directory holding the MNIST files (default: $MNIST_DIR, then the Go module cache)")
+	fs.StringVar(&cfg.ModelPath, "model", "", "a .safetensors model to serve (default: the shipped model)")
+	fs.StringVar(&cfg.PresenterToken, "presenter-token", "", "token needed to control training (default: $PRESENTER_TOKEN; empty: anyone)")
+	fs.StringVar(&cfg.CheckpointPath, "checkpoint", "", "file to checkpoint the live training run to, restored at startup (default: $CONVLAB_CHECKPOINT; empty: off)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long shutdown waits for in-flight requests")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if cfg.PresenterToken == "" && getenv != nil {
+		cfg.PresenterToken = getenv("PRESENTER_TOKEN")
+	}
+	if cfg.CheckpointPath == "" && getenv != nil {
+		cfg.CheckpointPath = getenv("CONVLAB_CHECKPOINT")
+	}
+	return cfg, nil
+}
+
+// app holds the server's shared state. Feature helpers add their
+// dependencies here (and their set-up to newApp, their tear-down to Close).
+type app struct {
+	cfg config
+	log *slog.Logger
+
+	// streams is cancelled when the server starts shutting down: long-lived
+	// handlers (SSE) select on it (a.streamsDone()) and return, so
+	// http.Server.Shutdown does not wait for them.
+	streams      context.Context
+	cancelStream context.CancelFunc
+
+	closeOnce sync.Once
+	closers   []func() error // run by Close in reverse order
+
+	// heavy bounds how many CPU-heavy requests (POST /api/conv, ...) run
+	// at once; add it as route middleware. The rest wait, then get 503.
+	heavy echo.MiddlewareFunc
+
+	// train/draw helper: the one shared training run (train_handlers.go).
+	train *live.Manager
+
+	// classroom helper: the follow-along broadcast (follow_handlers.go).
+	follow *followHub
+
+	// animations helper: rendered GIFs/PNGs (see a.animations()).
+	animOnce  sync.Once
+	animCache *animations.Cache
+}
+
+func newApp(cfg config, logw io.Writer) (*app, error) {
+	if logw == nil {
+		logw = io.Discard
+	}
+	a := &app{
+		cfg: cfg,
+		log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	}
+	a.streams, a.cancelStream = context.WithCancel(context.Background())
+	a.heavy = limitConcurrent(max(4, 2*runtime.GOMAXPROCS(0)), 10*time.Second)
+	a.loadModelFile() // a bad -model file is logged and the shipped model served
+	a.train = newTrainManager(cfg, a.log)
+	a.onClose(func() error { a.train.Close(); return nil })
+	a.restoreCheckpoint()
+	a.follow = newFollowHub()
+	a.onClose(a.follow.close)
+	return a, nil
+}
+
+// onClose registers background work to stop in Close.
+func (a *app) onClose(f func() error) { a.closers = append(a.closers, f) }
+
+// streamsDone is closed when the server shuts down: SSE handlers return on it.
+func (a *app) streamsDone() <-chan struct{} { return a.streams.Done() }
+
+// Close stops the app's background work. It is safe to call more than once.
+func (a *app) Close() error {
+	var errs []error
+	a.closeOnce.Do(func() {
+		a.cancelStream()
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			if err := a.closers[i](); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// handler builds the echo instance: middleware then routes.
+func (a *app) handler() *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = a.httpError
+	e.Use(
+		a.logRequests,
+		a.recoverPanics,
+		securityHeaders,
+		bodyLimit(a.cfg.BodyLimit),
+		language,
+		a.trainGate, // requests go before training steps (train_handlers.go)
+	)
+	a.routes(e)
+	return e
+}
+
+// serve is the server's handler: the echo instance, with HEAD served as GET.
+func (a *app) serve(e *echo.Echo) http.Handler { return headAsGet(e) }
+
+// testRoutes, when set by a test, adds routes before the server starts.
+var testRoutes func(a *app, e *echo.Echo)
+
+// Run is the whole program: parse flags, build the app, serve until ctx
+// ends, then shut down gracefully (in-flight requests finish, streams end).
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 {
+		args = args[1:]
+	}
+	cfg, err := parseConfig(args, getenv, stdout)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	a, err := newApp(cfg, stdout)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	e := a.handler()
+	if testRoutes != nil {
+		testRoutes(a, e)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.serve(e),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(a.cancelStream)
+	a.log.Info("listening", "url", "http://"+displayAddr(ln.Addr()))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	if err := a.Close(); err != nil {
+		return err
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// displayAddr turns ":8080" / "[::]:8080" into "localhost:8080" for the log line.
+func displayAddr(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

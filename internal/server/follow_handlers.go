@@ -1,0 +1,236 @@
+package server
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/live"
+	"github.com/convlab/convlab/views"
+	"github.com/labstack/echo/v4"
+)
+
+// The classroom follow-along: the teacher's visualizer state (the
+// configuration, the values and the step) is published with
+// POST /api/follow and streamed to the students' pages with
+// GET /api/follow/events (Server-Sent Events, event "state"). It reuses the
+// training run's broadcast (live.Hub, live.Stream): each follower holds at
+// most the latest pending state, so a slow or vanished student never
+// slows the teacher, and the stream's goroutine is the request's own.
+
+// followMaxBody bounds one published state: the largest visualizer state
+// (4 channels of 32×32 inputs and 4×4 filters of 7×7: 4,880 numbers of at
+// most ~14 characters as JSON) is under 70 KB.
+const followMaxBody = 128 << 10
+
+// followState is what a follower receives: the visualizer's state and a
+// sequence number (which grows with every publication).
+type followState struct {
+	Seq   int64     `json:"seq"`
+	State convState `json:"state"`
+	Time  int64     `json:"time"` // Unix milliseconds of the publication
+	// Run identifies this server run: after a restart Seq starts again
+	// from 1, so a follower that reconnects compares Seq only within a Run.
+	Run int64 `json:"run"`
+	// Ended: the teacher stopped leading (State is the last one shown);
+	// the next publication starts again.
+	Ended bool `json:"ended,omitempty"`
+}
+
+// followHub holds the latest published state and the followers.
+type followHub struct {
+	hub *live.Hub
+	run int64 // the hub's creation time (Unix milliseconds), see followState.Run
+
+	mu     sync.Mutex // orders Publish against Subscribe, so no follower misses one
+	seq    int64
+	latest *live.Event
+	state  *followState
+}
+
+func newFollowHub() *followHub { return &followHub{hub: live.NewHub(), run: time.Now().UnixMilli()} }
+
+func (f *followHub) close() error { f.hub.Close(); return nil }
+
+// publish stores s as the latest state and hands it to every follower.
+func (f *followHub) publish(s convState, now time.Time) (followState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.publishLocked(followState{Seq: f.seq + 1, Run: f.run, State: s, Time: now.UnixMilli()})
+}
+
+// end tells the followers that the teacher stopped leading. It does
+// nothing before the first state or when already ended.
+func (f *followHub) end(now time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.state == nil || f.state.Ended {
+		return nil
+	}
+	fs := *f.state
+	fs.Seq, fs.Time, fs.Ended = f.seq+1, now.UnixMilli(), true
+	_, err := f.publishLocked(fs)
+	return err
+}
+
+func (f *followHub) publishLocked(fs followState) (followState, error) {
+	ev, err := live.Encode(live.KindState, fs)
+	if err != nil {
+		return followState{}, err
+	}
+	f.seq = fs.Seq
+	f.latest = &ev
+	f.state = &fs
+	f.hub.Publish(ev)
+	return fs, nil
+}
+
+// subscribe adds a follower who first receives the latest state, if any.
+func (f *followHub) subscribe() (*live.Sub, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.latest != nil {
+		return f.hub.Subscribe(*f.latest)
+	}
+	return f.hub.Subscribe()
+}
+
+// current is the latest published state (nil before the first).
+func (f *followHub) current() *followState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state
+}
+
+// followEnd handles DELETE /api/follow: the teacher stops leading; the
+// followers are told so (and keep the last state).
+func (a *app) followEnd(c echo.Context) error {
+	if err := a.follow.end(time.Now()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// followPublish handles POST /api/follow {"state": {...}}: the teacher's
+// visualizer state, checked against the visualizer's own bounds.
+func (a *app) followPublish(c echo.Context) error {
+	var req struct {
+		State *convState `json:"state"`
+	}
+	if err := readJSON(c, &req); err != nil {
+		return err
+	}
+	if req.State == nil {
+		return apiError(c, http.StatusBadRequest, `send {"state": {...}}: the visualizer's state`)
+	}
+	if err := checkFollowState(req.State); err != nil {
+		return apiError(c, http.StatusBadRequest, err.Error())
+	}
+	fs, err := a.follow.publish(*req.State, time.Now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"seq": fs.Seq, "followers": a.follow.hub.Len()})
+}
+
+// followCurrent answers GET /api/follow with the latest state, or 204
+// when the teacher has not published one yet.
+func (a *app) followCurrent(c echo.Context) error {
+	fs := a.follow.current()
+	if fs == nil {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.JSON(http.StatusOK, fs)
+}
+
+// followEvents streams the teacher's state to a student.
+func (a *app) followEvents(c echo.Context) error {
+	sub, ok := a.follow.subscribe()
+	if !ok {
+		return apiError(c, http.StatusServiceUnavailable, "the server is shutting down")
+	}
+	live.Stream(c.Response(), c.Request(), a.follow.hub, sub, live.StreamOptions{Done: a.streamsDone()})
+	return nil
+}
+
+var presetName = regexp.MustCompile(`^[a-z0-9-]{0,40}$`)
+
+// checkFollowState refuses a state the visualizer would not show: the
+// same bounds as a /conv URL (conv_state.go), values that match the
+// shapes, finite and not too large, and a step within the trace.
+func checkFollowState(s *convState) error {
+	ints := []struct {
+		name   string
+		v      []int
+		lo, hi int
+	}{
+		{"input", []int{s.InH, s.InW}, 1, convMaxInput},
+		{"kernel", []int{s.KH, s.KW}, 1, convMaxKernel},
+		{"stride", []int{s.SH, s.SW}, 1, convMaxStride},
+		{"dilation", []int{s.DH, s.DW}, 1, convMaxDilation},
+		{"padding", []int{s.PadH, s.PadW}, 0, convMaxPadding},
+		{"output_padding", []int{s.OPH, s.OPW}, 0, convMaxKernel},
+		{"channels", []int{s.Channels}, 1, convMaxChannels},
+		{"filters", []int{s.Filters}, 1, convMaxFilters},
+		{"step", []int{s.Step}, 1, convMaxFilters * convMaxOutput * convMaxOutput},
+	}
+	for _, it := range ints {
+		for _, v := range it.v {
+			if v < it.lo || v > it.hi {
+				return fmt.Errorf("state.%s is %d: it must be between %d and %d", it.name, v, it.lo, it.hi)
+			}
+		}
+	}
+	switch s.Mode {
+	case "zeros", "reflect", "replicate", "circular":
+	default:
+		return fmt.Errorf("state.mode %q: use zeros, reflect, replicate or circular", truncateRunes(s.Mode, 20))
+	}
+	switch s.PadStr {
+	case "", "same", "valid":
+	default:
+		return fmt.Errorf("state.pad_str %q: use \"\", \"same\" or \"valid\"", truncateRunes(s.PadStr, 20))
+	}
+	if !presetName.MatchString(s.Preset) {
+		return fmt.Errorf("state.preset %q is not a preset name", truncateRunes(s.Preset, 40))
+	}
+	vals := []struct {
+		name string
+		v    []float32
+		n    int
+	}{{"x", s.X, s.xLen()}, {"w", s.W, s.wLen()}, {"b", s.B, s.Filters}}
+	for _, it := range vals {
+		if len(it.v) != it.n {
+			return fmt.Errorf("state.%s has %d numbers; this configuration needs %d", it.name, len(it.v), it.n)
+		}
+		for i, v := range it.v {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || math.Abs(float64(v)) > convMaxAbs {
+				return fmt.Errorf("state.%s[%d] must be a number between -%d and %d", it.name, i, convMaxAbs, convMaxAbs)
+			}
+		}
+	}
+	return nil
+}
+
+// classroomView fills the visualizer's classroom bar: "Lead the class"
+// for the presenter, the follow link, the quiz link, and, on
+// /conv?follow=1, the follower's status and "Detach".
+func (a *app) classroomView(c echo.Context, p views.Page) views.ClassroomView {
+	follow := c.QueryParam("follow") == "1"
+	canLead := a.isPresenter(c)
+	return views.ClassroomView{
+		CanLead:   canLead,
+		Follow:    follow,
+		FollowURL: "/conv?follow=1",
+		QuizURL:   string(p.NavURL("/quiz")),
+		Data: map[string]any{
+			"messages": i18n.Messages(p.Lang, "class."),
+			"follow":   follow,
+			"can_lead": canLead,
+		},
+	}
+}

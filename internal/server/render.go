@@ -1,0 +1,126 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/views"
+	"github.com/labstack/echo/v4"
+)
+
+// page builds the layout's view model for the current request. title is
+// already translated (i18n.T(c.Request().Context(), "...")); active is
+// "conv", "animations", "train", "draw" or "".
+func (a *app) page(c echo.Context, title, active string) views.Page {
+	r := c.Request()
+	return views.Page{
+		Title:   title,
+		Active:  active,
+		Lang:    i18n.Lang(r.Context()),
+		Present: presentMode(c), // ?present=1|0, remembered in a cookie (present.go)
+		Path:    pathForLinks(r.URL),
+	}
+}
+
+// pathForLinks is the request path and query without the parameters the
+// layout sets itself (lang, present) or must never echo (presenter).
+func pathForLinks(u *url.URL) string {
+	path := u.Path
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.ContainsAny(path, "\\\r\n") {
+		path = "/" // never a link to another host ("//evil.example/")
+	}
+	q := u.Query()
+	q.Del("lang")
+	q.Del("present")
+	q.Del("presenter")
+	if enc := q.Encode(); enc != "" {
+		return path + "?" + enc
+	}
+	return path
+}
+
+// render writes a templ component as an HTML response, in the request's
+// language.
+func render(c echo.Context, status int, comp templ.Component) error {
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	w.WriteHeader(status)
+	return comp.Render(c.Request().Context(), w)
+}
+
+// apiError answers a JSON API request with {"error": msg}.
+func apiError(c echo.Context, status int, msg string) error {
+	return c.JSON(status, map[string]string{"error": msg})
+}
+
+// isAPI reports whether a request is for a JSON API (errors as JSON).
+func isAPI(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, "/api/")
+}
+
+// httpError is echo's error handler: JSON for /api/, a page otherwise.
+// A 5xx never shows its internal cause.
+func (a *app) httpError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, ""
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		}
+	}
+	// A 5xx shows its message only when a handler chose it for the user
+	// (503 busy); a panic or an unexpected error shows nothing of its cause.
+	if status >= 500 && (he == nil || he.Internal != nil || status == http.StatusInternalServerError) {
+		a.log.Error("handler error", "path", c.Request().URL.Path, "err", err)
+		msg = ""
+	}
+	ctx := c.Request().Context()
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	if isAPI(c) {
+		if msg == "" {
+			msg = strings.ToLower(http.StatusText(status))
+			if status >= 500 {
+				msg = "something went wrong on the server; please try again"
+			}
+		}
+		_ = apiError(c, status, msg)
+		return
+	}
+	text := msg
+	switch {
+	case status == http.StatusNotFound:
+		text = i18n.T(ctx, "error.not_found")
+	case status >= 500 && msg == "":
+		text = i18n.T(ctx, "error.internal")
+	case text == "" || text == http.StatusText(status):
+		text = i18n.T(ctx, "error.bad_request")
+	}
+	p := a.page(c, i18n.T(ctx, "error.title"), "")
+	_ = render(c, status, views.Message(p, i18n.T(ctx, "error.title"), text, true))
+}
+
+func (a *app) healthz(c echo.Context) error {
+	return c.String(http.StatusOK, "ok\n")
+}
+
+func (a *app) home(c echo.Context) error {
+	if c.QueryParam("presenter") != "" {
+		if ok := a.setPresenterCookie(c); !ok {
+			return echo.NewHTTPError(http.StatusForbidden, "that presenter token is not right")
+		}
+		// Take the token out of the address bar and the history.
+		return c.Redirect(http.StatusSeeOther, pathForLinks(c.Request().URL))
+	}
+	return render(c, http.StatusOK, views.Home(a.page(c, "", "")))
+}

@@ -1,0 +1,46 @@
+package server
+
+import "github.com/labstack/echo/v4"
+
+// routes is the one place where URLs meet handlers: one line per route.
+// Control of the shared training run and leading the class need the
+// presenter token when one is configured (requirePresenter).
+func (a *app) routes(e *echo.Echo) {
+	presenter := requirePresenter(a.cfg.PresenterToken)
+
+	e.GET("/healthz", a.healthz)
+	e.GET("/", a.home)
+	e.GET("/static/*", serveStatic)
+
+	// The engine as a service, and the visualizer.
+	e.POST("/api/conv", a.convAPI, a.heavy)
+	e.GET("/conv", a.convPage)
+
+	// Conv-arithmetic animations: the gallery, {name}.gif|.png and custom.gif|.png.
+	e.GET("/animations", a.animationsPage)
+	e.GET("/animations/:file", a.animationFile)
+
+	// Live training, shared by every viewer.
+	e.GET("/train", a.trainPage)
+	e.GET("/api/train/state", a.trainState)
+	e.GET("/api/train/events", a.trainEvents)
+	e.GET("/api/train/model.safetensors", a.trainModel)
+	e.POST("/api/train/start", a.trainStart, presenter)
+	e.POST("/api/train/pause", a.trainPause, presenter)
+	e.POST("/api/train/resume", a.trainResume, presenter)
+	e.POST("/api/train/reset", a.trainReset, presenter)
+	e.POST("/api/train/checkpoint", a.trainCheckpoint, presenter)
+
+	// Draw a digit.
+	e.GET("/draw", a.drawPage)
+	e.POST("/api/predict", a.predictAPI)
+
+	// Classroom: the quiz and the follow-along.
+	e.GET("/quiz", a.quizPage)
+	e.GET("/api/quiz", a.quizAPI)
+	e.POST("/api/quiz/check", a.quizCheckAPI, bodyLimit(4<<10))
+	e.GET("/api/follow", a.followCurrent)
+	e.GET("/api/follow/events", a.followEvents)
+	e.POST("/api/follow", a.followPublish, bodyLimit(followMaxBody), presenter)
+	e.DELETE("/api/follow", a.followEnd, presenter)
+}

@@ -1,0 +1,144 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/live"
+	"github.com/convlab/convlab/views"
+	"github.com/labstack/echo/v4"
+)
+
+// maxTrainBody bounds the JSON body of /api/train/start.
+const maxTrainBody = 4 << 10
+
+// newTrainManager makes the server's one training run, loading MNIST
+// lazily (on the first start) from -mnist, $MNIST_DIR or the module cache.
+// With -checkpoint the run is saved to that file (checkpoint_handlers.go).
+func newTrainManager(cfg config, log *slog.Logger) *live.Manager {
+	data := &live.MNIST{FlagDir: cfg.MNISTDir, Getenv: os.Getenv}
+	return live.New(live.Options{Factory: data.Factory, Presenter: cfg.PresenterToken != "",
+		Checkpoint: cfg.CheckpointPath, Resume: data.Resume, Log: log})
+}
+
+// trainAnswer answers a control request with the run's state, or its error.
+func trainAnswer(c echo.Context, st live.State, err error) error {
+	if err != nil {
+		var le *live.Error
+		if errors.As(err, &le) {
+			return apiError(c, le.Status, le.Msg)
+		}
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+// trainStart: POST /api/train/start with an optional JSON body
+// {"net", "optimizer", "lr", "batch_size"}. It starts a run, or resumes a
+// paused one (settings other than the run's need a reset first: 409).
+func (a *app) trainStart(c echo.Context) error {
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxTrainBody+1))
+	if err != nil {
+		return jsonError(err)
+	}
+	if len(body) > maxTrainBody {
+		return apiError(c, http.StatusRequestEntityTooLarge, "the request body is too large: send only {\"net\", \"optimizer\", \"lr\", \"batch_size\"}")
+	}
+	var cfg *live.Config
+	if len(body) > 0 {
+		parsed, err := live.ParseConfig(body)
+		if err != nil {
+			return apiError(c, http.StatusBadRequest, err.Error())
+		}
+		cfg = &parsed
+	}
+	st, err := a.train.Start(c.Request().Context(), cfg)
+	return trainAnswer(c, st, err)
+}
+
+func (a *app) trainPause(c echo.Context) error {
+	st, err := a.train.Pause()
+	return trainAnswer(c, st, err)
+}
+
+func (a *app) trainResume(c echo.Context) error {
+	st, err := a.train.Resume()
+	return trainAnswer(c, st, err)
+}
+
+func (a *app) trainReset(c echo.Context) error {
+	return c.JSON(http.StatusOK, a.train.Reset())
+}
+
+func (a *app) trainState(c echo.Context) error {
+	return c.JSON(http.StatusOK, a.train.State())
+}
+
+// trainModel downloads the live model (its latest snapshot) as a
+// safetensors file: serve it with -model, or load it in PyTorch.
+func (a *app) trainModel(c echo.Context) error {
+	net := a.train.LiveNet()
+	if net == nil {
+		return apiError(c, http.StatusConflict, "there is no model yet: start training first")
+	}
+	b, err := net.Encode()
+	if err != nil {
+		return err
+	}
+	st := a.train.State()
+	name := fmt.Sprintf("convlab-%s-run%d.safetensors", net.Preset(), st.Run)
+	h := c.Response().Header()
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, "application/octet-stream", b)
+}
+
+// trainEvents streams the run to a viewer (Server-Sent Events). The stream
+// lifts the server's write timeout for itself and ends when the viewer
+// leaves or the server shuts down.
+func (a *app) trainEvents(c echo.Context) error {
+	a.train.ServeEvents(c.Response(), c.Request(), live.StreamOptions{Done: a.streamsDone()})
+	return nil
+}
+
+// trainPage renders /train. Viewers without the presenter token see the
+// controls disabled, with a note.
+func (a *app) trainPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	st := a.train.State()
+	p := a.page(c, i18n.T(ctx, "train.title"), "train")
+	p.Scripts = []string{"/static/js/train.js"}
+	p.Styles = []string{"/static/css/train.css"}
+	vm := views.TrainView{
+		CanControl: a.isPresenter(c),
+		State:      st.State,
+		Net:        st.Config.Net,
+		Optimizer:  st.Config.Optimizer,
+		LR:         st.Config.LR,
+		BatchSize:  st.Config.BatchSize,
+		MaxLR:      live.MaxLR,
+		MaxBatch:   live.MaxBatchSize,
+		Messages:   i18n.Messages(i18n.Lang(ctx), "train."),
+	}
+	return render(c, http.StatusOK, views.Train(p, vm))
+}
+
+// trainGate lets requests go before training steps: while any request is
+// in flight the training goroutine waits between steps (at most
+// live.MaxYield each time). Event streams (Accept: text/event-stream, or
+// a route ending in /events) are long-lived and not counted.
+func (a *app) trainGate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if strings.Contains(c.Request().Header.Get("Accept"), "text/event-stream") || strings.HasSuffix(c.Path(), "/events") {
+			return next(c)
+		}
+		defer a.train.Gate().Enter()()
+		return next(c)
+	}
+}
