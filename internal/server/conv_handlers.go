@@ -13,6 +13,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/convlab/convlab/conv"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
 )
@@ -76,7 +77,7 @@ func packSteps(steps []conv.Step) [][]any {
 
 // convData is everything the script needs, in one JSON block.
 type convData struct {
-	State    convState         `json:"state"`
+	State    convstate.State   `json:"state"`
 	Result   *convResult       `json:"result"` // nil when Error is set
 	Error    string            `json:"error"`
 	Messages map[string]string `json:"messages"`
@@ -84,38 +85,14 @@ type convData struct {
 	Lang     string            `json:"lang"`
 }
 
-// spec turns the state into the engine's Spec.
-func (s *convState) spec() conv.Spec {
-	sp := conv.Spec{
-		InChannels: s.Channels, OutChannels: s.Filters,
-		KernelSize: [2]int{s.KH, s.KW}, Stride: [2]int{s.SH, s.SW},
-		Padding: [2]int{s.PadH, s.PadW}, PaddingStr: s.PadStr,
-		Dilation: [2]int{s.DH, s.DW}, Bias: s.Bias,
-		PaddingMode: conv.PaddingMode(s.Mode), Transposed: s.Transposed,
-		OutputPadding: [2]int{s.OPH, s.OPW},
-	}
-	return sp
-}
-
-// errBudget is a configuration too large to trace on one page.
-type errBudget struct {
-	key  string
-	args []any
-}
-
-func (e *errBudget) Error() string { return e.key }
+// errOverflow: the output does not fit float32.
+var errOverflow = &convstate.Error{Key: "overflow"}
 
 // computeConv runs the engine on the state: geometry, output, full trace.
-func computeConv(s *convState) (*conv.Geometry, *convResult, error) {
-	g, err := s.spec().Resolve(s.InH, s.InW)
+func computeConv(s *convstate.State) (*conv.Geometry, *convResult, error) {
+	g, err := s.Resolve()
 	if err != nil {
 		return nil, nil, err
-	}
-	if g.OutH > convMaxOutput || g.OutW > convMaxOutput {
-		return nil, nil, &errBudget{"conv.err.output_big", []any{g.OutH, g.OutW, convMaxOutput}}
-	}
-	if taps := traceTaps(g); taps > convMaxMACs {
-		return nil, nil, &errBudget{"conv.err.too_much", []any{taps, convMaxMACs}}
 	}
 	var b []float32
 	if s.Bias {
@@ -138,29 +115,21 @@ func computeConv(s *convState) (*conv.Geometry, *convResult, error) {
 	}
 	for _, v := range y {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, nil, &errBudget{"conv.err.overflow", nil}
+			return nil, nil, errOverflow
 		}
 	}
 	return g, r, nil
 }
 
-// traceTaps is the number of multiplications a full trace lists.
-func traceTaps(g *conv.Geometry) int {
-	return g.StepCount() * g.InChannels / g.Groups * g.KernelSize[0] * g.KernelSize[1]
-}
-
 // localizeConvError words an error for the page, in the reader's language.
 func localizeConvError(lang string, err error) (msg, param string) {
-	var pe *convParamError
+	var pe *convstate.Error
 	var ce *conv.Error
-	var be *errBudget
 	switch {
 	case errors.As(err, &pe):
 		return i18n.TL(lang, "conv.err."+pe.Key, pe.Args...), pe.Param
 	case errors.As(err, &ce):
 		return i18n.TL(lang, "conv.err.engine", engineMessage(lang, ce)), ce.Param
-	case errors.As(err, &be):
-		return i18n.TL(lang, be.key, be.args...), ""
 	}
 	return i18n.TL(lang, "conv.err.engine", err.Error()), ""
 }
@@ -170,14 +139,12 @@ func localizeConvError(lang string, err error) (msg, param string) {
 // cannot show (the page still renders, with the reason).
 func buildConvView(ctx context.Context, q url.Values) (views.ConvView, int) {
 	lang := i18n.Lang(ctx)
-	st, err := parseConvQuery(q)
+	st, err := convstate.Parse(q)
 	if err != nil {
 		// Show the controls on a known-good state, the message on top.
 		msg, param := localizeConvError(lang, err)
-		good := defaultConvState()
-		good.fillX()
-		good.fillW()
-		good.fillB()
+		good := convstate.Default()
+		good.Fill()
 		vm := convView(ctx, &good)
 		// Nothing of the stand-in state is shown: only its controls.
 		vm = views.ConvView{Form: vm.Form, Presets: vm.Presets, Modes: vm.Modes, Pads: vm.Pads,
@@ -196,11 +163,11 @@ func buildConvView(ctx context.Context, q url.Values) (views.ConvView, int) {
 	return vm, http.StatusOK
 }
 
-func convView(ctx context.Context, s *convState) views.ConvView {
+func convView(ctx context.Context, s *convstate.State) views.ConvView {
 	lang := i18n.Lang(ctx)
 	t := func(k string, a ...any) string { return i18n.TL(lang, k, a...) }
 	vm := views.ConvView{Form: convForm(s)}
-	for _, p := range convPresets {
+	for _, p := range convstate.Presets {
 		vm.Presets = append(vm.Presets, views.ConvOption{Value: p.Name, Label: t(p.Key), Selected: p.Name == s.Preset})
 	}
 	for _, m := range []string{"zeros", "reflect", "replicate", "circular"} {
@@ -215,9 +182,9 @@ func convView(ctx context.Context, s *convState) views.ConvView {
 	data := convData{
 		State: *s, Messages: i18n.Messages(lang, "conv."), Lang: lang,
 		Limits: map[string]int{
-			"input": convMaxInput, "kernel": convMaxKernel, "stride": convMaxStride,
-			"dilation": convMaxDilation, "padding": convMaxPadding, "channels": convMaxChannels,
-			"filters": convMaxFilters, "output": convMaxOutput, "macs": convMaxMACs, "abs": convMaxAbs,
+			"input": convstate.MaxInput, "kernel": convstate.MaxKernel, "stride": convstate.MaxStride,
+			"dilation": convstate.MaxDilation, "padding": convstate.MaxPadding, "channels": convstate.MaxChannels,
+			"filters": convstate.MaxFilters, "output": convstate.MaxOutput, "macs": convstate.MaxTaps, "abs": convstate.MaxAbs,
 		},
 	}
 	g, r, err := computeConv(s)
@@ -243,7 +210,7 @@ func convView(ctx context.Context, s *convState) views.ConvView {
 	at := func(step int) string {
 		c := *s
 		c.Step = min(max(step, 1), vm.StepCount)
-		return "/conv?" + c.query().Encode()
+		return "/conv?" + c.Query().Encode()
 	}
 	vm.PrevURL, vm.NextURL = at(s.Step-1), at(s.Step+1)
 	vm.OutSize = fmt.Sprintf("%d×%d", g.OutH, g.OutW)
@@ -314,7 +281,7 @@ func convView(ctx context.Context, s *convState) views.ConvView {
 		for ky := range kh {
 			var cells []views.ConvCell
 			for kx := range kw {
-				v := s.W[s.weightIndex(step.OutChannel, c, ky, kx)]
+				v := s.W[s.WeightIndex(step.OutChannel, c, ky, kx)]
 				cells = append(cells, views.ConvCell{Text: fmtNum(v), Class: "cell k " + signClass(v),
 					Attrs: templ.Attributes{"data-ky": strconv.Itoa(ky), "data-kx": strconv.Itoa(kx)}})
 			}
@@ -398,10 +365,10 @@ func convView(ctx context.Context, s *convState) views.ConvView {
 	return vm
 }
 
-func convForm(s *convState) views.ConvForm {
+func convForm(s *convstate.State) views.ConvForm {
 	f := views.ConvForm{
-		Input: pairText(s.InH, s.InW), Kernel: pairText(s.KH, s.KW), Stride: pairText(s.SH, s.SW),
-		Dilation: pairText(s.DH, s.DW), Padding: pairText(s.PadH, s.PadW), OutputPadding: pairText(s.OPH, s.OPW),
+		Input: convstate.PairText(s.InH, s.InW), Kernel: convstate.PairText(s.KH, s.KW), Stride: convstate.PairText(s.SH, s.SW),
+		Dilation: convstate.PairText(s.DH, s.DW), Padding: convstate.PairText(s.PadH, s.PadW), OutputPadding: convstate.PairText(s.OPH, s.OPW),
 		PadKind: "num", Mode: s.Mode, Channels: s.Channels, Filters: s.Filters,
 		Bias: s.Bias, Transposed: s.Transposed, Preset: s.Preset,
 	}
@@ -409,13 +376,6 @@ func convForm(s *convState) views.ConvForm {
 		f.PadKind = s.PadStr
 	}
 	return f
-}
-
-func pairText(a, b int) string {
-	if a == b {
-		return strconv.Itoa(a)
-	}
-	return fmt.Sprintf("%dx%d", a, b)
 }
 
 // uncovered marks the padded-grid rows and columns no window ever covers
@@ -541,7 +501,7 @@ func pytorchLine(g *conv.Geometry) string {
 
 // stepDetail writes one step out: every product, the per-channel sums,
 // the bias and the total (all numbers from the engine's trace).
-func stepDetail(t func(string, ...any) string, s *convState, st conv.Step) views.ConvDetail {
+func stepDetail(t func(string, ...any) string, s *convstate.State, st conv.Step) views.ConvDetail {
 	d := views.ConvDetail{Sum: fmtNum(st.Sum)}
 	if s.Filters > 1 {
 		d.Where = t("conv.where_filter", st.OutY+1, st.OutX+1, st.OutChannel+1)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"github.com/convlab/convlab/internal/convstate"
 	"html"
 	"io/fs"
 	"net/http"
@@ -169,15 +170,15 @@ func TestConvQueryRoundTrip(t *testing.T) {
 		"input=3&kernel=2&transposed=1&stride=2&output_padding=1&x=1,2,3,4,5,6,7,8,0.5",
 	} {
 		v, _ := url.ParseQuery(q)
-		s, err := parseConvQuery(v)
+		s, err := convstate.Parse(v)
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
-		s2, err := parseConvQuery(s.query())
+		s2, err := convstate.Parse(s.Query())
 		if err != nil {
-			t.Fatalf("%s → %s: %v", q, s.query().Encode(), err)
+			t.Fatalf("%s → %s: %v", q, s.Query().Encode(), err)
 		}
-		if a, b := s.query().Encode(), s2.query().Encode(); a != b {
+		if a, b := s.Query().Encode(), s2.Query().Encode(); a != b {
 			t.Errorf("%s: round trip changed the state\n%s\n%s", q, a, b)
 		}
 	}
@@ -254,16 +255,6 @@ func TestConvPageMNISTAndPacking(t *testing.T) {
 	}
 	if len(vm.Images) != 2 || len(vm.Images[0].Pixels) != 28*28 || len(vm.Images[1].Pixels) != 26*26 {
 		t.Fatalf("images: %d, want the 28×28 input and the 26×26 output", len(vm.Images))
-	}
-	// The digit is real: MNIST test image 0, a 7: many lit pixels, dark corners.
-	lit := 0
-	for _, p := range mnistDigit {
-		if p > 0 {
-			lit++
-		}
-	}
-	if mnistDigitLabel != 7 || lit < 100 || mnistDigit[0] != 0 || mnistDigit[28*28-1] != 0 {
-		t.Errorf("digit label %d, %d lit pixels", mnistDigitLabel, lit)
 	}
 	d := vm.Data.(convData)
 	if len(d.Result.Packed) != 26*26 {
