@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -75,6 +76,11 @@ func (a *app) convStageEdit(c echo.Context) error {
 		convstate.Edit
 	}
 	if err := readJSON(c, &req); err != nil {
+		// The script reads a fragment or JSON {"error"}, never a page.
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			return apiError(c, he.Code, fmt.Sprint(he.Message))
+		}
 		return err
 	}
 	if req.State == nil {

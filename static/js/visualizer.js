@@ -114,7 +114,9 @@ async function edit(e, source) {
       body: JSON.stringify({ state: S, ...e }),
       signal: aborter.signal,
     });
-    if ((r.headers.get("Content-Type") || "").startsWith("text/html")) html = await r.text();
+    // A stage is 200 (shown) or 422 (refused, with the reason); anything
+    // else is JSON {"error"}.
+    if ((r.status === 200 || r.status === 422) && (r.headers.get("Content-Type") || "").startsWith("text/html")) html = await r.text();
     else err = (await r.json().catch(() => ({}))).error || r.statusText || String(r.status);
   } catch (ex) {
     if (ex.name === "AbortError") return;
