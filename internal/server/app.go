@@ -15,6 +15,7 @@ import (
 
 	"github.com/convlab/convlab/animations"
 	"github.com/convlab/convlab/internal/live"
+	"github.com/convlab/convlab/mnist"
 	"github.com/labstack/echo/v4"
 )
 
@@ -98,6 +99,15 @@ type app struct {
 	// train/draw helper: the one shared training run (train_handlers.go).
 	train *live.Manager
 
+	// liveNets answers "model": "live" on /api/predict: the training run's
+	// latest snapshot (a copy made about every second, and at each pause),
+	// or nil before a run. It is a.train; a test may put a fake here.
+	liveNets interface{ LiveNet() *mnist.Net }
+
+	// model is the -model file's network, loaded and checked once at
+	// startup (model_file.go); nil serves the embedded model.
+	model *mnist.Net
+
 	// classroom helper: the follow-along broadcast (follow_handlers.go).
 	follow *followHub
 
@@ -118,6 +128,7 @@ func newApp(cfg config, logw io.Writer) (*app, error) {
 	a.heavy = limitConcurrent(max(4, 2*runtime.GOMAXPROCS(0)), 10*time.Second)
 	a.loadModelFile() // a bad -model file is logged and the shipped model served
 	a.train = newTrainManager(cfg, a.log)
+	a.liveNets = a.train
 	a.onClose(func() error { a.train.Close(); return nil })
 	a.restoreCheckpoint()
 	a.follow = newFollowHub()
