@@ -115,7 +115,9 @@ func NewGeometry(g *conv.Geometry) *Geometry {
 	}
 }
 
-func bad(code string, args ...apperr.Arg) *apperr.Error { return apperr.New(apperr.Invalid, code, args...) }
+func bad(code string, args ...apperr.Arg) *apperr.Error {
+	return apperr.New(apperr.Invalid, code, args...)
+}
 
 func refuse(code string, args ...apperr.Arg) *apperr.Error {
 	return apperr.New(apperr.Unprocessable, code, args...)

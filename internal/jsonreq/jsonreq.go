@@ -40,10 +40,11 @@ func CheckContentType(contentType string, contentLength int64) error {
 	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
 		return nil
 	}
+	got := apperr.Q("got", contentType)
 	if contentType == "" {
-		contentType = "none"
+		got = apperr.A("got", "none")
 	}
-	return apperr.New(apperr.UnsupportedMedia, "json_content_type", apperr.Q("got", contentType))
+	return apperr.New(apperr.UnsupportedMedia, "json_content_type", got)
 }
 
 // Read reads all of r (a body under http.MaxBytesReader) and decodes it
