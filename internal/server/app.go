@@ -177,9 +177,6 @@ func (a *app) handler() *echo.Echo {
 // serve is the server's handler: the echo instance, with HEAD served as GET.
 func (a *app) serve(e *echo.Echo) http.Handler { return headAsGet(e) }
 
-// testRoutes, when set by a test, adds routes before the server starts.
-var testRoutes func(a *app, e *echo.Echo)
-
 // Run is the whole program: parse flags, build the app, serve until ctx
 // ends, then shut down gracefully (in-flight requests finish, streams end).
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -198,11 +195,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer a.Close()
-	e := a.handler()
-	if testRoutes != nil {
-		testRoutes(a, e)
-	}
+	return a.listenAndServe(ctx, a.handler())
+}
 
+// listenAndServe serves e on the configured address until ctx ends, then
+// shuts down gracefully and closes the app. (A test builds e itself with
+// a.handler() and may add routes to it first.)
+func (a *app) listenAndServe(ctx context.Context, e *echo.Echo) error {
+	cfg := a.cfg
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
