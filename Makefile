@@ -5,7 +5,7 @@ PKGS     ?= ./...
 TIMEOUT  ?= 10m
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-short vet bench bench-torch generate check-generated fuzz model golden ci
+.PHONY: run build test test-arm64 test-short vet bench bench-torch bench-gemm generate check-generated fuzz model golden ci
 
 ## run: serve the app on http://localhost:8080 (ARGS="-addr :9090" to change)
 run:
@@ -16,10 +16,20 @@ run:
 build:
 	$(GO) build -o bin/convlab ./cmd/web
 
-## test: vet, all tests (browser tests included), then the race detector on the short tests
+## test: vet, all tests (browser tests included), then the race detector on the short tests, then the arm64 kernels under qemu
 test: vet
 	$(GO) test -timeout $(TIMEOUT) $(PKGS)
 	$(GO) test -race -short -timeout $(TIMEOUT) $(PKGS)
+	$(MAKE) test-arm64
+
+## test-arm64: conv's golden and GEMM kernel tests built for arm64 (the NEON kernels) and run under
+## qemu-aarch64 (Debian: apt-get install qemu-user). Correctness only: emulated timings mean nothing.
+test-arm64:
+	@command -v qemu-aarch64 >/dev/null || { echo "test-arm64: qemu-aarch64 is missing (Debian: apt-get install qemu-user)" >&2; exit 1; }
+	@mkdir -p bin
+	GOARCH=arm64 $(GO) test -c -o bin/conv-arm64.test ./conv/
+	cd conv && qemu-aarch64 ../bin/conv-arm64.test -test.short -test.count 1 -test.timeout $(TIMEOUT) \
+		-test.run 'Golden|GemmKernels|FastMatchesNaive|FastLargerShapes|BackwardReproducible|KernelByName'
 
 ## test-short: the quick tests only (no browser)
 test-short:

@@ -1,5 +1,12 @@
 package conv
 
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+)
+
 // A packed, blocked single-precision GEMM in the style of BLIS/GotoBLAS:
 // A and B are copied ("packed") into panels the micro-kernel streams through
 // contiguously, and a small register-blocked micro-kernel computes one
@@ -294,4 +301,34 @@ var gemmKernels = []*gemmKernel{portableKernel}
 // (other tile shapes, kept for BenchmarkGEMM and TestGemmKernels).
 var extraKernels []*gemmKernel
 
-func bestKernel() *gemmKernel { return gemmKernels[len(gemmKernels)-1] }
+// bestKernel is the kernel New uses: the fastest this CPU runs, unless
+// the environment variable CONVLAB_GEMM names another one (portable, avx2,
+// avx512, neon), for measuring a slower instruction set on a faster CPU
+// (make bench-torch prints the table for each). A name this CPU cannot run
+// is reported on stderr once and the fastest kernel used instead.
+func bestKernel() *gemmKernel { return chosenKernel() }
+
+var chosenKernel = sync.OnceValue(func() *gemmKernel {
+	k, err := kernelByName(os.Getenv("CONVLAB_GEMM"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "convlab: %v; using %s\n", err, k.name)
+	}
+	return k
+})
+
+// kernelByName is the kernel called name among gemmKernels (the fastest
+// for ""), or the fastest and an error if this CPU has none of that name.
+func kernelByName(name string) (*gemmKernel, error) {
+	best := gemmKernels[len(gemmKernels)-1]
+	if name == "" {
+		return best, nil
+	}
+	var names []string
+	for _, k := range gemmKernels {
+		if k.name == name {
+			return k, nil
+		}
+		names = append(names, k.name)
+	}
+	return best, fmt.Errorf("CONVLAB_GEMM=%s: no such kernel on this CPU (it has %s)", name, strings.Join(names, ", "))
+}
