@@ -42,6 +42,10 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
 
+## bench-gemm: the GEMM alone per kernel: GFLOP/s and the fraction of this core's FMA peak (%peak)
+bench-gemm:
+	$(GO) test -run '^$$' -bench 'GEMM/(clock|avx|neon|portable|pack)' -count 3 -timeout 30m ./conv/
+
 ## bench-torch: the conv and mnist benchmarks beside PyTorch, as a ratio table (needs python3-torch)
 bench-torch:
 	$(GO) test -run '^$$' -bench 'Conv2d|TrainStep|Predict' -count 6 -timeout 30m ./conv/ ./mnist/ | tee /tmp/convlab-bench.txt

@@ -332,3 +332,8 @@ func kernelByName(name string) (*gemmKernel, error) {
 	}
 	return best, fmt.Errorf("CONVLAB_GEMM=%s: no such kernel on this CPU (it has %s)", name, strings.Join(names, ", "))
 }
+
+// clockCycles, where the architecture has it, runs a loop of a known
+// number of core clock cycles (about n·8) and returns that number; nil
+// elsewhere. Only the GEMM benchmark uses it.
+var clockCycles func(n int) int

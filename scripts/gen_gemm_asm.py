@@ -91,6 +91,26 @@ emit('#include "textflag.h"\n')
 for mr, nv in [(8,2),(8,1),(8,3),(12,2),(6,4)]:
     kernel512(mr, nv)
 kernel256(6, 2)
+emit("""// func clockLoop(n int)
+// n iterations of 8 dependent one-cycle ADDs: 8n core clock cycles (how
+// BenchmarkGEMM measures the clock for its fraction of the FMA peak).
+TEXT ·clockLoop(SB), NOSPLIT, $0-8
+	MOVQ n+0(FP), CX
+	XORQ AX, AX
+clock_loop:
+	ADDQ $1, AX
+	ADDQ $1, AX
+	ADDQ $1, AX
+	ADDQ $1, AX
+	ADDQ $1, AX
+	ADDQ $1, AX
+	ADDQ $1, AX
+	ADDQ $1, AX
+	DECQ CX
+	JNZ clock_loop
+	RET
+
+""")
 emit("""// func gatherF32AVX512(dst, src *float32, idx *int32, n int)
 // dst[i] = src[idx[i]] for i < n rounded down to a multiple of 16.
 TEXT ·gatherF32AVX512(SB), NOSPLIT, $0-32
