@@ -46,10 +46,17 @@ bench:
 bench-gemm:
 	$(GO) test -run '^$$' -bench 'GEMM/(clock|avx|neon|portable|pack)' -count 3 -timeout 30m ./conv/
 
-## bench-torch: the conv and mnist benchmarks beside PyTorch, as a ratio table (needs python3-torch)
+## bench-torch: the conv and mnist benchmarks beside PyTorch, as a ratio table (needs python3-torch), one pair of
+## columns per GEMM kernel in BENCH_GEMM (default: avx512 and avx2 where the CPU has them, else the fastest);
+## the Go runs come first, then PyTorch (OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for it) in the same command
+BENCH_GEMM ?= $(strip $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo avx512; grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo avx2))
 bench-torch:
-	$(GO) test -run '^$$' -bench 'Conv2d|TrainStep|Predict' -count 6 -timeout 30m ./conv/ ./mnist/ | tee /tmp/convlab-bench.txt
-	/usr/bin/python3 scripts/bench_torch.py /tmp/convlab-bench.txt
+	@set -e; files=""; for k in $(or $(BENCH_GEMM),default); do \
+		f=/tmp/convlab-bench-$$k.txt; files="$$files $$f"; \
+		{ echo "convlab-gemm: $$k"; [ $$k = default ] && unset CONVLAB_GEMM || export CONVLAB_GEMM=$$k; \
+		  $(GO) test -run '^$$' -bench 'Conv2d(Forward|Backward)$$|TrainStep|Predict' -count 6 -timeout 30m ./conv/ ./mnist/; } | tee $$f; \
+	done; \
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 scripts/bench_torch.py $$files
 
 ## generate: regenerate templ code after editing views/*.templ
 generate:
