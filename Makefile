@@ -5,7 +5,7 @@ PKGS     ?= ./...
 TIMEOUT  ?= 10m
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-arm64 test-short vet bench bench-torch bench-gemm generate check-generated fuzz model golden ci
+.PHONY: run build test test-arm64 test-short vet bench bench-torch bench-torch-cpu bench-gemm generate check-generated fuzz model golden ci
 
 ## run: serve the app on http://localhost:8080 (ARGS="-addr :9090" to change)
 run:
@@ -54,9 +54,14 @@ bench-torch:
 	@set -e; files=""; for k in $(or $(BENCH_GEMM),default); do \
 		f=/tmp/convlab-bench-$$k.txt; files="$$files $$f"; \
 		{ echo "convlab-gemm: $$k"; [ $$k = default ] && unset CONVLAB_GEMM || export CONVLAB_GEMM=$$k; \
-		  $(GO) test -run '^$$' -bench 'Conv2d(Forward|Backward)$$|TrainStep|Predict' -count 6 -timeout 30m ./conv/ ./mnist/; } | tee $$f; \
+		  $(GO) test -run '^$$' $(BENCH_GOFLAGS) -bench 'Conv2d(Forward|Backward)$$|TrainStep|Predict' -count 6 -timeout 30m ./conv/ ./mnist/; } | tee $$f; \
 	done; \
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 scripts/bench_torch.py $$files
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 scripts/bench_torch.py $(BENCH_TORCH_FLAGS) $$files
+
+## bench-torch-cpu: bench-torch on one thread comparing CPU time per op (Go's cpu-ns/op, PyTorch's process_time):
+## what to trust when other work loads the machine (wall times, PyTorch's above all, then swing 2-20x)
+bench-torch-cpu:
+	$(MAKE) bench-torch BENCH_GOFLAGS='-cpu 1' BENCH_TORCH_FLAGS='--threads 1 --cpu'
 
 ## generate: regenerate templ code after editing views/*.templ
 generate:
