@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 
@@ -76,12 +75,13 @@ func (a *app) convStageEdit(c echo.Context) error {
 		convstate.Edit
 	}
 	if err := readJSON(c, &req); err != nil {
-		// The script reads a fragment or JSON {"error"}, never a page.
-		var he *echo.HTTPError
-		if errors.As(err, &he) {
-			return apiError(c, he.Code, fmt.Sprint(he.Message))
+		// The script reads a fragment or JSON {"error"}, never a page: the
+		// one error mapping (errorReply), as JSON.
+		status, body, _ := errorReply(err, lang)
+		if status >= 500 {
+			return err
 		}
-		return err
+		return c.JSON(status, body)
 	}
 	if req.State == nil {
 		return apiError(c, http.StatusBadRequest, `send {"state": {...}}: the visualizer's state, and the edit`)
