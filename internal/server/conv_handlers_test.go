@@ -162,29 +162,6 @@ func TestConvPageBadParams(t *testing.T) {
 	}
 }
 
-// The URL the page writes (convState.query) reads back as the same state.
-func TestConvQueryRoundTrip(t *testing.T) {
-	for _, q := range []string{
-		"preset=lesson-5x5&step=3",
-		"input=7&kernel=3&stride=2&padding=1",
-		"input=5x6&kernel=2x3&padding=same&dilation=1x2&mode=circular&channels=2&filters=3&bias=1&b=1,2,3",
-		"input=3&kernel=2&transposed=1&stride=2&output_padding=1&x=1,2,3,4,5,6,7,8,0.5",
-	} {
-		v, _ := url.ParseQuery(q)
-		s, err := convstate.Parse(v)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		s2, err := convstate.Parse(s.Query())
-		if err != nil {
-			t.Fatalf("%s → %s: %v", q, s.Query().Encode(), err)
-		}
-		if a, b := s.Query().Encode(), s2.Query().Encode(); a != b {
-			t.Errorf("%s: round trip changed the state\n%s\n%s", q, a, b)
-		}
-	}
-}
-
 // The page keeps to the CSP: no inline script code, no style attributes,
 // no <style> blocks, no inline event handlers; data only in JSON blocks.
 func TestConvPageCSPClean(t *testing.T) {

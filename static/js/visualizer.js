@@ -23,6 +23,7 @@
 
 import { editable, cellAt } from "./grid.js";
 import { mount as mountStepper, reducedMotion } from "./stepper.js";
+import { format } from "./i18n.js";
 
 let D = null;        // the server's data: {state, query, ok, error, form, steps, out, ...}
 let S = null;        // the state (D.state, with the step the page shows)
@@ -34,7 +35,7 @@ let aborter = null;
 const listeners = new Set();
 
 const $ = (sel) => root.querySelector(sel);
-const t = (key) => (D && Object.hasOwn(D.messages, key) ? D.messages[key] : key);
+const t = (key, ...args) => format(D && Object.hasOwn(D.messages, key) ? D.messages[key] : key, args);
 const clone = (o) => JSON.parse(JSON.stringify(o));
 
 // ---------- the API ----------
@@ -108,7 +109,8 @@ async function edit(e, source) {
   root.classList.add("loading");
   let html = null, err = "";
   try {
-    const r = await fetch("/conv/stage", {
+    // The stage speaks the page's language.
+    const r = await fetch("/conv/stage?lang=" + encodeURIComponent(document.documentElement.lang || "en"), {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/html" },
       body: JSON.stringify({ state: S, ...e }),
@@ -120,7 +122,7 @@ async function edit(e, source) {
     else err = (await r.json().catch(() => ({}))).error || r.statusText || String(r.status);
   } catch (ex) {
     if (ex.name === "AbortError") return;
-    err = t("conv.err.network") + " " + ex.message;
+    err = t("conv.err.network", ex.message);
   }
   if (my !== seq) return;
   pending = 0;
