@@ -62,9 +62,11 @@ type Step struct {
 	F     int      `json:"f"`   // the filter (output channel): which Kernels to show
 	Win   [4]int   `json:"win"` // the window on the padded grid: rows [0, 1), columns [2, 3)
 	Ch    []string `json:"ch"`  // the sum of each input channel
-	// Taps: [channel, y, x, ky, kx, input, weight, product, kind, src y, src x]
-	// with y, x on the padded grid and src the cell a copied padding cell
-	// copies (padded grid too; -1 when none).
+	// Taps, one a multiplication: [channel, y, x, ky, kx, input, weight,
+	// product] with y, x on the padded grid, then the cell's kind when it
+	// is not "real" ("pad", "inserted", "copy"), and for a copied padding
+	// cell the cell it copies (y, x on the padded grid). Short, because a
+	// large trace has thousands.
 	Taps [][]any `json:"taps"`
 }
 
@@ -373,11 +375,15 @@ func scriptStep(t func(string, ...any) string, s *convstate.State, g *conv.Geome
 	}
 	out.Taps = make([][]any, len(st.Taps))
 	for i, tp := range st.Taps {
-		sy, sx := -1, -1
-		if tp.Kind == conv.CopyPad {
-			sy, sx = tp.SrcY+g.PadTop, tp.SrcX+g.PadLeft
+		a := []any{tp.C, tp.Y, tp.X, tp.KY, tp.KX, fmtNum(tp.Input), fmtNum(tp.Weight), fmtNum(tp.Product)}
+		switch tp.Kind {
+		case conv.Real:
+		case conv.CopyPad:
+			a = append(a, tp.Kind.String(), tp.SrcY+g.PadTop, tp.SrcX+g.PadLeft)
+		default:
+			a = append(a, tp.Kind.String())
 		}
-		out.Taps[i] = []any{tp.C, tp.Y, tp.X, tp.KY, tp.KX, fmtNum(tp.Input), fmtNum(tp.Weight), fmtNum(tp.Product), tp.Kind.String(), sy, sx}
+		out.Taps[i] = a
 	}
 	return out
 }

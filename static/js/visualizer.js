@@ -267,7 +267,7 @@ function showStep(source) {
     const td = inCells[c]?.[y]?.[x];
     mark(td, "tap");
     if (td) td.dataset.w = w;
-    if (sy >= 0) mark(inCells[c]?.[sy]?.[sx], "src");
+    if (sy !== undefined) mark(inCells[c]?.[sy]?.[sx], "src");
   }
   outCells.forEach((td, i) => {
     const done = i < S.step;
@@ -312,7 +312,7 @@ function fillDetail(st) {
     const sum = g.querySelector(".group-sum b");
     if (sum) sum.textContent = st.ch[c];
     const ol = g.querySelector("ol");
-    st.taps.forEach(([tc, , , , , x, w, p, kind], i) => {
+    st.taps.forEach(([tc, , , , , x, w, p, kind = "real"], i) => {
       if (tc !== c) return;
       const li = termTpl.cloneNode(true);
       li.className = kind;
