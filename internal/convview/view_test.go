@@ -3,6 +3,7 @@ package convview
 import (
 	"errors"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -81,6 +82,7 @@ func TestBuild(t *testing.T) {
 // reload would).
 func TestScriptStepsMatchFirstPaint(t *testing.T) {
 	for _, q := range []string{"preset=lesson-4x4", "preset=reflect", "preset=channels", "preset=transposed",
+		"input=4&kernel=3&padding=2&mode=circular&channels=2",
 		"input=4x5&kernel=2&filters=3&bias=1&stride=2"} {
 		_, d := build(t, "ko", q)
 		s := state(t, q)
@@ -96,17 +98,30 @@ func TestScriptStepsMatchFirstPaint(t *testing.T) {
 			}
 			// The cells the page marks are the ones the script marks.
 			var win, taps int
-			for _, ch := range vm.Channels {
-				for _, row := range ch.Grid.Rows {
-					for _, c := range row {
+			src := map[[3]int]bool{} // the cells copied padding reads, as the page marks them
+			for ci, ch := range vm.Channels {
+				for y, row := range ch.Grid.Rows {
+					for x, c := range row {
 						if strings.Contains(c.Class, " win") {
 							win++
 						}
 						if strings.Contains(c.Class, " tap") {
 							taps++
 						}
+						if strings.HasSuffix(c.Class, " src") || strings.Contains(c.Class, " src ") {
+							src[[3]int{ci, y, x}] = true
+						}
 					}
 				}
+			}
+			scriptSrc := map[[3]int]bool{}
+			for _, tp := range st.Taps {
+				if len(tp) == 11 {
+					scriptSrc[[3]int{tp[0].(int), tp[9].(int), tp[10].(int)}] = true
+				}
+			}
+			if !reflect.DeepEqual(src, scriptSrc) {
+				t.Fatalf("%s step %d: the page marks sources %v, the script %v", q, k, src, scriptSrc)
 			}
 			if want := (st.Win[1] - st.Win[0]) * (st.Win[3] - st.Win[2]) * s.Channels; win != want || taps != len(st.Taps) {
 				t.Fatalf("%s step %d: page marks %d window cells and %d taps; script %d and %d", q, k, win, taps, want, len(st.Taps))
