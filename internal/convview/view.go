@@ -149,7 +149,49 @@ func Build(lang string, s convstate.State, explain Explain) (views.ConvView, err
 	vm.MACs = g.MACs()
 	step := r.steps[s.Step-1]
 
-	ekh, ekw := g.Dilation[0]*(g.KernelSize[0]-1)+1, g.Dilation[1]*(g.KernelSize[1]-1)+1
+	bd := &builder{t: t, s: &s, r: r, g: g, step: &step, vm: &vm, data: &data}
+	ekh, ekw := bd.inputs()
+	bd.kernels()
+	bd.outputs()
+	bd.pictures()
+	unRows, unCols := uncovered(g)
+	for i := range r.steps {
+		data.Steps = append(data.Steps, scriptStep(t, &s, g, &r.steps[i], i+1, vm.StepCount, ekh, ekw))
+	}
+	vm.Detail = stepDetail(t, &s, &step)
+	vm.Narration = views.ConvNarration{Where: vm.Detail.Where, Equation: vm.Detail.Equation}
+	vm.FormulaH = op.formula(g, 0)
+	vm.FormulaW = op.formula(g, 1)
+	vm.Uncovered = uncoveredText(t, g, unRows, unCols)
+	vm.PyTorch = op.pytorch(g)
+	vm.OutShape = fmt.Sprintf("torch.Size([1, %d, %d, %d])", g.OutChannels, g.OutH, g.OutW)
+	nb := 0
+	if g.Bias {
+		nb = g.OutChannels
+	}
+	vm.Params = t("conv.params_count", g.ParamCount(), g.WeightLen(), nb)
+	vm.ChannelNames = data.Channels
+	vm.Data = data
+	return vm, nil
+}
+
+// builder fills the parts of the view model of one configuration that
+// ran: the grids, the kernels, the outputs and the pictures.
+type builder struct {
+	t    func(string, ...any) string
+	s    *convstate.State
+	r    *result
+	g    *conv.Geometry
+	step *conv.Step // the current step
+	vm   *views.ConvView
+	data *Script
+}
+
+// inputs draws each input channel on the padded grid, the current
+// window marked; it returns the window's size on the grid.
+func (b *builder) inputs() (ekh, ekw int) {
+	t, s, r, g, step, vm, data := b.t, b.s, b.r, b.g, b.step, b.vm, b.data
+	ekh, ekw = g.Dilation[0]*(g.KernelSize[0]-1)+1, g.Dilation[1]*(g.KernelSize[1]-1)+1
 	tapAt := map[[3]int]string{} // cell → the weight it is multiplied by
 	srcOf := map[[3]int]bool{}   // cells a copied padding cell of this step copies
 	for _, tp := range step.Taps {
@@ -212,7 +254,11 @@ func Build(lang string, s convstate.State, explain Explain) (views.ConvView, err
 		}
 		vm.Channels = append(vm.Channels, ch)
 	}
+	return ekh, ekw
+}
 
+func (b *builder) kernels() {
+	t, s, step, vm, data := b.t, b.s, b.step, b.vm, b.data
 	// The kernels of every filter (the script swaps them as the step's
 	// filter changes); the page shows the current step's.
 	for f := range s.Filters {
@@ -246,7 +292,10 @@ func Build(lang string, s convstate.State, explain Explain) (views.ConvView, err
 		}
 		vm.Channels[c].Kernel = kg
 	}
+}
 
+func (b *builder) outputs() {
+	t, s, r, g, vm, data := b.t, b.s, b.r, b.g, b.vm, b.data
 	// Output grids, filled up to the current step.
 	odense := denseClass(g.OutW)
 	for oc := range g.OutChannels {
@@ -280,7 +329,10 @@ func Build(lang string, s convstate.State, explain Explain) (views.ConvView, err
 		}
 		vm.Outputs = append(vm.Outputs, og)
 	}
+}
 
+func (b *builder) pictures() {
+	t, s, r, g, vm, data := b.t, b.s, b.r, b.g, b.vm, b.data
 	// Large grids also as pictures (the MNIST digit and its feature map).
 	if s.InH*s.InW >= 100 {
 		for c := range s.Channels {
@@ -299,25 +351,6 @@ func Build(lang string, s convstate.State, explain Explain) (views.ConvView, err
 			vm.Images = append(vm.Images, img)
 		}
 	}
-
-	for i := range r.steps {
-		data.Steps = append(data.Steps, scriptStep(t, &s, g, &r.steps[i], i+1, vm.StepCount, ekh, ekw))
-	}
-	vm.Detail = stepDetail(t, &s, &step)
-	vm.Narration = views.ConvNarration{Where: vm.Detail.Where, Equation: vm.Detail.Equation}
-	vm.FormulaH = op.formula(g, 0)
-	vm.FormulaW = op.formula(g, 1)
-	vm.Uncovered = uncoveredText(t, g, unRows, unCols)
-	vm.PyTorch = op.pytorch(g)
-	vm.OutShape = fmt.Sprintf("torch.Size([1, %d, %d, %d])", g.OutChannels, g.OutH, g.OutW)
-	nb := 0
-	if g.Bias {
-		nb = g.OutChannels
-	}
-	vm.Params = t("conv.params_count", g.ParamCount(), g.WeightLen(), nb)
-	vm.ChannelNames = data.Channels
-	vm.Data = data
-	return vm, nil
 }
 
 // Refused is the page for a URL the visualizer cannot read: the controls
