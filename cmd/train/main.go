@@ -55,6 +55,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.cfg.LR, "lr", 0, "learning rate (default 0.001 for adam, 0.01 for sgd)")
 	fs.IntVar(&o.cfg.BatchSize, "batch", 100, "batch size")
 	fs.IntVar(&o.cfg.Shift, "shift", 0, "data augmentation: move each training image by up to this many pixels (0: off)")
+	fs.BoolVar(&o.cfg.Augment, "augment", false, "data augmentation: random rotation (±15°), scale (±15%), shift (±3 px) and stroke thickness")
+	fs.Float64Var(&o.cfg.LRDecay, "lr-decay", 0, "multiply the learning rate by this after every epoch (0: constant)")
 	fs.Uint64Var(&o.cfg.Seed, "seed", 1, "seed of the initial weights and the shuffling")
 	fs.IntVar(&o.epochs, "epochs", 3, "epochs to train (with -target: at most)")
 	fs.StringVar(&o.out, "out", "", "save the trained network here (safetensors, written atomically)")
@@ -110,8 +112,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	c := tr.Config()
-	fmt.Fprintf(stdout, "training %s (%d parameters) with %s lr %g, batch %d, seed %d, shift %d, on %d images; test set %d images\n",
-		c.Net, tr.Net().ParamCount(), c.Optimizer, c.LR, c.BatchSize, c.Seed, c.Shift, train.N, test.N)
+	fmt.Fprintf(stdout, "training %s (%d parameters) with %s lr %g (decay %g per epoch), batch %d, seed %d, shift %d, augment %v, on %d images; test set %d images\n",
+		c.Net, tr.Net().ParamCount(), c.Optimizer, c.LR, c.LRDecay, c.BatchSize, c.Seed, c.Shift, c.Augment, train.N, test.N)
 
 	start := time.Now()
 	var evalTime time.Duration
