@@ -112,6 +112,7 @@ type Progress struct {
 	// smoothed over about 20 steps).
 	ImagesPerSecond float64 `json:"images_per_second"`
 	Images          int     `json:"images"` // images seen so far
+	LR              float64 `json:"lr"`     // the learning rate of this step
 }
 
 // Miss is a misclassified test image.
@@ -285,6 +286,7 @@ func (t *Trainer) Step() Progress {
 		RunningLoss:     t.epochLoss / float64(t.epochImages),
 		RunningAccuracy: float64(t.epochCorrect) / float64(t.epochImages),
 		Images:          t.images,
+		LR:              t.cfg.EpochLR(t.epoch),
 	}
 	if t.secPerImage > 0 {
 		p.ImagesPerSecond = 1 / t.secPerImage
