@@ -32,6 +32,9 @@ type Config struct {
 	Optimizer string  `json:"optimizer"`  // "adam" | "sgd"
 	LR        float64 `json:"lr"`         // in (0, 1]
 	BatchSize int     `json:"batch_size"` // 1..512
+	// Augment trains on randomly rotated, scaled, shifted, thickened or
+	// thinned copies of the images (mnist.TrainConfig.Augment).
+	Augment bool `json:"augment"`
 }
 
 // DefaultConfig is the quick classroom run: the small network with Adam.
@@ -83,7 +86,7 @@ func (c Config) Validate() error {
 }
 
 // ParseConfig decodes an optional JSON start body ({"net", "optimizer",
-// "lr", "batch_size"}; empty means all defaults), fills defaults and
+// "lr", "batch_size", "augment"}; empty means all defaults), fills defaults and
 // validates. Its errors are worded for a student.
 func ParseConfig(body []byte) (Config, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -94,6 +97,7 @@ func ParseConfig(body []byte) (Config, error) {
 		Optimizer *string  `json:"optimizer"`
 		LR        *float64 `json:"lr"`
 		BatchSize *int     `json:"batch_size"`
+		Augment   *bool    `json:"augment"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -101,7 +105,7 @@ func ParseConfig(body []byte) (Config, error) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te) && te.Field != "":
-			want := map[string]string{"float64": "a number", "int": "a whole number", "string": "a string"}[te.Type.String()]
+			want := map[string]string{"float64": "a number", "int": "a whole number", "string": "a string", "bool": "true or false"}[te.Type.String()]
 			if want == "" {
 				want = te.Type.String()
 			}
@@ -134,6 +138,9 @@ func ParseConfig(body []byte) (Config, error) {
 	}
 	if raw.BatchSize != nil {
 		c.BatchSize = *raw.BatchSize
+	}
+	if raw.Augment != nil {
+		c.Augment = *raw.Augment
 	}
 	return c, c.Validate()
 }
