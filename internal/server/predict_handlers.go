@@ -65,6 +65,7 @@ type predictResponse struct {
 	FeatureMaps   []live.Map `json:"feature_maps"`
 	Model         string     `json:"model"`
 	Preset        string     `json:"preset"`
+	drawAnswer               // sure, top, hint, steps: predict_draw.go
 }
 
 // apiErr is a 4xx answer with a message for the student.
@@ -211,6 +212,7 @@ func predict(net *mnist.Net, req *predictRequest) (*predictResponse, error) {
 	}
 	resp.Digit = best
 	resp.Probabilities = p[:]
+	resp.drawAnswer = drawAnswerFor(p, src, w, h, req.Preprocess)
 	for _, fm := range maps {
 		resp.FeatureMaps = append(resp.FeatureMaps, live.QuantizeUnsigned(fm.Layer, fm.C, fm.H, fm.W, fm.Data))
 	}
