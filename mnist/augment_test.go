@@ -196,6 +196,9 @@ func TestTrainConfigAugmentAndDecay(t *testing.T) {
 	}{
 		{TrainConfig{Augment: true}, true},
 		{TrainConfig{Augment: true, Shift: 2}, false},
+		{TrainConfig{Augment: true, AugmentEpochs: 3}, true},
+		{TrainConfig{AugmentEpochs: 3}, false},
+		{TrainConfig{Augment: true, AugmentEpochs: -1}, false},
 		{TrainConfig{LRDecay: 0.8}, true},
 		{TrainConfig{LRDecay: 1}, true},
 		{TrainConfig{LRDecay: 1.5}, false},
@@ -203,7 +206,7 @@ func TestTrainConfigAugmentAndDecay(t *testing.T) {
 		{TrainConfig{LRDecay: math.NaN()}, false},
 	} {
 		c := base
-		c.Augment, c.Shift, c.LRDecay = tc.cfg.Augment, tc.cfg.Shift, tc.cfg.LRDecay
+		c.Augment, c.Shift, c.LRDecay, c.AugmentEpochs = tc.cfg.Augment, tc.cfg.Shift, tc.cfg.LRDecay, tc.cfg.AugmentEpochs
 		if err := c.Validate(); (err == nil) != tc.ok {
 			t.Errorf("%+v: Validate = %v, want ok %v", tc.cfg, err, tc.ok)
 		}
@@ -230,6 +233,32 @@ func TestTrainConfigAugmentAndDecay(t *testing.T) {
 		}
 		if tr.Epoch() != 3 || lr != 0.01 {
 			t.Errorf("%s: epoch %d with lr %g, want epoch 3 with 0.01", opt, tr.Epoch(), lr)
+		}
+	}
+}
+
+// With AugmentEpochs 1 the first epoch's batches are augmented and the
+// second's are the plain images.
+func TestAugmentEpochs(t *testing.T) {
+	set := synthSet(40, 6)
+	tr, err := NewTrainer(TrainConfig{Net: "small", BatchSize: 20, Augment: true, AugmentEpochs: 1}, set, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := func() bool { // is the last batch the plain images?
+		want := make([]float32, Pixels)
+		for i, k := range tr.perm[tr.pos-20 : tr.pos] {
+			convertPixels(want, set.Pix[int(k)*Pixels:(int(k)+1)*Pixels])
+			if !slices.Equal(want, tr.x[i*Pixels:(i+1)*Pixels]) {
+				return false
+			}
+		}
+		return true
+	}
+	for step, wantPlain := range []bool{false, false, true, true} {
+		tr.Step()
+		if plain() != wantPlain {
+			t.Errorf("step %d (epoch %d): plain images %v, want %v", step+1, tr.Epoch(), !wantPlain, wantPlain)
 		}
 	}
 }

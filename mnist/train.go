@@ -35,6 +35,10 @@ type TrainConfig struct {
 	// augment.go) drawn from the seed. It replaces Shift (set one or the
 	// other).
 	Augment bool `json:"augment,omitempty"`
+	// AugmentEpochs, with Augment, augments only the first AugmentEpochs
+	// epochs; the later ones train on the images as they are (a short
+	// clean finish at the end of a learning-rate decay). 0: every epoch.
+	AugmentEpochs int `json:"augment_epochs,omitempty"`
 	// LRDecay, if positive, multiplies the learning rate by this factor
 	// after every epoch (torch.optim.lr_scheduler.ExponentialLR's gamma):
 	// epoch e trains with LR·LRDecay^(e-1). 0 (the default) keeps LR.
@@ -83,6 +87,9 @@ func (c TrainConfig) Validate() error {
 	}
 	if c.Augment && c.Shift != 0 {
 		return errors.New("choose either the random shift or augment (which shifts too), not both")
+	}
+	if c.AugmentEpochs < 0 || (c.AugmentEpochs > 0 && !c.Augment) {
+		return fmt.Errorf("augment_epochs must be 0 (every epoch) or, with augment, a positive number of epochs, got %d", c.AugmentEpochs)
 	}
 	if !(c.LRDecay >= 0 && c.LRDecay <= 1) {
 		return fmt.Errorf("the learning-rate decay must be between 0 (off) and 1, got %g", c.LRDecay)
@@ -250,7 +257,7 @@ func (t *Trainer) Step() Progress {
 	x, y := t.x[:b*Pixels], t.y[:b]
 	for i, k := range t.perm[t.pos : t.pos+b] {
 		src, dst := t.train.Pix[int(k)*Pixels:(int(k)+1)*Pixels], x[i*Pixels:(i+1)*Pixels]
-		if t.cfg.Augment {
+		if t.cfg.Augment && (t.cfg.AugmentEpochs == 0 || t.epoch <= t.cfg.AugmentEpochs) {
 			RandomAugmentation(t.augRng).Apply(dst, src, t.scratch)
 		} else if s := t.cfg.Shift; s > 0 {
 			shiftImage(dst, src, t.augRng.IntN(2*s+1)-s, t.augRng.IntN(2*s+1)-s)

@@ -58,6 +58,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.cfg.BatchSize, "batch", 100, "batch size")
 	fs.IntVar(&o.cfg.Shift, "shift", 0, "data augmentation: move each training image by up to this many pixels (0: off)")
 	fs.BoolVar(&o.cfg.Augment, "augment", false, "data augmentation: random rotation (±15°), scale (±15%), shift (±3 px) and stroke thickness")
+	fs.IntVar(&o.cfg.AugmentEpochs, "augment-epochs", 0, "with -augment: augment only the first N epochs, the rest train on the plain images (0: all)")
 	fs.Float64Var(&o.cfg.LRDecay, "lr-decay", 0, "multiply the learning rate by this after every epoch (0: constant)")
 	fs.Uint64Var(&o.cfg.Seed, "seed", 1, "seed of the initial weights and the shuffling")
 	fs.IntVar(&o.epochs, "epochs", 3, "epochs to train (with -target: at most)")
@@ -114,8 +115,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	c := tr.Config()
-	fmt.Fprintf(stdout, "training %s (%d parameters) with %s lr %g (decay %g per epoch), batch %d, seed %d, shift %d, augment %v, on %d images; test set %d images\n",
-		c.Net, tr.Net().ParamCount(), c.Optimizer, c.LR, c.LRDecay, c.BatchSize, c.Seed, c.Shift, c.Augment, train.N, test.N)
+	fmt.Fprintf(stdout, "training %s (%d parameters) with %s lr %g (decay %g per epoch), batch %d, seed %d, shift %d, augment %v (epochs %d, 0: all), on %d images; test set %d images\n",
+		c.Net, tr.Net().ParamCount(), c.Optimizer, c.LR, c.LRDecay, c.BatchSize, c.Seed, c.Shift, c.Augment, c.AugmentEpochs, train.N, test.N)
 
 	start := time.Now()
 	var evalTime time.Duration
