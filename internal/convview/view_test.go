@@ -52,6 +52,12 @@ func TestBuild(t *testing.T) {
 		{"preset=transposed", "5×5", "",
 			"o = (i − 1)·s − 2p + d(k − 1) + output_padding + 1 = (2 − 1)·2 − 2·0 + 1·(3 − 1) + 0 + 1 = 5",
 			"nn.ConvTranspose2d(1, 1, kernel_size=3, stride=2, bias=False)", nil},
+		// Several channels: one bracket a channel, then the bias
+		// (8 + 8 + 16 + 1 = 33).
+		{"preset=channels&step=5", "3×3", "(4×1 + 0×0 + 1×1 + 3×0 + 1×1 + 3×0 + 2×1 + 1×0 + 0×1) + (1×0 + 2×1 + 3×0 + 0×1 + 3×1 + 0×1 + 4×0 + 3×1 + 2×0) + (3×1 + 4×1 + 0×1 + 2×1 + 0×0 + 2×1 + 1×1 + 0×1 + 4×1) + 1 = 33",
+			"", "nn.Conv2d(3, 2, kernel_size=3, stride=2, padding=1)", nil},
+		// Over 27 products: the channels' sums.
+		{"input=4&channels=4&kernel=3&bias=1", "2×2", "6 + 5 + 20 + 6 + 1 = 38", "", "nn.Conv2d(4, 1, kernel_size=3)", nil},
 		{"input=5x6&kernel=2x3&padding=same&dilation=1x2&mode=circular&channels=2&filters=3&bias=1", "5×6", "",
 			"", "nn.Conv2d(2, 3, kernel_size=(2, 3), padding='same', dilation=(1, 2), padding_mode='circular')", nil},
 	} {
