@@ -309,6 +309,6 @@ func ResumeMNISTEngine(b []byte, train, test *mnist.Set) (Engine, Config, map[st
 		return nil, Config{}, nil, err
 	}
 	c := tr.Config()
-	cfg := Config{Net: c.Net, Optimizer: c.Optimizer, LR: c.LR, BatchSize: c.BatchSize}
-	return &mnistEngine{tr: tr, train: train, test: test, digitImg: test.Image(0), step: tr.Steps()}, cfg, extra, nil
+	cfg := Config{Net: c.Net, Optimizer: c.Optimizer, LR: c.LR, BatchSize: c.BatchSize, Augment: c.Augment}
+	return newMNISTEngine(tr, train, test), cfg, extra, nil
 }

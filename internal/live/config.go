@@ -31,6 +31,9 @@ type Config struct {
 	Optimizer string  `json:"optimizer"`  // "adam" | "sgd"
 	LR        float64 `json:"lr"`         // in (0, 1]
 	BatchSize int     `json:"batch_size"` // 1..512
+	// Augment trains on randomly rotated, scaled, shifted, thickened or
+	// thinned copies of the images (mnist.TrainConfig.Augment).
+	Augment bool `json:"augment"`
 }
 
 // DefaultConfig is the quick classroom run: the small network with Adam.
@@ -86,9 +89,9 @@ func (c Config) Validate() error {
 }
 
 // ParseConfig decodes an optional JSON start body ({"net", "optimizer",
-// "lr", "batch_size"}; empty means all defaults) with the one request
-// decoder (internal/jsonreq), fills defaults and validates. Its errors are
-// *apperr.Error, worded for a student.
+// "lr", "batch_size", "augment"}; empty means all defaults) with the one
+// request decoder (internal/jsonreq), fills defaults and validates. Its
+// errors are *apperr.Error, worded for a student.
 func ParseConfig(body []byte) (Config, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return DefaultConfig(), nil
@@ -98,6 +101,7 @@ func ParseConfig(body []byte) (Config, error) {
 		Optimizer *string  `json:"optimizer"`
 		LR        *float64 `json:"lr"`
 		BatchSize *int     `json:"batch_size"`
+		Augment   *bool    `json:"augment"`
 	}
 	if err := jsonreq.Decode(body, &raw); err != nil {
 		return Config{}, err
@@ -121,6 +125,9 @@ func ParseConfig(body []byte) (Config, error) {
 	}
 	if raw.BatchSize != nil {
 		c.BatchSize = *raw.BatchSize
+	}
+	if raw.Augment != nil {
+		c.Augment = *raw.Augment
 	}
 	return c, c.Validate()
 }

@@ -32,6 +32,8 @@ func TestParseConfig(t *testing.T) {
 		{"batch too large", `{"batch_size":513}`, Config{}, "batch_size must be between 1 and 512, not 513"},
 		{"batch fractional", `{"batch_size":1.5}`, Config{}, "batch_size must be a whole number in range, got 1.5"},
 		{"lr as string", `{"lr":"fast"}`, Config{}, "lr must be a number, got a string"},
+		{"augment", `{"augment":true}`, Config{Net: "small", Optimizer: "adam", LR: def.LR, BatchSize: def.BatchSize, Augment: true}, ""},
+		{"augment as string", `{"augment":"yes"}`, Config{}, "augment must be"},
 		{"unknown field", `{"epochs":3}`, Config{}, "unknown field"},
 		{"not an object", `[1,2]`, Config{}, "must be a JSON object"},
 		{"two objects", `{} {}`, Config{}, "nothing after it"},

@@ -64,14 +64,31 @@ func NewMNISTEngine(cfg Config, train, test *mnist.Set) (Engine, error) {
 		return nil, err
 	}
 	tr, err := mnist.NewTrainer(mnist.TrainConfig{Net: cfg.Net, Optimizer: cfg.Optimizer, LR: cfg.LR,
-		BatchSize: cfg.BatchSize, Seed: Seed}, train, test)
+		BatchSize: cfg.BatchSize, Seed: Seed, Augment: cfg.Augment}, train, test)
 	if err != nil {
 		return nil, apperr.New(apperr.Invalid, "train_config", apperr.A("reason", err.Error())).Wrap(err)
 	}
 	if test == nil || test.N == 0 {
 		return nil, apperr.New(apperr.Unavailable, "train_no_test_set")
 	}
-	return &mnistEngine{tr: tr, train: train, test: test, digit: 0, digitImg: test.Image(0)}, nil
+	return newMNISTEngine(tr, train, test), nil
+}
+
+// AugmentSamples is how many augmented training images a maps event
+// shows when the run augments.
+const AugmentSamples = 6
+
+func newMNISTEngine(tr *mnist.Trainer, train, test *mnist.Set) *mnistEngine {
+	e := &mnistEngine{tr: tr, train: train, test: test, digit: 0, digitImg: test.Image(0), step: tr.Steps()}
+	if tr.Config().Augment {
+		// The first training images, each changed as training changes
+		// them (a fixed seed, so every viewer sees the same samples).
+		for i := range min(AugmentSamples, train.N) {
+			_, imgs := mnist.AugmentedSamples(train.Pix[i*mnist.Pixels:(i+1)*mnist.Pixels], uint64(i), 1)
+			e.augmented = append(e.augmented, QuantizeUnsigned("augmented", 1, mnist.ImageSize, mnist.ImageSize, imgs[0]))
+		}
+	}
+	return e
 }
 
 // mnistEngine adapts mnist.Trainer to Engine.
@@ -81,6 +98,7 @@ type mnistEngine struct {
 	digit       int       // index of the fixed test digit whose feature maps are shown
 	digitImg    []float32 // its pixels, converted once
 	step        int
+	augmented   []Map // with Augment: a few augmented training images, made once
 }
 
 func (e *mnistEngine) Step() StepInfo {
@@ -109,10 +127,11 @@ func (e *mnistEngine) Maps() Maps {
 	img := e.digitImg
 	f := net.Filters()
 	out := Maps{
-		Step:    e.step,
-		Digit:   QuantizeUnsigned("input", 1, mnist.ImageSize, mnist.ImageSize, img),
-		Label:   int(e.test.Labels[e.digit]),
-		Filters: QuantizeSigned(f.Layer, f.C, f.H, f.W, f.Data),
+		Step:      e.step,
+		Digit:     QuantizeUnsigned("input", 1, mnist.ImageSize, mnist.ImageSize, img),
+		Label:     int(e.test.Labels[e.digit]),
+		Filters:   QuantizeSigned(f.Layer, f.C, f.H, f.W, f.Data),
+		Augmented: e.augmented,
 	}
 	for _, fm := range net.FeatureMaps(img) {
 		out.FeatureMaps = append(out.FeatureMaps, QuantizeUnsigned(fm.Layer, fm.C, fm.H, fm.W, fm.Data))

@@ -52,6 +52,7 @@ type predictResponse struct {
 	FeatureMaps   []live.Map `json:"feature_maps"`
 	Model         string     `json:"model"`
 	Preset        string     `json:"preset"`
+	drawAnswer               // sure, top, hint, steps: predict_draw.go
 }
 
 func (a *app) predictAPI(c echo.Context) error {
@@ -141,6 +142,7 @@ func predict(net *mnist.Net, req *predictRequest) (*predictResponse, error) {
 	}
 	resp.Digit = best
 	resp.Probabilities = p[:]
+	resp.drawAnswer = drawAnswerFor(p, src, w, h, req.Preprocess)
 	for _, fm := range maps {
 		resp.FeatureMaps = append(resp.FeatureMaps, live.QuantizeUnsigned(fm.Layer, fm.C, fm.H, fm.W, fm.Data))
 	}

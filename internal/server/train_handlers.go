@@ -120,6 +120,7 @@ func (a *app) trainPage(c echo.Context) error {
 		Optimizer:  st.Config.Optimizer,
 		LR:         st.Config.LR,
 		BatchSize:  st.Config.BatchSize,
+		Augment:    st.Config.Augment,
 		MaxLR:      live.MaxLR,
 		MaxBatch:   live.MaxBatchSize,
 		Messages:   i18n.Messages(i18n.Lang(ctx), "train."),
