@@ -12,12 +12,12 @@ import (
 // The engine's refusals come with their own code and named arguments.
 func Example() {
 	err := apperr.New(apperr.Conflict, "train_no_run_pause")
-	fmt.Println(apperr.KindOf(err) == apperr.Conflict, err.(*apperr.Error).Code)
+	fmt.Println(apperr.KindOf(err) == apperr.Conflict, err.Code)
 	fmt.Println(apperr.Message("en", err))
 	fmt.Println(apperr.Message("ko", err))
 
-	_, err = conv.Spec{InChannels: 1, OutChannels: 1, KernelSize: [2]int{5, 5}}.Resolve(3, 3)
-	e, _ := apperr.As(err)
+	_, engineErr := conv.Spec{InChannels: 1, OutChannels: 1, KernelSize: [2]int{5, 5}}.Resolve(3, 3)
+	e, _ := apperr.As(engineErr)
 	fmt.Println(e.Code, e.Param, e.Args[0].Name+"="+e.Args[0].Text)
 	fmt.Println(e.Message("ko"))
 	// Output:
