@@ -39,6 +39,16 @@ type Conv struct {
 	G *Geometry
 	// Workers is the number of goroutines a call may use; 0 means GOMAXPROCS.
 	Workers int
+	// Epilogue, if not nil, is called by Forward with an image's index
+	// once that image's output is complete; Prologue by Backward with an
+	// image's index before any of that image's gradients are computed
+	// (so it may write the image's part of dy). Each runs on the goroutine
+	// that does the image, and calls for different images may run at the
+	// same time. They let the neighbouring layer work on one image while
+	// its data is still in cache: the MNIST network max-pools each image's
+	// output in Epilogue and routes the pooled gradient back in Prologue,
+	// instead of two more passes over the whole batch through memory.
+	Epilogue, Prologue func(ni int)
 
 	kern *gemmKernel
 	plan *colPlan
@@ -150,12 +160,17 @@ func (c *Conv) Forward(y, x, w, b []float32, n int) {
 	if n == 0 {
 		return
 	}
-	if c.isFC() {
-		c.forwardFC(y, x, w, b, n)
-		return
-	}
-	if c.huge() {
-		ForwardNaive(g, y, x, w, b, n)
+	if c.isFC() || c.huge() {
+		if c.isFC() {
+			c.forwardFC(y, x, w, b, n)
+		} else {
+			ForwardNaive(g, y, x, w, b, n)
+		}
+		if c.Epilogue != nil {
+			for ni := range n {
+				c.Epilogue(ni)
+			}
+		}
 		return
 	}
 	nw, split := c.schedule(n)
@@ -254,12 +269,17 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 		clear(db)
 		return
 	}
-	if c.isFC() {
-		c.backwardFC(dx, dw, db, dy, x, w, n)
-		return
-	}
-	if c.huge() {
-		BackwardNaive(g, dx, dw, db, dy, x, w, n)
+	if c.isFC() || c.huge() {
+		if c.Prologue != nil {
+			for ni := range n {
+				c.Prologue(ni)
+			}
+		}
+		if c.isFC() {
+			c.backwardFC(dx, dw, db, dy, x, w, n)
+		} else {
+			BackwardNaive(g, dx, dw, db, dy, x, w, n)
+		}
 		return
 	}
 	nw, split := c.schedule(n)
@@ -323,6 +343,9 @@ func (c *Conv) run(op uint8, i, nw int) {
 			} else {
 				c.forward(ws, ni)
 			}
+			if c.Epilogue != nil {
+				c.Epilogue(ni)
+			}
 		}
 	case opBackward:
 		// Chunks of images, each with its own gradient accumulator, taken
@@ -340,6 +363,9 @@ func (c *Conv) run(op uint8, i, nw int) {
 			db := c.chunkDB[q]
 			clear(db)
 			for ni := q * c.n / c.nch; ni < (q+1)*c.n/c.nch; ni++ {
+				if c.Prologue != nil {
+					c.Prologue(ni)
+				}
 				if g.Transposed {
 					c.backwardTransposed(ws, ni, dw)
 				} else {
