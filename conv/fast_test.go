@@ -311,13 +311,25 @@ func TestSIMDHelpers(t *testing.T) {
 		if k.panel != nil {
 			src := randSlice(r, 3000)
 			for _, w := range []int{16, 32} {
-				for rows := 0; rows <= 9; rows++ {
+				for rows := 0; rows <= 19; rows++ {
 					bases, idx := make([]int32, rows), make([]int32, w)
-					for i := range bases {
-						bases[i] = int32(i*200 + r.IntN(100))
-					}
-					for l := range idx {
-						idx[l] = int32(l*3 + r.IntN(3))
+					if rows < 10 { // spread offsets: gathers
+						for i := range bases {
+							bases[i] = int32(i*200 + r.IntN(100))
+						}
+						for l := range idx {
+							idx[l] = int32(l*3 + r.IntN(3))
+						}
+					} else { // runs of a stride-1 im2col row (permutes), the last rows reaching the end of src
+						rowLen, gap := 3+r.IntN(20), r.IntN(5)
+						for l := range idx {
+							idx[l] = int32(l/rowLen*(rowLen+gap) + l%rowLen)
+						}
+						b := len(src) - 1 - int(idx[w-1])
+						for i := rows - 1; i >= 0; i-- {
+							bases[i] = int32(b)
+							b -= 3 + r.IntN(40)
+						}
 					}
 					want, got := make([]float32, rows*w), make([]float32, rows*w)
 					for i, b := range bases {

@@ -82,6 +82,53 @@ func gatherPanelAVX512Go(dst, src []float32, bases, idx []int32) bool {
 }
 
 //go:noescape
+func permPanelAVX512(dst, src *float32, bases *int32, nrows int, perm, starts *int32, nv int)
+
+// permPanelAVX512Go is the AVX-512 gatherPanelFunc. When each 16 offsets
+// of idx span fewer than 32 floats (the im2col rows of a stride-1
+// convolution: a panel's positions are a few runs of one image row) every
+// 16 values are two loads and a two-table permute (VPERMT2PS) with the
+// indices fixed for the panel; otherwise, and for the last rows when the
+// permute's 32-float reads would pass the end of src, 16-lane gathers
+// (gatherPanelAVX512Go, several times slower).
+func permPanelAVX512Go(dst, src []float32, bases, idx []int32) bool {
+	w, n := len(idx), len(bases)
+	if (w != 16 && w != 32) || n == 0 {
+		return n == 0
+	}
+	var perm [32]int32
+	var starts [2]int32
+	top := int32(0) // largest start
+	for h := range w / 16 {
+		s := idx[16*h]
+		if idx[16*h+15]-s >= 32 || s < 0 {
+			return gatherPanelAVX512Go(dst, src, bases, idx)
+		}
+		starts[h], top = s, max(top, s)
+		for l := range 16 {
+			perm[16*h+l] = idx[16*h+l] - s
+		}
+	}
+	if bases[0] < 0 {
+		panic("conv: gather index out of range")
+	}
+	// Rows whose reads src[base+start : base+start+32] stay inside src
+	// (bases are nondecreasing, so they are a prefix).
+	m := n
+	for m > 0 && int(bases[m-1])+int(top)+32 > len(src) {
+		m--
+	}
+	_ = dst[n*w-1]
+	if m > 0 {
+		permPanelAVX512(&dst[0], &src[0], &bases[0], m, &perm[0], &starts[0], w/16)
+	}
+	if m < n {
+		return gatherPanelAVX512Go(dst[m*w:], src, bases[m:], idx)
+	}
+	return true
+}
+
+//go:noescape
 func copyPanelAVX2(dst, src *float32, nrows, ld, n8 int)
 
 // copyPanelAVX2Go is a copyPanelFunc for widths 8, 16 and 32.
@@ -162,7 +209,7 @@ func init() {
 	if cpu.X86.HasAVX512F {
 		edge := wrap("avx512_8x16", 8, 16, sgemmKern8x16AVX512)
 		for _, k := range []*gemmKernel{avx512Kernel, edge, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64} {
-			k.gather, k.addRows, k.packT, k.panel = gatherAVX512, addRowsAVX512Go, packTAVX512, gatherPanelAVX512Go
+			k.gather, k.addRows, k.packT, k.panel = gatherAVX512, addRowsAVX512Go, packTAVX512, permPanelAVX512Go
 			k.copyPanel = copyPanelAVX2Go
 		}
 		avx512Kernel.edge = edge

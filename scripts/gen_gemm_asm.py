@@ -91,6 +91,56 @@ emit('#include "textflag.h"\n')
 for mr, nv in [(8,2),(8,1),(8,3),(12,2),(6,4)]:
     kernel512(mr, nv)
 kernel256(6, 2)
+emit("""// func permPanelAVX512(dst, src *float32, bases *int32, nrows int, perm, starts *int32, nv int)
+// For r < nrows, h < nv (1 or 2), l < 16:
+//   dst[r*16*nv + 16h + l] = src[bases[r] + starts[h] + perm[16h+l]], perm values in [0, 32):
+// two loads and one two-table permute (VPERMT2PS) per 16 values, no gather.
+TEXT ·permPanelAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ bases+16(FP), BX
+	MOVQ nrows+24(FP), CX
+	MOVQ perm+32(FP), DX
+	MOVQ starts+40(FP), R8
+	MOVQ nv+48(FP), R10
+	VMOVDQU32 (DX), Z1
+	MOVLQSX (R8), R11
+	TESTQ CX, CX
+	JZ pp_done
+	CMPQ R10, $2
+	JEQ pp_two
+pp_one:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	VMOVUPS (R9)(R11*4), Z3
+	VPERMT2PS 64(R9)(R11*4), Z1, Z3
+	VMOVUPS Z3, (DI)
+	ADDQ $4, BX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ pp_one
+	JMP pp_done
+pp_two:
+	VMOVDQU32 64(DX), Z2
+	MOVLQSX 4(R8), R12
+pp_two_loop:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	VMOVUPS (R9)(R11*4), Z3
+	VPERMT2PS 64(R9)(R11*4), Z1, Z3
+	VMOVUPS (R9)(R12*4), Z4
+	VPERMT2PS 64(R9)(R12*4), Z2, Z4
+	VMOVUPS Z3, (DI)
+	VMOVUPS Z4, 64(DI)
+	ADDQ $4, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ pp_two_loop
+pp_done:
+	VZEROUPPER
+	RET
+
+""")
 emit("""// func clockLoop(n int)
 // n iterations of 8 dependent one-cycle ADDs: 8n core clock cycles (how
 // BenchmarkGEMM measures the clock for its fraction of the FMA peak).
