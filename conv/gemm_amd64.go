@@ -129,6 +129,49 @@ func permPanelAVX512Go(dst, src []float32, bases, idx []int32) bool {
 }
 
 //go:noescape
+func permPanelAVX2(dst, src *float32, bases *int32, nrows int, perm, starts *int32, nv int)
+
+// permPanelAVX2Go is the AVX2 gatherPanelFunc, for rows of 8 or 16 whose
+// every 8 offsets span fewer than 16 floats (stride-1 im2col rows): two
+// 8-lane permutes and a blend per 8 values. It declines other shapes (the
+// caller then gathers in Go); the last rows, whose 16-float reads would
+// pass the end of src, are done in Go.
+func permPanelAVX2Go(dst, src []float32, bases, idx []int32) bool {
+	w, n := len(idx), len(bases)
+	if (w != 8 && w != 16) || n == 0 {
+		return n == 0
+	}
+	var perm [16]int32
+	var starts [2]int32
+	top := int32(0)
+	for h := range w / 8 {
+		s := idx[8*h]
+		if idx[8*h+7]-s >= 16 || s < 0 {
+			return false
+		}
+		starts[h], top = s, max(top, s)
+		for l := range 8 {
+			perm[8*h+l] = idx[8*h+l] - s
+		}
+	}
+	if bases[0] < 0 {
+		panic("conv: gather index out of range")
+	}
+	m := n
+	for m > 0 && int(bases[m-1])+int(top)+16 > len(src) {
+		m--
+	}
+	_ = dst[n*w-1]
+	if m > 0 {
+		permPanelAVX2(&dst[0], &src[0], &bases[0], m, &perm[0], &starts[0], w/8)
+	}
+	for r := m; r < n; r++ {
+		gatherGo(dst[r*w:(r+1)*w], src[bases[r]:], idx)
+	}
+	return true
+}
+
+//go:noescape
 func copyPanelAVX2(dst, src *float32, nrows, ld, n8 int)
 
 // copyPanelAVX2Go is a copyPanelFunc for widths 8, 16 and 32.
@@ -203,7 +246,7 @@ var (
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		avx2Kernel.copyPanel = copyPanelAVX2Go
+		avx2Kernel.copyPanel, avx2Kernel.panel = copyPanelAVX2Go, permPanelAVX2Go
 		gemmKernels = append(gemmKernels, avx2Kernel)
 	}
 	if cpu.X86.HasAVX512F {

@@ -883,6 +883,62 @@ pp_done:
 	RET
 
 
+// func permPanelAVX2(dst, src *float32, bases *int32, nrows int, perm, starts *int32, nv int)
+// For r < nrows, h < nv (1 or 2), l < 8:
+//   dst[r*8*nv + 8h + l] = src[bases[r] + starts[h] + perm[8h+l]], perm values in [0, 16):
+// per 8 values two permutes (VPERMPS, from the 8 floats at the start and the 8 after)
+// and a blend on bit 3 of the index.
+TEXT ·permPanelAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ bases+16(FP), BX
+	MOVQ nrows+24(FP), CX
+	MOVQ perm+32(FP), DX
+	MOVQ starts+40(FP), R8
+	MOVQ nv+48(FP), R10
+	VMOVDQU (DX), Y0
+	VPSLLD $28, Y0, Y1
+	MOVLQSX (R8), R11
+	TESTQ CX, CX
+	JZ pq_done
+	CMPQ R10, $2
+	JEQ pq_two
+pq_one:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	VPERMPS (R9)(R11*4), Y0, Y4
+	VPERMPS 32(R9)(R11*4), Y0, Y5
+	VBLENDVPS Y1, Y5, Y4, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ $4, BX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ pq_one
+	JMP pq_done
+pq_two:
+	VMOVDQU 32(DX), Y2
+	VPSLLD $28, Y2, Y3
+	MOVLQSX 4(R8), R12
+pq_two_loop:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	VPERMPS (R9)(R11*4), Y0, Y4
+	VPERMPS 32(R9)(R11*4), Y0, Y5
+	VBLENDVPS Y1, Y5, Y4, Y4
+	VPERMPS (R9)(R12*4), Y2, Y6
+	VPERMPS 32(R9)(R12*4), Y2, Y7
+	VBLENDVPS Y3, Y7, Y6, Y6
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y6, 32(DI)
+	ADDQ $4, BX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ pq_two_loop
+pq_done:
+	VZEROUPPER
+	RET
+
+
 // func clockLoop(n int)
 // n iterations of 8 dependent one-cycle ADDs: 8n core clock cycles (how
 // BenchmarkGEMM measures the clock for its fraction of the FMA peak).
