@@ -49,7 +49,9 @@ def kernel512(mr, nv):
         emit("\tADDQ BX, DX")
     emit("\tVZEROUPPER\n\tRET\n")
 
-def kernel256(mr, nv):
+def kernel256(mr, nv, unroll=4):
+    """AVX2 micro-kernel, the k loop unrolled unroll times (then one k at a
+    time for the rest): less loop overhead between the FMAs."""
     nr = 8*nv
     name = f"sgemmKern{mr}x{nr}AVX2"
     acc = lambda i, v: f"Y{i*nv+v}"
@@ -57,20 +59,31 @@ def kernel256(mr, nv):
     breg = [f"Y{nacc+v}" for v in range(nv)]
     free = list(range(nacc+nv, 16))
     assert free
+    def body(u):
+        for v in range(nv):
+            emit(f"\tVMOVUPS {32*(u*nv+v)}(DI), {breg[v]}")
+        for i in range(mr):
+            bc = f"Y{free[i % len(free)]}"
+            emit(f"\tVBROADCASTSS {4*(u*mr+i)}(SI), {bc}")
+            for v in range(nv):
+                emit(f"\tVFMADD231PS {breg[v]}, {bc}, {acc(i,v)}")
     emit(f"// func {name}(kc int, a, b, c *float32, ldc int, acc bool)")
     emit(f"TEXT ·{name}(SB), NOSPLIT, $0-41")
     emit("\tMOVQ kc+0(FP), CX\n\tMOVQ a+8(FP), SI\n\tMOVQ b+16(FP), DI\n\tMOVQ c+24(FP), DX\n\tMOVQ ldc+32(FP), BX\n\tSHLQ $2, BX")
     for i in range(nacc):
         emit(f"\tVXORPS Y{i}, Y{i}, Y{i}")
+    if unroll > 1:
+        emit(f"\tMOVQ CX, R8\n\tSHRQ ${unroll.bit_length()-1}, R8\n\tANDQ ${unroll-1}, CX\n\tTESTQ R8, R8\n\tJZ {name}_rest")
+        emit(f"{name}_loop{unroll}:")
+        for u in range(unroll):
+            body(u)
+        emit(f"\tADDQ ${4*mr*unroll}, SI\n\tADDQ ${4*nr*unroll}, DI\n\tDECQ R8\n\tJNZ {name}_loop{unroll}")
+        emit(f"{name}_rest:")
+        emit(f"\tTESTQ CX, CX\n\tJZ {name}_done")
     emit(f"{name}_loop:")
-    for v in range(nv):
-        emit(f"\tVMOVUPS {32*v}(DI), {breg[v]}")
-    for i in range(mr):
-        bc = f"Y{free[i % len(free)]}"
-        emit(f"\tVBROADCASTSS {4*i}(SI), {bc}")
-        for v in range(nv):
-            emit(f"\tVFMADD231PS {breg[v]}, {bc}, {acc(i,v)}")
+    body(0)
     emit(f"\tADDQ ${4*mr}, SI\n\tADDQ ${4*nr}, DI\n\tDECQ CX\n\tJNZ {name}_loop")
+    emit(f"{name}_done:")
     emit(f"\tCMPB acc+40(FP), $0\n\tJEQ {name}_store")
     for i in range(mr):
         for v in range(nv):
