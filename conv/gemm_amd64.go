@@ -131,11 +131,11 @@ func permPanelAVX512Go(dst, src []float32, bases, idx []int32) bool {
 //go:noescape
 func permPanelAVX2(dst, src *float32, bases *int32, nrows int, perm, starts *int32, nv int)
 
-// permPanelAVX2Go is the AVX2 gatherPanelFunc, for rows of 8 or 16 whose
-// every 8 offsets span fewer than 16 floats (stride-1 im2col rows): two
-// 8-lane permutes and a blend per 8 values. It declines other shapes (the
-// caller then gathers in Go); the last rows, whose 16-float reads would
-// pass the end of src, are done in Go.
+// permPanelAVX2Go is the AVX2 gatherPanelFunc, for rows of 8 or 16: when
+// every 8 offsets span fewer than 16 floats (stride-1 im2col rows), two
+// 8-lane permutes and a blend per 8 values, else 8-lane gathers
+// (gatherPanelAVX2Go). The last rows, whose 16-float reads would pass the
+// end of src, are done in Go.
 func permPanelAVX2Go(dst, src []float32, bases, idx []int32) bool {
 	w, n := len(idx), len(bases)
 	if (w != 8 && w != 16) || n == 0 {
@@ -147,7 +147,7 @@ func permPanelAVX2Go(dst, src []float32, bases, idx []int32) bool {
 	for h := range w / 8 {
 		s := idx[8*h]
 		if idx[8*h+7]-s >= 16 || s < 0 {
-			return false
+			return gatherPanelAVX2Go(dst, src, bases, idx)
 		}
 		starts[h], top = s, max(top, s)
 		for l := range 8 {
@@ -168,6 +168,37 @@ func permPanelAVX2Go(dst, src []float32, bases, idx []int32) bool {
 	for r := m; r < n; r++ {
 		gatherGo(dst[r*w:(r+1)*w], src[bases[r]:], idx)
 	}
+	return true
+}
+
+//go:noescape
+func addRowsAVX2(dst, src *float32, rows, cols, dstStride int)
+
+// addRowsAVX2Go is addRowsGo with 8-lane AVX (masked for the tail of a row).
+func addRowsAVX2Go(dst, src []float32, rows, cols, dstStride int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	_ = dst[(rows-1)*dstStride+cols-1]
+	_ = src[rows*cols-1]
+	addRowsAVX2(&dst[0], &src[0], rows, cols, dstStride)
+}
+
+//go:noescape
+func gatherPanelAVX2(dst, src *float32, bases *int32, nrows int, idx *int32, nv int)
+
+// gatherPanelAVX2Go is gatherPanelAVX512Go with 8-lane AVX2 gathers, for
+// rows of 8 or 16.
+func gatherPanelAVX2Go(dst, src []float32, bases, idx []int32) bool {
+	w, n := len(idx), len(bases)
+	if (w != 8 && w != 16) || n == 0 {
+		return n == 0
+	}
+	if bases[0] < 0 || idx[0] < 0 || int(bases[n-1])+int(idx[w-1]) >= len(src) {
+		panic("conv: gather index out of range")
+	}
+	_ = dst[n*w-1]
+	gatherPanelAVX2(&dst[0], &src[0], &bases[0], n, &idx[0], w/8)
 	return true
 }
 
@@ -246,7 +277,7 @@ var (
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		avx2Kernel.copyPanel, avx2Kernel.panel = copyPanelAVX2Go, permPanelAVX2Go
+		avx2Kernel.copyPanel, avx2Kernel.panel, avx2Kernel.addRows = copyPanelAVX2Go, permPanelAVX2Go, addRowsAVX2Go
 		gemmKernels = append(gemmKernels, avx2Kernel)
 	}
 	if cpu.X86.HasAVX512F {

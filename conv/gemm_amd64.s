@@ -1033,6 +1033,119 @@ pq_done:
 	RET
 
 
+// func addRowsAVX2(dst, src *float32, rows, cols, dstStride int)
+// dst[y*dstStride+x] += src[y*cols+x] for y < rows, x < cols; 8 lanes, the
+// tail of a row masked (VMASKMOVPS, mask from addRowsMask<>).
+DATA addRowsMask<>+0(SB)/4, $-1
+DATA addRowsMask<>+4(SB)/4, $-1
+DATA addRowsMask<>+8(SB)/4, $-1
+DATA addRowsMask<>+12(SB)/4, $-1
+DATA addRowsMask<>+16(SB)/4, $-1
+DATA addRowsMask<>+20(SB)/4, $-1
+DATA addRowsMask<>+24(SB)/4, $-1
+DATA addRowsMask<>+28(SB)/4, $-1
+DATA addRowsMask<>+32(SB)/4, $0
+DATA addRowsMask<>+36(SB)/4, $0
+DATA addRowsMask<>+40(SB)/4, $0
+DATA addRowsMask<>+44(SB)/4, $0
+DATA addRowsMask<>+48(SB)/4, $0
+DATA addRowsMask<>+52(SB)/4, $0
+DATA addRowsMask<>+56(SB)/4, $0
+DATA addRowsMask<>+60(SB)/4, $0
+GLOBL addRowsMask<>(SB), RODATA|NOPTR, $64
+
+TEXT ·addRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ cols+24(FP), R9
+	MOVQ dstStride+32(FP), R10
+	SHLQ $2, R10
+	MOVQ R9, CX
+	ANDQ $7, CX
+	LEAQ addRowsMask<>+32(SB), R12
+	MOVQ CX, AX
+	SHLQ $2, AX
+	SUBQ AX, R12
+	VMOVDQU (R12), Y1
+	MOVQ R9, R11
+	SHRQ $3, R11
+	TESTQ R8, R8
+	JZ ar2_done
+ar2_row:
+	MOVQ DI, DX
+	MOVQ R11, AX
+	TESTQ AX, AX
+	JZ ar2_tail
+ar2_vec:
+	VMOVUPS (SI), Y0
+	VADDPS (DX), Y0, Y0
+	VMOVUPS Y0, (DX)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ AX
+	JNZ ar2_vec
+ar2_tail:
+	TESTQ CX, CX
+	JZ ar2_next
+	VMASKMOVPS (SI), Y1, Y0
+	VMASKMOVPS (DX), Y1, Y2
+	VADDPS Y2, Y0, Y0
+	VMASKMOVPS Y0, Y1, (DX)
+	LEAQ (SI)(CX*4), SI
+ar2_next:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ ar2_row
+ar2_done:
+	VZEROUPPER
+	RET
+
+// func gatherPanelAVX2(dst, src *float32, bases *int32, nrows int, idx *int32, nv int)
+// For r < nrows, l < 8*nv: dst[r*8*nv + l] = src[bases[r] + idx[l]]; nv is 1 or 2.
+TEXT ·gatherPanelAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ bases+16(FP), BX
+	MOVQ nrows+24(FP), CX
+	MOVQ idx+32(FP), DX
+	MOVQ nv+40(FP), R8
+	VMOVDQU (DX), Y1
+	TESTQ CX, CX
+	JZ g2_done
+	CMPQ R8, $2
+	JEQ g2_two
+g2_one:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	VPCMPEQD Y5, Y5, Y5
+	VGATHERDPS Y5, (R9)(Y1*4), Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $4, BX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ g2_one
+	JMP g2_done
+g2_two:
+	VMOVDQU 32(DX), Y2
+g2_two_loop:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	VPCMPEQD Y5, Y5, Y5
+	VPCMPEQD Y6, Y6, Y6
+	VGATHERDPS Y5, (R9)(Y1*4), Y3
+	VGATHERDPS Y6, (R9)(Y2*4), Y4
+	VMOVUPS Y3, (DI)
+	VMOVUPS Y4, 32(DI)
+	ADDQ $4, BX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ g2_two_loop
+g2_done:
+	VZEROUPPER
+	RET
+
+
 // func clockLoop(n int)
 // n iterations of 8 dependent one-cycle ADDs: 8n core clock cycles (how
 // BenchmarkGEMM measures the clock for its fraction of the FMA peak).
