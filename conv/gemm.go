@@ -34,14 +34,15 @@ type gemmKernel struct {
 	copyPanel copyPanelFunc
 	// edge, if set, is a kernel with the same mr and a narrower nr, used
 	// for the last column panel when it is no wider than edge.nr (less
-	// work wasted on padding columns, e.g. 196 = 6·32 + 4).
+	// work wasted on padding columns, e.g. 196 = 6·32 + 4); it may have an
+	// edge of its own.
 	edge *gemmKernel
 }
 
 // panelKernel is the kernel for a column panel nn wide.
 func (k *gemmKernel) panelKernel(nn int) *gemmKernel {
-	if k.edge != nil && nn <= k.edge.nr {
-		return k.edge
+	for k.edge != nil && nn <= k.edge.nr {
+		k = k.edge
 	}
 	return k
 }

@@ -29,6 +29,12 @@ func sgemmKern6x64AVX512(kc int, a, b, c *float32, ldc int, acc bool)
 func sgemmKern6x16AVX2(kc int, a, b, c *float32, ldc int, acc bool)
 
 //go:noescape
+func sgemmKern8x4T(kc int, a, b, c *float32, ldc int, acc bool)
+
+//go:noescape
+func sgemmKern6x4T(kc int, a, b, c *float32, ldc int, acc bool)
+
+//go:noescape
 func gatherF32AVX512(dst, src *float32, idx *int32, n int)
 
 // gatherAVX512 is gatherGo with 16-lane VGATHERDPS.
@@ -277,6 +283,9 @@ var (
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		// The last column panel, when at most 4 wide (196 = 12·16 + 4),
+		// by a kernel with the rows in the lanes: 4 FMAs per k, not 12.
+		avx2Kernel.edge = wrap("avx2_6x4T", 6, 4, sgemmKern6x4T)
 		avx2Kernel.copyPanel, avx2Kernel.panel, avx2Kernel.addRows = copyPanelAVX2Go, permPanelAVX2Go, addRowsAVX2Go
 		gemmKernels = append(gemmKernels, avx2Kernel)
 	}
@@ -287,6 +296,10 @@ func init() {
 			k.copyPanel = copyPanelAVX2Go
 		}
 		avx512Kernel.edge = edge
+		// Narrower still (196 = 6·32 + 4): the rows in the lanes, 4 FMAs per k.
+		edge.edge = wrap("avx512_8x4T", 8, 4, sgemmKern8x4T)
+		edge.edge.gather, edge.edge.addRows, edge.edge.packT, edge.edge.panel = gatherAVX512, addRowsAVX512Go, packTAVX512, permPanelAVX512Go
+		edge.edge.copyPanel = copyPanelAVX2Go
 		// 8×32 measured fastest on the convolution shapes (BenchmarkGEMM);
 		// the other tile shapes stay available for tuning and the GEMM tests.
 		extraKernels = append(extraKernels, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64)

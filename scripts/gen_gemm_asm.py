@@ -323,6 +323,54 @@ g2_done:
 	RET
 
 """)
+def kernel_edge4(mr):
+    """The last column panel when it is at most 4 wide: C[mr x 4] with the
+    rows in the lanes of 4 ymm accumulators (one per column), so a k step is
+    one load of the A column, 4 broadcasts of B and 4 FMAs (a row-major
+    tile would spend mr FMAs on 4 useful columns). An 8x4 transpose at the
+    end stores rows of 4. mr is 8, or 6 (AVX2: the A column is loaded
+    masked, lanes 6 and 7 unused)."""
+    name = f"sgemmKern{mr}x4T"
+    emit(f"// func {name}(kc int, a, b, c *float32, ldc int, acc bool)")
+    emit(f"// C[{mr}x4] (+)= A panel (kc x {mr}) times B panel (kc x 4); AVX2 + FMA.")
+    emit(f"TEXT ·{name}(SB), NOSPLIT, $0-41")
+    emit("\tMOVQ kc+0(FP), CX\n\tMOVQ a+8(FP), SI\n\tMOVQ b+16(FP), DI\n\tMOVQ c+24(FP), DX\n\tMOVQ ldc+32(FP), BX\n\tSHLQ $2, BX")
+    for j in range(4):
+        emit(f"\tVXORPS Y{j}, Y{j}, Y{j}")
+    if mr < 8:
+        emit(f"\tLEAQ addRowsMask<>+{32-4*mr}(SB), R8\n\tVMOVDQU (R8), Y15")
+    emit(f"{name}_loop:")
+    if mr < 8:
+        emit("\tVMASKMOVPS (SI), Y15, Y4")
+    else:
+        emit("\tVMOVUPS (SI), Y4")
+    for j in range(4):
+        emit(f"\tVBROADCASTSS {4*j}(DI), Y{5+j}")
+        emit(f"\tVFMADD231PS Y4, Y{5+j}, Y{j}")
+    emit(f"\tADDQ ${4*mr}, SI\n\tADDQ $16, DI\n\tDECQ CX\n\tJNZ {name}_loop")
+    # transpose: Y10..Y13 = rows (0|4), (1|5), (2|6), (3|7)
+    emit("\tVUNPCKLPS Y1, Y0, Y6\n\tVUNPCKHPS Y1, Y0, Y7\n\tVUNPCKLPS Y3, Y2, Y8\n\tVUNPCKHPS Y3, Y2, Y9")
+    emit("\tVSHUFPS $0x44, Y8, Y6, Y10\n\tVSHUFPS $0xEE, Y8, Y6, Y11\n\tVSHUFPS $0x44, Y9, Y7, Y12\n\tVSHUFPS $0xEE, Y9, Y7, Y13")
+    # the high halves (rows 4..7) first: a 128-bit VEX op on X10..X13
+    # would zero them
+    for i in range(4, mr):
+        emit(f"\tVEXTRACTF128 $1, Y{10 + i - 4}, X{i}")
+    rows = [f"X{10 + i}" if i < 4 else f"X{i}" for i in range(mr)]
+    emit(f"\tCMPB acc+40(FP), $0\n\tJEQ {name}_store")
+    for acc_ in (True, False):
+        if not acc_:
+            emit(f"{name}_store:")
+        for x in rows:
+            if acc_:
+                emit(f"\tVADDPS (DX), {x}, {x}")
+            emit(f"\tVMOVUPS {x}, (DX)")
+            emit("\tADDQ BX, DX")
+        emit("\tVZEROUPPER\n\tRET")
+    emit("")
+
+kernel_edge4(8)
+kernel_edge4(6)
+
 emit("""// func clockLoop(n int)
 // n iterations of 8 dependent one-cycle ADDs: 8n core clock cycles (how
 // BenchmarkGEMM measures the clock for its fraction of the FMA peak).
