@@ -64,6 +64,11 @@ type Conv struct {
 	chunkDB                    [][]float64  // backward: bias gradient per chunk
 	x, w, b, y, dx, dw, db, dy []float32
 	gm                         gemmCall
+	// The weights as the A operand, packed once per call for all images
+	// (Groups 1, Conv2d): W with the bias column for Forward, Wᵀ for dX.
+	pw    packedA
+	pwSrc denseSrc
+	usePW bool
 }
 
 // convWorker is one goroutine's scratch.
@@ -177,6 +182,16 @@ func (c *Conv) Forward(y, x, w, b []float32, n int) {
 	c.setup(max(nw, c.maxWorkers()))
 	c.n, c.splitGemm = n, split
 	c.x, c.w, c.b, c.y = x, w, b, y
+	if c.usePW = g.Groups == 1 && !g.Transposed && n > 1; c.usePW {
+		K := c.plan.rows()
+		A := c.dense(&c.pwSrc, w, K, false)
+		k := K
+		if b != nil {
+			k++
+			A.extra, A.extraVals = K, b
+		}
+		c.pw.prepare(c.kern, A, g.OutChannels, k)
+	}
 	c.next.Store(0)
 	c.parallel(opForward, nw)
 	c.clearArgs()
@@ -286,6 +301,10 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 	c.setup(max(nw, c.maxWorkers()))
 	c.n, c.splitGemm = n, split
 	c.x, c.w, c.dx, c.dw, c.db, c.dy = x, w, dx, dw, db, dy
+	if c.usePW = dx != nil && g.Groups == 1 && !g.Transposed && n > 1; c.usePW {
+		K := c.plan.rows()
+		c.pw.prepare(c.kern, c.dense(&c.pwSrc, w, K, true), K, g.OutChannels)
+	}
 	c.nch = 1
 	if nw > 1 {
 		c.nch = min(n, 2*nw)
@@ -323,6 +342,7 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 func (c *Conv) clearArgs() {
 	c.x, c.w, c.b, c.y, c.dx, c.dw, c.db, c.dy = nil, nil, nil, nil, nil, nil, nil, nil
 	c.gm = gemmCall{}
+	c.usePW, c.pwSrc, c.pw.src = false, denseSrc{}, nil
 }
 
 // nextImage hands out the images of a call one at a time, so a worker
@@ -457,7 +477,11 @@ func (c *Conv) forward(ws *convWorker, ni int) {
 				ws.im.ones = true
 			}
 		}
-		c.mm(ws, gemmCall{m: coutG, n: P, k: k, A: A, B: B, c: yg, ldc: P})
+		var Ap panelSrc = A
+		if c.usePW {
+			Ap = &c.pw
+		}
+		c.mm(ws, gemmCall{m: coutG, n: P, k: k, A: Ap, B: B, c: yg, ldc: P})
 	}
 }
 
@@ -485,6 +509,9 @@ func (c *Conv) backward(ws *convWorker, ni int, dw []float32) {
 		if c.dx != nil {
 			dxg := c.dx[xOff:][:cinG*inPlane]
 			call := gemmCall{m: K, n: P, k: coutG, A: c.dense(&ws.a, c.w[grp*coutG*K:], K, true), B: c.dense(&ws.b, dyg, P, true), c: dxg, ldc: P}
+			if c.usePW {
+				call.A = &c.pw
+			}
 			if p.identity {
 				c.mm(ws, call)
 				continue
