@@ -3,9 +3,9 @@ package live
 import (
 	"context"
 
-	"net/http"
 	"sync"
 
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/mnist"
 )
 
@@ -39,11 +39,11 @@ func (d *MNIST) Data() (train, test *mnist.Set, err error) {
 	}
 	dir, err := mnist.Locate(d.FlagDir, getenv)
 	if err != nil {
-		return nil, nil, &Error{Status: http.StatusServiceUnavailable, Msg: "training needs the MNIST data, which this server cannot find: " + err.Error()}
+		return nil, nil, apperr.New(apperr.Unavailable, "train_no_mnist", apperr.A("reason", err.Error())).Wrap(err)
 	}
 	tr, te, err := mnist.LoadDir(dir)
 	if err != nil {
-		return nil, nil, &Error{Status: http.StatusServiceUnavailable, Msg: "the MNIST data could not be loaded: " + err.Error()}
+		return nil, nil, apperr.New(apperr.Unavailable, "train_mnist_unreadable", apperr.A("reason", err.Error())).Wrap(err)
 	}
 	d.train, d.test = tr, te
 	return tr, te, nil
@@ -61,15 +61,15 @@ func (d *MNIST) Factory(_ context.Context, cfg Config) (Engine, error) {
 // NewMNISTEngine wraps a fresh mnist.Trainer for cfg.
 func NewMNISTEngine(cfg Config, train, test *mnist.Set) (Engine, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, &Error{Status: http.StatusBadRequest, Msg: err.Error()}
+		return nil, err
 	}
 	tr, err := mnist.NewTrainer(mnist.TrainConfig{Net: cfg.Net, Optimizer: cfg.Optimizer, LR: cfg.LR,
 		BatchSize: cfg.BatchSize, Seed: Seed, Augment: cfg.Augment}, train, test)
 	if err != nil {
-		return nil, &Error{Status: http.StatusBadRequest, Msg: err.Error()}
+		return nil, apperr.New(apperr.Invalid, "train_config", apperr.A("reason", err.Error())).Wrap(err)
 	}
 	if test == nil || test.N == 0 {
-		return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "the MNIST test set is empty"}
+		return nil, apperr.New(apperr.Unavailable, "train_no_test_set")
 	}
 	return newMNISTEngine(tr, train, test), nil
 }
