@@ -189,7 +189,7 @@ export function mount(root) {
     $("train-augmented-fig").hidden = aug.length === 0;
     const ah = $("train-augmented");
     if (ah.children.length !== aug.length) {
-      ah.replaceChildren(...aug.map(() => Object.assign(document.createElement("canvas"), { width: 28, height: 28, className: "pixelated" })));
+      ah.replaceChildren(...aug.map(() => Object.assign(document.createElement("canvas"), { width: 28, height: 28, className: "map-cell pixelated" })));
     }
     aug.forEach((m, i) => paint(ah.children[i], decodeBase64(m.data), 0, m.w, m.h, false));
   }
