@@ -18,7 +18,8 @@ func TestSameSiteLink(t *testing.T) {
 		{"/conv", url.Values{"preset": {"edge"}}, "/conv?preset=edge"},
 		{"/", nil, "/"},
 		{"/animations/", nil, "/animations/"},
-		{"//evil.example/x", nil, "/evil.example/x"}, // cleaned: a path on this host
+		{"//evil.example/x", nil, "/"},
+		{"/a//evil.example", nil, "/"},
 		{"/a/../../evil", nil, "/evil"},
 		{"/\t/evil.example/x", nil, "/"},
 		{"/\x7f/evil.example", nil, "/"},
