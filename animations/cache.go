@@ -104,6 +104,16 @@ func (c *Cache) Get(ctx context.Context, k Kind, p Params) (Entry, error) {
 	return v.(Entry), nil
 }
 
+// Peek returns p's image of kind k if the cache holds it (no rendering),
+// so a caller can skip admission for a hit.
+func (c *Cache) Peek(k Kind, p Params) (Entry, bool) {
+	e, ok := c.lookup(string(k) + "/" + p.Key())
+	if ok {
+		c.hits.Add(1)
+	}
+	return e, ok
+}
+
 func (c *Cache) lookup(key string) (Entry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -96,7 +97,8 @@ func (a *app) animationFile(c echo.Context) error {
 				clipName(name), classicNames()))
 		}
 	}
-	if _, err := animations.Measure(p); err != nil {
+	_, err := animations.Measure(p)
+	if err != nil {
 		if animations.IsUserError(err) {
 			return animText(c, http.StatusBadRequest, err.Error())
 		}
@@ -109,7 +111,24 @@ func (a *app) animationFile(c echo.Context) error {
 	if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	e, err := a.animations().Get(c.Request().Context(), kind, p)
+	e, ok := a.animations().Peek(kind, p)
+	if !ok {
+		// A render is CPU-heavy work: it waits for its turn (admission.go).
+		release, berr := a.admit(c)
+		if berr != nil {
+			h.Del("ETag")
+			h.Set("Cache-Control", "no-store")
+			var he *echo.HTTPError
+			if errors.As(berr, &he) {
+				if msg, ok := he.Message.(string); ok {
+					return animText(c, he.Code, msg)
+				}
+			}
+			return berr
+		}
+		e, err = a.animations().Get(c.Request().Context(), kind, p)
+		release()
+	}
 	if err != nil {
 		h.Del("ETag")
 		h.Del("Cache-Control")

@@ -9,11 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/convlab/convlab/animations"
+	"github.com/convlab/convlab/internal/admission"
 	"github.com/convlab/convlab/internal/live"
 	"github.com/labstack/echo/v4"
 )
@@ -35,6 +35,12 @@ type config struct {
 	ShutdownTimeout   time.Duration
 
 	BodyLimit int64 // default request body limit in bytes
+
+	// Admission control of CPU-heavy work (admission.go); zero: defaults.
+	Work admission.Options
+	// MaxViewers caps the event streams open at once (training and
+	// follow-along together); over it, 503.
+	MaxViewers int
 }
 
 func defaultConfig() config {
@@ -46,6 +52,8 @@ func defaultConfig() config {
 		IdleTimeout:       120 * time.Second,
 		ShutdownTimeout:   10 * time.Second,
 		BodyLimit:         1 << 20,
+		Work:              admission.Options{}.Defaults(),
+		MaxViewers:        1000,
 	}
 }
 
@@ -61,6 +69,11 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&cfg.PresenterToken, "presenter-token", "", "token needed to control training (default: $PRESENTER_TOKEN; empty: anyone)")
 	fs.StringVar(&cfg.CheckpointPath, "checkpoint", "", "file to checkpoint the live training run to, restored at startup (default: $CONVLAB_CHECKPOINT; empty: off)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long shutdown waits for in-flight requests")
+	fs.IntVar(&cfg.Work.Slots, "work-slots", cfg.Work.Slots, "CPU-heavy requests (conv, predict, custom GIFs) computed at once")
+	fs.IntVar(&cfg.Work.Queue, "work-queue", cfg.Work.Queue, "CPU-heavy requests waiting at once; more get 503")
+	fs.IntVar(&cfg.Work.PerClient, "work-per-client", cfg.Work.PerClient, "CPU-heavy requests one client address may have running or waiting")
+	fs.DurationVar(&cfg.Work.Wait, "work-wait", cfg.Work.Wait, "longest wait for a CPU-heavy request before 503")
+	fs.IntVar(&cfg.MaxViewers, "max-viewers", cfg.MaxViewers, "event streams (training and follow-along viewers) open at once; more get 503")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -91,8 +104,9 @@ type app struct {
 	closeOnce sync.Once
 	closers   []func() error // run by Close in reverse order
 
-	// heavy bounds how many CPU-heavy requests (POST /api/conv, ...) run
-	// at once; add it as route middleware. The rest wait, then get 503.
+	// work admits CPU-heavy requests (admission.go); heavy is its route
+	// middleware (reads the body, then takes a slot).
+	work  *admission.Controller
 	heavy echo.MiddlewareFunc
 
 	// train/draw helper: the one shared training run (train_handlers.go).
@@ -115,7 +129,8 @@ func newApp(cfg config, logw io.Writer) (*app, error) {
 		log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
 	a.streams, a.cancelStream = context.WithCancel(context.Background())
-	a.heavy = limitConcurrent(max(4, 2*runtime.GOMAXPROCS(0)), 10*time.Second)
+	a.work = admission.New(cfg.Work)
+	a.heavy = a.heavyMiddleware
 	a.loadModelFile() // a bad -model file is logged and the shipped model served
 	a.train = newTrainManager(cfg, a.log)
 	a.onClose(func() error { a.train.Close(); return nil })
@@ -123,6 +138,13 @@ func newApp(cfg config, logw io.Writer) (*app, error) {
 	a.follow = newFollowHub()
 	a.onClose(a.follow.close)
 	return a, nil
+}
+
+// shutdownStarted runs as the server starts shutting down: streams end,
+// and queued heavy work fails fast with 503 (running work finishes).
+func (a *app) shutdownStarted() {
+	a.cancelStream()
+	a.work.Close()
 }
 
 // onClose registers background work to stop in Close.
@@ -135,7 +157,7 @@ func (a *app) streamsDone() <-chan struct{} { return a.streams.Done() }
 func (a *app) Close() error {
 	var errs []error
 	a.closeOnce.Do(func() {
-		a.cancelStream()
+		a.shutdownStarted()
 		for i := len(a.closers) - 1; i >= 0; i-- {
 			if err := a.closers[i](); err != nil {
 				errs = append(errs, err)
@@ -205,7 +227,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	srv.RegisterOnShutdown(a.cancelStream)
+	srv.RegisterOnShutdown(a.shutdownStarted)
 	a.log.Info("listening", "url", "http://"+displayAddr(ln.Addr()))
 
 	errc := make(chan error, 1)

@@ -33,7 +33,7 @@ func (a *app) routes(e *echo.Echo) {
 
 	// Draw a digit.
 	e.GET("/draw", a.drawPage)
-	e.POST("/api/predict", a.predictAPI)
+	e.POST("/api/predict", a.predictAPI, a.heavy)
 
 	// Classroom: the quiz and the follow-along.
 	e.GET("/quiz", a.quizPage)
