@@ -128,6 +128,9 @@ func (a *app) animationFile(c echo.Context) error {
 		}
 		e, err = a.animations().Get(c.Request().Context(), kind, p)
 		release()
+		if err == nil && len(e.Body) >= largeRender {
+			a.memory.after() // give the render's memory back once the burst is over
+		}
 	}
 	if err != nil {
 		h.Del("ETag")

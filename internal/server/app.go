@@ -118,6 +118,7 @@ type app struct {
 	// animations helper: rendered GIFs/PNGs (see a.animations()).
 	animOnce  sync.Once
 	animCache *animations.Cache
+	memory    memoryReturner // memory.go: give memory back after render bursts
 }
 
 func newApp(cfg config, logw io.Writer) (*app, error) {
@@ -137,6 +138,7 @@ func newApp(cfg config, logw io.Writer) (*app, error) {
 	a.restoreCheckpoint()
 	a.follow = newFollowHub()
 	a.onClose(a.follow.close)
+	a.onClose(a.memory.stop)
 	return a, nil
 }
 
