@@ -109,6 +109,9 @@ type app struct {
 	work  *admission.Controller
 	heavy echo.MiddlewareFunc
 
+	// viewers caps the event streams open at once (viewers.go).
+	viewers viewerLimit
+
 	// train/draw helper: the one shared training run (train_handlers.go).
 	train *live.Manager
 
@@ -132,6 +135,7 @@ func newApp(cfg config, logw io.Writer) (*app, error) {
 	a.streams, a.cancelStream = context.WithCancel(context.Background())
 	a.work = admission.New(cfg.Work)
 	a.heavy = a.heavyMiddleware
+	a.viewers.max = int64(cfg.MaxViewers)
 	a.loadModelFile() // a bad -model file is logged and the shipped model served
 	a.train = newTrainManager(cfg, a.log)
 	a.onClose(func() error { a.train.Close(); return nil })

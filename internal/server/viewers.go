@@ -1,0 +1,35 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/convlab/convlab/i18n"
+	"github.com/labstack/echo/v4"
+)
+
+// viewerLimit caps the event streams open at once, the training run's
+// and the follow-along's together (-max-viewers, default 1000: a class of
+// 300 with a few tabs each fits; each stream costs a goroutine, a
+// connection and its buffers, ~70 KB). Over the cap: 503 with
+// Retry-After and a message in the page's language; EventSource retries
+// by itself.
+type viewerLimit struct {
+	max  int64
+	open atomic.Int64
+}
+
+// middleware admits a stream while fewer than max are open.
+func (v *viewerLimit) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if n := v.open.Add(1); v.max > 0 && n > v.max {
+			v.open.Add(-1)
+			c.Response().Header().Set("Retry-After", "30")
+			return echo.NewHTTPError(http.StatusServiceUnavailable,
+				i18n.T(c.Request().Context(), "busy.viewers", strconv.FormatInt(v.max, 10)))
+		}
+		defer v.open.Add(-1)
+		return next(c)
+	}
+}
