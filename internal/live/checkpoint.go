@@ -33,6 +33,10 @@ type Checkpointer interface {
 // wrong with the file.
 type Resumer func(ctx context.Context, b []byte) (Engine, Config, map[string]string, error)
 
+// MaxCheckpointFile bounds the checkpoint file read at startup; the
+// largest run (the reference net with Adam) saves about 1 MB.
+const MaxCheckpointFile = 64 << 20
+
 // DefaultCheckpointEvery is the training time between periodic saves.
 const DefaultCheckpointEvery = time.Minute
 
@@ -179,7 +183,7 @@ func (m *Manager) RestoreCheckpoint(ctx context.Context) (bool, error) {
 	if path == "" {
 		return false, nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := atomicfile.ReadFile(path, MaxCheckpointFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
@@ -260,7 +264,12 @@ func (m *Manager) forgetCheckpoint() {
 	if !m.checkpointing() {
 		return
 	}
-	if err := os.Remove(m.opt.Checkpoint); err == nil {
+	path, err := atomicfile.Target(m.opt.Checkpoint) // a symbolic link is kept; the file it names goes
+	if err != nil {
+		m.opt.Log.Warn("checkpoint not removed", "path", m.opt.Checkpoint, "error", err.Error())
+		return
+	}
+	if err := os.Remove(path); err == nil {
 		m.opt.Log.Info("checkpoint removed (the run was reset)", "path", m.opt.Checkpoint)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		m.opt.Log.Warn("checkpoint not removed", "path", m.opt.Checkpoint, "error", err.Error())

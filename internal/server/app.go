@@ -125,6 +125,16 @@ type app struct {
 }
 
 func newApp(cfg config, logw io.Writer) (*app, error) {
+	return newAppContext(context.Background(), cfg, logw)
+}
+
+// testStartup, when set by a test, runs during startup (as slow startup
+// work would: reading files, loading MNIST for a checkpoint).
+var testStartup func(ctx context.Context)
+
+// newAppContext is newApp whose startup work (checking -model, restoring
+// -checkpoint) stops early when ctx ends.
+func newAppContext(ctx context.Context, cfg config, logw io.Writer) (*app, error) {
 	if logw == nil {
 		logw = io.Discard
 	}
@@ -139,7 +149,10 @@ func newApp(cfg config, logw io.Writer) (*app, error) {
 	a.loadModelFile() // a bad -model file is logged and the shipped model served
 	a.train = newTrainManager(cfg, a.log)
 	a.onClose(func() error { a.train.Close(); return nil })
-	a.restoreCheckpoint()
+	if testStartup != nil {
+		testStartup(ctx)
+	}
+	a.restoreCheckpoint(ctx)
 	a.follow = newFollowHub()
 	a.onClose(a.follow.close)
 	a.onClose(a.memory.stop)
@@ -210,11 +223,39 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		return err
 	}
-	a, err := newApp(cfg, stdout)
-	if err != nil {
-		return err
+	// Startup work (reading -model and -checkpoint, loading MNIST to
+	// resume a run) takes a moment; a signal during it stops the server
+	// at once instead of after it.
+	type started struct {
+		a   *app
+		err error
+	}
+	ready := make(chan started, 1)
+	go func() {
+		a, err := newAppContext(ctx, cfg, stdout)
+		ready <- started{a, err}
+	}()
+	var a *app
+	select {
+	case s := <-ready:
+		if s.err != nil {
+			return s.err
+		}
+		a = s.a
+	case <-ctx.Done():
+		slog.New(slog.NewTextHandler(stdout, nil)).Info("stopped while starting")
+		go func() { // close what startup made, once it returns
+			if s := <-ready; s.a != nil {
+				s.a.Close()
+			}
+		}()
+		return nil
 	}
 	defer a.Close()
+	if ctx.Err() != nil {
+		a.log.Info("stopped while starting")
+		return nil
+	}
 	e := a.handler()
 	if testRoutes != nil {
 		testRoutes(a, e)

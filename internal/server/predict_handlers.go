@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"sync"
 
 	"github.com/convlab/convlab/internal/live"
@@ -143,11 +142,7 @@ func (a *app) predictModel(name string) (*mnist.Net, string, error) {
 			return nil, "", fmt.Errorf("the embedded model does not load: %w", mnist.ShippedErr())
 		}
 		f, _ := shippedModels.LoadOrStore(path, sync.OnceValues(func() (*mnist.Net, error) {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return nil, err
-			}
-			return mnist.LoadNet(b)
+			return readModelFile(path)
 		}))
 		n, err := f.(func() (*mnist.Net, error))()
 		if err != nil {
