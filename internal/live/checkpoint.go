@@ -98,7 +98,9 @@ func (m *Manager) writeCheckpoint(eng Engine, why string) (int, error) {
 	t0 := time.Now()
 	b, step, err := ck.Checkpoint(map[string]string{"live": string(js)})
 	if err == nil {
-		err = atomicfile.WriteFile(m.opt.Checkpoint, b, 0o644)
+		if werr := atomicfile.WriteFile(m.opt.Checkpoint, b, 0o644); werr != nil {
+			err = saveError(m.opt.Checkpoint, werr)
+		}
 	}
 	if err != nil {
 		m.opt.Log.Warn("checkpoint not saved", "path", m.opt.Checkpoint, "when", why, "error", err.Error())
@@ -132,7 +134,8 @@ func (m *Manager) serveSave(eng Engine) bool {
 
 // SaveCheckpoint saves the run now (POST /api/train/checkpoint) and
 // returns the checkpoint's path and step. Errors are *Error: 409 when
-// checkpoints are off or there is no run.
+// checkpoints are off or there is no run; *SaveError when the file could
+// not be written (why, and what to do).
 func (m *Manager) SaveCheckpoint(ctx context.Context) (path string, step int, err error) {
 	if m.opt.Checkpoint == "" {
 		return "", 0, conflict("checkpoints are off: start the server with -checkpoint FILE (or CONVLAB_CHECKPOINT) to save the run")
@@ -164,6 +167,10 @@ func (m *Manager) SaveCheckpoint(ctx context.Context) (path string, step int, er
 			var e *Error
 			if errors.As(r.err, &e) {
 				return "", 0, e
+			}
+			var se *SaveError
+			if errors.As(r.err, &se) {
+				return "", 0, se
 			}
 			return "", 0, fmt.Errorf("saving the checkpoint: %w", r.err)
 		}
