@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/convlab/convlab/conv"
+	"github.com/convlab/convlab/internal/convstate"
 )
 
 // Limits on what one animation may ask for. They keep every GIF small
@@ -173,9 +174,10 @@ func (p Params) Key() string {
 	return k
 }
 
-// Query is p as the query string ParseQuery reads back (and the visualizer
-// /conv understands): input, kernel, stride, padding, dilation, and for a
-// transposed convolution transposed=1 and output_padding.
+// Query is p as the query string ParseQuery reads back (the animations'
+// own URLs; ConvURL is the visualizer's): input, kernel, stride, padding,
+// dilation, and for a transposed convolution transposed=1 and
+// output_padding.
 func (p Params) Query() string {
 	p = p.Normalize()
 	v := url.Values{}
@@ -274,7 +276,8 @@ func ParseQuery(q url.Values) (Params, error) {
 }
 
 // ParsePair reads "N" (both axes) or "HxW" (also "H,W" or "H×W") as a
-// non-negative pair; name is used in the error message.
+// non-negative pair with convstate.ParsePair (the app's one pair
+// parser); name is used in the error message.
 func ParsePair(name, s string) ([2]int, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -283,23 +286,24 @@ func ParsePair(name, s string) ([2]int, error) {
 	if len(s) > maxQueryValue {
 		return [2]int{}, errf(name, "%s %q is too long: give a number like 3 or a size like 3x2", name, clip(s))
 	}
-	norm := strings.NewReplacer("X", "x", ",", "x", "×", "x").Replace(s)
-	parts := strings.Split(norm, "x")
-	if len(parts) > 2 {
+	h, w, ok := convstate.ParsePair(s)
+	if !ok || h < 0 || w < 0 || h > 1_000_000 || w > 1_000_000 {
 		return [2]int{}, errf(name, "%s %q is not a number like 3 or a size like 3x2", name, clip(s))
 	}
-	var v [2]int
-	for i, part := range parts {
-		n, err := strconv.Atoi(strings.TrimSpace(part))
-		if err != nil || n < 0 || n > 1_000_000 {
-			return [2]int{}, errf(name, "%s %q is not a number like 3 or a size like 3x2", name, clip(s))
-		}
-		v[i] = n
+	return [2]int{h, w}, nil
+}
+
+// ConvURL is the same configuration on the visualizer (/conv). The URL is
+// convstate's (the only writer of /conv URLs).
+func (p Params) ConvURL() string {
+	p = p.Normalize()
+	s := convstate.Configure(p.Input, p.Kernel, p.Stride, p.Padding, p.Dilation)
+	if p.Transposed {
+		s.Transposed = true
+		s.OPH, s.OPW = p.OutputPadding[0], p.OutputPadding[1]
+		s.FillW()
 	}
-	if len(parts) == 1 {
-		v[1] = v[0]
-	}
-	return v, nil
+	return s.URL()
 }
 
 // clip shortens a user's value for an error message.

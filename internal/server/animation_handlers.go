@@ -260,7 +260,7 @@ func animCard(ctx context.Context, name string, p animations.Params) (views.Anim
 		NumbersURL: numbersURL,
 		Width:      info.Width, Height: info.Height,
 		Frames:  i18n.T(ctx, "anim.frames", info.Frames, info.Width, info.Height),
-		ConvURL: "/conv?" + p.Query(),
+		ConvURL: p.ConvURL(),
 	}
 	if name == "" {
 		card.ID = "anim-custom"

@@ -73,7 +73,7 @@ func quizCheck(ctx context.Context, q *quiz.Question, answer string) (quizResult
 	if q.Kind == quiz.KindSize {
 		right += "×" + right
 	}
-	res := quizResult{Correct: ok, Answer: right, ConvURL: "/conv?" + q.ConvQuery()}
+	res := quizResult{Correct: ok, Answer: right, ConvURL: q.ConvURL()}
 	if ok {
 		res.Message = i18n.T(ctx, "quiz.correct")
 	} else {
