@@ -2,6 +2,7 @@ package animations
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"image/color"
@@ -455,8 +456,13 @@ func stepDelay(steps int) int {
 // bytes: about 3 × Width × Height bytes (2.6 MB at the 1200×720 maximum)
 // plus the GIF itself, whatever the number of frames.
 func Render(p Params) ([]byte, error) {
+	return RenderContext(context.Background(), p)
+}
+
+// RenderContext is Render that gives up between frames once ctx ends.
+func RenderContext(ctx context.Context, p Params) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := WriteGIF(&buf, p); err != nil {
+	if err := WriteGIFContext(ctx, &buf, p); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -465,6 +471,12 @@ func Render(p Params) ([]byte, error) {
 // WriteGIF writes p's animated GIF (see Render) to w, one frame at a time.
 // The bytes are exactly those of gif.EncodeAll on all the frames at once.
 func WriteGIF(w io.Writer, p Params) error {
+	return WriteGIFContext(context.Background(), w, p)
+}
+
+// WriteGIFContext is WriteGIF that stops between frames once ctx ends
+// (the server is shutting down), returning ctx.Err().
+func WriteGIFContext(ctx context.Context, w io.Writer, p Params) error {
 	pt, steps, err := prepare(p)
 	if err != nil {
 		return err
@@ -473,7 +485,13 @@ func WriteGIF(w io.Writer, p Params) error {
 	if err != nil {
 		return err
 	}
-	if err := eachFrame(pt, steps, gs.frame); err != nil {
+	frame := func(f *image.Paletted, delay int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return gs.frame(f, delay)
+	}
+	if err := eachFrame(pt, steps, frame); err != nil {
 		return err
 	}
 	return gs.close()

@@ -2,6 +2,8 @@ package animations
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"image"
 	"image/gif"
 	"net/url"
@@ -61,7 +63,10 @@ func encodeAllReference(t testing.TB, p Params) []byte {
 
 // The frame-by-frame encoder writes exactly what gif.EncodeAll writes.
 func TestWriteGIFMatchesEncodeAll(t *testing.T) {
-	ps := []Params{parseQ(t, heavyQueries[0]), parseQ(t, "input=1&kernel=1"), parseQ(t, "input=5&kernel=3&transposed=1&stride=2")}
+	ps := []Params{parseQ(t, "input=1&kernel=1"), parseQ(t, "input=5&kernel=3&transposed=1&stride=2")}
+	if !testing.Short() {
+		ps = append(ps, parseQ(t, heavyQueries[0]))
+	}
 	for _, c := range Classic {
 		ps = append(ps, c.Params)
 	}
@@ -127,5 +132,27 @@ func TestRenderMemoryBounded(t *testing.T) {
 		p.Key(), info.Frames, info.Width, info.Height, len(b), float64(grew)/(1<<20), float64(canvas)/(1<<20))
 	if grew > bound {
 		t.Errorf("rendering %s grew the heap by %d bytes, want at most %d", p.Key(), grew, bound)
+	}
+}
+
+// A render stops between frames once its context ends; a closed cache
+// refuses to render (the server is shutting down).
+func TestRenderStopsOnCancel(t *testing.T) {
+	p := parseQ(t, "input=19&kernel=2")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := RenderContext(ctx, p); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled render: %v", err)
+	}
+	c := NewCache(1 << 20)
+	if _, err := c.Get(context.Background(), KindGIF, p); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if _, err := c.Get(context.Background(), KindGIF, p); err != nil {
+		t.Errorf("a cached image after Close: %v", err)
+	}
+	if _, err := c.Get(context.Background(), KindGIF, parseQ(t, "input=18&kernel=2")); !errors.Is(err, ErrClosed) {
+		t.Errorf("a render after Close: %v, want ErrClosed", err)
 	}
 }

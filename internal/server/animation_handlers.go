@@ -10,6 +10,7 @@ import (
 
 	"github.com/convlab/convlab/animations"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/admission"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
 )
@@ -128,6 +129,11 @@ func (a *app) animationFile(c echo.Context) error {
 		}
 		e, err = a.animations().Get(c.Request().Context(), kind, p)
 		release()
+		if errors.Is(err, animations.ErrClosed) {
+			h.Del("ETag")
+			h.Set("Cache-Control", "no-store")
+			return animText(c, http.StatusServiceUnavailable, busyError(c, admission.ErrClosed).Message.(string))
+		}
 		if err == nil && len(e.Body) >= largeRender {
 			a.memory.after() // give the render's memory back once the burst is over
 		}

@@ -160,10 +160,12 @@ func newAppContext(ctx context.Context, cfg config, logw io.Writer) (*app, error
 }
 
 // shutdownStarted runs as the server starts shutting down: streams end,
-// and queued heavy work fails fast with 503 (running work finishes).
+// queued heavy work fails fast with 503, GIF renders under way stop
+// between frames (503); other running work finishes.
 func (a *app) shutdownStarted() {
 	a.cancelStream()
 	a.work.Close()
+	a.animations().Close() // renders under way stop between frames: 503
 }
 
 // onClose registers background work to stop in Close.
