@@ -15,12 +15,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
+
+	"github.com/convlab/convlab/mnist"
 )
 
 // Bounds on the hyperparameters a viewer may choose.
+// The learning rate's bounds are the trainer's own (mnist.MinLR,
+// mnist.MaxLR), so a value the API takes is one the trainer runs.
 const (
-	MaxLR        = 1.0
+	MinLR        = mnist.MinLR
+	MaxLR        = mnist.MaxLR
 	MinBatchSize = 1
 	MaxBatchSize = 512
 )
@@ -30,7 +34,7 @@ const (
 type Config struct {
 	Net       string  `json:"net"`        // "small" | "reference"
 	Optimizer string  `json:"optimizer"`  // "adam" | "sgd"
-	LR        float64 `json:"lr"`         // in (0, 1]
+	LR        float64 `json:"lr"`         // MinLR..MaxLR (1e-6..1)
 	BatchSize int     `json:"batch_size"` // 1..512
 }
 
@@ -73,8 +77,8 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("optimizer must be \"adam\" or \"sgd\", not %q", c.Optimizer)
 	}
-	if math.IsNaN(c.LR) || math.IsInf(c.LR, 0) || c.LR <= 0 || c.LR > MaxLR {
-		return fmt.Errorf("lr (learning rate) must be more than 0 and at most %g", MaxLR)
+	if !(c.LR >= MinLR && c.LR <= MaxLR) { // also catches NaN
+		return fmt.Errorf("lr (learning rate) must be between %g and %g", MinLR, MaxLR)
 	}
 	if c.BatchSize < MinBatchSize || c.BatchSize > MaxBatchSize {
 		return fmt.Errorf("batch_size must be between %d and %d, not %d", MinBatchSize, MaxBatchSize, c.BatchSize)
