@@ -134,8 +134,8 @@ func (a *app) animationFile(c echo.Context) error {
 			h.Set("Cache-Control", "no-store")
 			return animText(c, http.StatusServiceUnavailable, busyError(c, admission.ErrClosed).Message.(string))
 		}
-		if err == nil && len(e.Body) >= largeRender {
-			a.memory.after() // give the render's memory back once the burst is over
+		if err == nil {
+			a.memory.after(len(e.Body)) // give render memory back after a burst (memory.go)
 		}
 	}
 	if err != nil {

@@ -112,7 +112,7 @@ func TestSmallGIFNotStarved(t *testing.T) {
 // Before frame-by-frame encoding this reached 545 MB.
 const peakRSSBound = 160 << 20
 
-// afterBurstBound is the resident memory allowed 3 s after the burst.
+// afterBurstBound is the resident memory allowed once the burst is over.
 const afterBurstBound = 96 << 20
 
 // Twelve concurrent heavy custom GIFs keep the process's peak RSS under
@@ -192,7 +192,7 @@ func heavyGIFsChild(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	time.Sleep(3 * time.Second) // the memory return after a burst (animation_handlers.go)
+	time.Sleep(returnMemoryAfter + time.Second) // the memory return after a burst (memory.go)
 	fmt.Printf("RSS peak %d\n", procStatus(t, "VmHWM"))
 	fmt.Printf("RSS after %d\n", procStatus(t, "VmRSS"))
 }
