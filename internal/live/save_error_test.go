@@ -2,17 +2,19 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/convlab/convlab/internal/apperr"
 )
 
-// Each file-system failure gets its reason, status and advice. EROFS and
+// Each file-system failure gets its reason, kind and advice. EROFS and
 // ENOSPC cannot be produced here (tests run as root, without a read-only
 // or full mount), so they are the errors the write would wrap.
 func TestSaveErrorReasons(t *testing.T) {
@@ -23,19 +25,22 @@ func TestSaveErrorReasons(t *testing.T) {
 	for _, tc := range []struct {
 		err    error
 		reason string
-		status int
+		kind   apperr.Kind
 		want   string
 	}{
-		{wrap(syscall.EROFS), SaveReadOnly, http.StatusConflict, "the folder is read-only: /data"},
-		{wrap(syscall.ENOENT), SaveNoFolder, http.StatusConflict, "the folder does not exist: /data"},
-		{wrap(syscall.EACCES), SavePermission, http.StatusConflict, "may not write in the folder /data"},
-		{wrap(syscall.ENOTDIR), SaveNotFolder, http.StatusConflict, "is a file, not a folder"},
-		{wrap(syscall.ENOSPC), SaveDiskFull, http.StatusInsufficientStorage, "the disk is full: /data"},
-		{wrap(syscall.EIO), SaveOther, http.StatusInternalServerError, "input/output error"},
+		{wrap(syscall.EROFS), SaveReadOnly, apperr.Conflict, "the folder is read-only: /data"},
+		{wrap(syscall.ENOENT), SaveNoFolder, apperr.Conflict, "the folder does not exist: /data"},
+		{wrap(syscall.EACCES), SavePermission, apperr.Conflict, "may not write in the folder /data"},
+		{wrap(syscall.ENOTDIR), SaveNotFolder, apperr.Conflict, "part of the path /data/run.safetensors is a file, not a folder"},
+		{wrap(syscall.ENOSPC), SaveDiskFull, apperr.Unavailable, "the disk is full: /data"},
+		{wrap(syscall.EIO), SaveOther, apperr.Unavailable, "The server log says why"},
 	} {
 		e := saveError(path, tc.err)
-		if e.Reason != tc.reason || e.Status() != tc.status || !strings.Contains(e.Error(), tc.want) {
-			t.Errorf("%v: %s %d %q, want %s %d %q", tc.err, e.Reason, e.Status(), e.Error(), tc.reason, tc.status, tc.want)
+		if e.Code != "checkpoint_save_"+tc.reason || e.Kind != tc.kind || !strings.Contains(e.Message("en"), tc.want) || !errors.Is(e, tc.err) {
+			t.Errorf("%v: %s %v %q, want %s %v %q", tc.err, e.Code, e.Kind, e.Message("en"), tc.reason, tc.kind, tc.want)
+		}
+		if ko := e.Message("ko"); ko == e.Message("en") || strings.Contains(ko, "{") {
+			t.Errorf("%v: no Korean message: %q", tc.err, ko)
 		}
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/convlab/convlab/i18n"
 	"github.com/convlab/convlab/internal/admission"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/labstack/echo/v4"
 )
 
@@ -39,10 +39,11 @@ func (a *app) heavyMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if r.Body != nil && r.Body != http.NoBody {
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
-				if isTooLarge(err) {
-					return jsonError(err)
+				var mb *http.MaxBytesError
+				if errors.As(err, &mb) {
+					return apperr.New(apperr.TooLarge, "body_too_large", apperr.A("limit", mb.Limit))
 				}
-				return echo.NewHTTPError(http.StatusBadRequest, i18n.T(r.Context(), "busy.read_body"))
+				return apperr.New(apperr.Invalid, "body_unreadable").Wrap(err)
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
@@ -56,8 +57,8 @@ func (a *app) heavyMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // admit waits for a slot of CPU-heavy work for this request's client. The
-// error is a 503 *echo.HTTPError with its Retry-After header set (nil
-// release); a client that left gets a nil error only with a slot.
+// error is an *apperr.Error of kind Unavailable (503) whose message says
+// why, with the Retry-After header already set (release is then nil).
 func (a *app) admit(c echo.Context) (release func(), err error) {
 	r := c.Request()
 	release, err = a.work.Acquire(r.Context(), clientKey(r))
@@ -67,22 +68,22 @@ func (a *app) admit(c echo.Context) (release func(), err error) {
 	return nil, busyError(c, err)
 }
 
-// busyError words an admission refusal for the reader and sets Retry-After.
-func busyError(c echo.Context, err error) *echo.HTTPError {
-	ctx := c.Request().Context()
-	key, retry := "busy.full", 2
+// busyError words an admission refusal (err.busy_* in the catalogues) and
+// sets Retry-After.
+func busyError(c echo.Context, err error) *apperr.Error {
+	code, retry := "busy_full", 2
 	switch {
 	case errors.Is(err, admission.ErrClientFull):
-		key = "busy.client"
+		code = "busy_client"
 	case errors.Is(err, admission.ErrTimeout):
-		key = "busy.timeout"
+		code = "busy_timeout"
 	case errors.Is(err, admission.ErrClosed):
-		key, retry = "busy.closing", 5
+		code, retry = "busy_closing", 5
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		key = "busy.timeout" // the client left; nobody reads this
+		code = "busy_timeout" // the client left; nobody reads this
 	}
 	c.Response().Header().Set("Retry-After", strconv.Itoa(retry))
-	return echo.NewHTTPError(http.StatusServiceUnavailable, i18n.T(ctx, key))
+	return apperr.New(apperr.Unavailable, code)
 }
 
 // clientKey is the client's share of the work: its IP address (the port

@@ -11,6 +11,7 @@ import (
 	"github.com/convlab/convlab/animations"
 	"github.com/convlab/convlab/i18n"
 	"github.com/convlab/convlab/internal/admission"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
 )
@@ -50,7 +51,7 @@ func (a *app) animationsPage(c echo.Context) error {
 			if !animations.IsUserError(err) {
 				return err
 			}
-			vm.Error = err.Error()
+			vm.Error = apperr.Message(i18n.Lang(ctx), err) // the reason in the reader's language
 			status = http.StatusBadRequest
 		} else {
 			card, err := animCard(ctx, "", p)
@@ -89,7 +90,7 @@ func (a *app) animationFile(c echo.Context) error {
 	if name == "custom" {
 		var err error
 		if p, err = animations.ParseQuery(c.QueryParams()); err != nil {
-			return animText(c, http.StatusBadRequest, err.Error())
+			return animText(c, http.StatusBadRequest, apperr.Message(i18n.Lang(c.Request().Context()), err))
 		}
 	} else {
 		var ok bool
@@ -101,7 +102,7 @@ func (a *app) animationFile(c echo.Context) error {
 	_, err := animations.Measure(p)
 	if err != nil {
 		if animations.IsUserError(err) {
-			return animText(c, http.StatusBadRequest, err.Error())
+			return animText(c, http.StatusBadRequest, apperr.Message(i18n.Lang(c.Request().Context()), err))
 		}
 		return err
 	}
@@ -119,20 +120,14 @@ func (a *app) animationFile(c echo.Context) error {
 		if berr != nil {
 			h.Del("ETag")
 			h.Set("Cache-Control", "no-store")
-			var he *echo.HTTPError
-			if errors.As(berr, &he) {
-				if msg, ok := he.Message.(string); ok {
-					return animText(c, he.Code, msg)
-				}
-			}
-			return berr
+			return animText(c, http.StatusServiceUnavailable, apperr.Message(i18n.Lang(c.Request().Context()), berr))
 		}
 		e, err = a.animations().Get(c.Request().Context(), kind, p)
 		release()
-		if errors.Is(err, animations.ErrClosed) {
+		if errors.Is(err, animations.ErrClosed) { // the server is shutting down
 			h.Del("ETag")
 			h.Set("Cache-Control", "no-store")
-			return animText(c, http.StatusServiceUnavailable, busyError(c, admission.ErrClosed).Message.(string))
+			return animText(c, http.StatusServiceUnavailable, apperr.Message(i18n.Lang(c.Request().Context()), busyError(c, admission.ErrClosed)))
 		}
 		if err == nil {
 			a.memory.after(len(e.Body)) // give render memory back after a burst (memory.go)
@@ -142,7 +137,7 @@ func (a *app) animationFile(c echo.Context) error {
 		h.Del("ETag")
 		h.Del("Cache-Control")
 		if animations.IsUserError(err) {
-			return animText(c, http.StatusBadRequest, err.Error())
+			return animText(c, http.StatusBadRequest, apperr.Message(i18n.Lang(c.Request().Context()), err))
 		}
 		return err
 	}

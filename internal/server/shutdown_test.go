@@ -8,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/labstack/echo/v4"
 )
 
 // Shutdown with GIF renders running and queued finishes within
@@ -17,19 +15,20 @@ import (
 // stops between frames (it used to exit 1 past the timeout, six clients
 // without an answer).
 func TestShutdownUnderQueuedRenders(t *testing.T) {
-	appc := make(chan *app, 1)
-	testRoutes = func(a *app, e *echo.Echo) { appc <- a }
-	t.Cleanup(func() { testRoutes = nil })
+	cfg := defaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Work.Slots = 1
+	cfg.ShutdownTimeout = 2 * time.Second
+	var logs syncBuffer
+	a, err := newApp(cfg, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
 	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, []string{"web", "-addr", "127.0.0.1:0", "-work-slots", "1", "-shutdown-timeout", "2s"},
-			func(string) string { return "" }, &logs)
-	}()
+	go func() { done <- a.listenAndServe(ctx, a.handler()) }()
 	base := logs.waitFor(t, regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`))[1]
-	a := <-appc
 
 	qs := customGIFs(t, 5, []int{32}, []int{9}, []string{"6x5", "5x6", "6x6"}, []string{"16x16", "15x16", "16x15"})
 	type answer struct {

@@ -1,11 +1,9 @@
 package server
 
 import (
-	"net/http"
-	"strconv"
 	"sync/atomic"
 
-	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/labstack/echo/v4"
 )
 
@@ -26,8 +24,7 @@ func (v *viewerLimit) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if n := v.open.Add(1); v.max > 0 && n > v.max {
 			v.open.Add(-1)
 			c.Response().Header().Set("Retry-After", "30")
-			return echo.NewHTTPError(http.StatusServiceUnavailable,
-				i18n.T(c.Request().Context(), "busy.viewers", strconv.FormatInt(v.max, 10)))
+			return apperr.New(apperr.Unavailable, "busy_viewers", apperr.A("max", v.max))
 		}
 		defer v.open.Add(-1)
 		return next(c)
