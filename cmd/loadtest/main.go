@@ -218,6 +218,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	profile := fs.String("profile", "", `"mixed": a classroom at once (sets -mix, -sse 300 over both streams, -slow 4 unless given)`)
 	slow := fs.Int("slow", 0, "slow clients: each sends a POST's headers and 1 byte of its body, then waits")
 	pid := fs.Int("pid", 0, "the server's process id, to report its resident memory (Linux /proc)")
+	settle := fs.Duration("settle", 5*time.Second, "with -pid: wait this long after the load before the final memory reading")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -268,7 +269,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	rep, err := load(ctx, base, targets, options{conc: *conc, dur: *dur, sse: *sse, ssePaths: ssePaths, slow: *slow, mem: mem})
+	rep, err := load(ctx, base, targets, options{conc: *conc, dur: *dur, sse: *sse, ssePaths: ssePaths, slow: *slow, mem: mem, settle: *settle})
 	if err != nil {
 		return err
 	}
@@ -289,6 +290,7 @@ type options struct {
 	ssePaths []string // viewers are spread over these
 	slow     int
 	mem      *memSampler
+	settle   time.Duration
 }
 
 func load(ctx context.Context, base *url.URL, targets []target, o options) (*Report, error) {
@@ -409,7 +411,7 @@ func load(ctx context.Context, base *url.URL, targets []target, o options) (*Rep
 	}
 	<-memDone
 	if o.mem != nil {
-		time.Sleep(time.Second) // let the server settle, then the memory after the load
+		time.Sleep(o.settle) // let the server settle (its memory return after a burst takes 3 s), then the memory after the load
 		rep.Memory = o.mem.report()
 	}
 	if len(rep.ErrorKinds) == 0 {

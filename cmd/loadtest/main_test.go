@@ -142,7 +142,7 @@ func TestMixedProfile(t *testing.T) {
 	srv, _ := fakeServer(t)
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"-url", srv.URL, "-profile", "mixed", "-c", "4", "-d", "500ms", "-sse", "6",
-		"-pid", fmt.Sprint(os.Getpid()), "-json"}, &out)
+		"-pid", fmt.Sprint(os.Getpid()), "-settle", "0", "-json"}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
