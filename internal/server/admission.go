@@ -31,12 +31,28 @@ import (
 // or, when only part of a handler is heavy (a cache miss), call a.admit(c)
 // and release the slot when done.
 
+// heavyBodyBudget bounds the request bodies the heavy routes hold in
+// memory at once (being read, waiting for a slot, or being computed on):
+// each is at most the body limit (1 MB), so many clients uploading at
+// once cannot fill the memory before admission sees them. A body is
+// charged its Content-Length (the body limit when the length is unknown).
+const heavyBodyBudget = 64 << 20
+
 // heavyMiddleware reads the whole request body (bounded by bodyLimit)
 // before asking for a slot, then runs next holding it.
 func (a *app) heavyMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		if r.Body != nil && r.Body != http.NoBody {
+			charge := r.ContentLength
+			if charge < 0 || charge > a.cfg.BodyLimit {
+				charge = a.cfg.BodyLimit
+			}
+			if a.bodyBytes.Add(charge) > heavyBodyBudget {
+				a.bodyBytes.Add(-charge)
+				return busyError(c, admission.ErrFull)
+			}
+			defer a.bodyBytes.Add(-charge)
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
 				var mb *http.MaxBytesError

@@ -152,3 +152,29 @@ func TestHeavyBodyBoundedFirst(t *testing.T) {
 		t.Errorf("after a refused body: running %d waiting %d", run, wait)
 	}
 }
+
+// The bodies the heavy routes hold at once are bounded too: past
+// heavyBodyBudget (uploads in progress count their Content-Length), 503.
+func TestHeavyBodyBudget(t *testing.T) {
+	cfg := defaultConfig()
+	_, srv := newTestServerConfig(t, cfg)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	n := int(heavyBodyBudget / cfg.BodyLimit)
+	for range n { // each announces a 1 MB body and sends one byte of it
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		fmt.Fprintf(conn, "POST /api/conv HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", addr, cfg.BodyLimit)
+	}
+	var resp *http.Response
+	var body string
+	waitFor(t, func() bool {
+		resp, body = post(t, srv.URL+"/api/conv", "application/json", `{"input": `+lessonInput+`, "weight": `+crossFilter+`}`)
+		return resp.StatusCode == http.StatusServiceUnavailable
+	}, "the budget full")
+	if resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "busy") {
+		t.Errorf("over the body budget: %d %q", resp.StatusCode, body)
+	}
+}

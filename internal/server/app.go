@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/convlab/convlab/animations"
@@ -107,8 +108,9 @@ type app struct {
 
 	// work admits CPU-heavy requests (admission.go); heavy is its route
 	// middleware (reads the body, then takes a slot).
-	work  *admission.Controller
-	heavy echo.MiddlewareFunc
+	work      *admission.Controller
+	heavy     echo.MiddlewareFunc
+	bodyBytes atomic.Int64 // request bodies held by heavy routes (admission.go)
 
 	// viewers caps the event streams open at once (viewers.go).
 	viewers viewerLimit
