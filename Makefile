@@ -51,6 +51,11 @@ golden-pool:
 	/usr/bin/python3 scripts/gen_pool_golden.py
 	$(GO) test -count=1 -run 'PoolGolden' ./conv/
 
+## golden-network: after changing mnist/model/reference.safetensors, regenerate internal/explain's fixture (every layer's output in PyTorch), then check
+golden-network:
+	/usr/bin/python3 scripts/gen_network_golden.py
+	$(GO) test -count=1 -run 'NetworkGolden' ./internal/explain/
+
 ## check-generated: fail if generated templ code is out of date
 check-generated: generate
 	git diff --exit-code -- '*_templ.go'
