@@ -129,3 +129,15 @@ func (m *Manager) LiveNet() *mnist.Net {
 	n, _ := m.Model().(*mnist.Net)
 	return n
 }
+
+// Steps is the number of training steps done (for engineStep).
+func (e *mnistEngine) Steps() int { return e.step }
+
+// LiveSnapshot is LiveNet with the training step its weights are from:
+// one consistent copy, never changed by training (nil before a run).
+func (m *Manager) LiveSnapshot() (*mnist.Net, int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, _ := m.model.(*mnist.Net)
+	return n, m.modelStep
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -97,6 +98,9 @@ type app struct {
 
 	// train/draw helper: the one shared training run (train_handlers.go).
 	train *live.Manager
+	// mnistData is the MNIST data set, loaded on first use; shared by the
+	// training run and the network explorer (network_handlers.go).
+	mnistData *live.MNIST
 
 	// classroom helper: the follow-along broadcast (follow_handlers.go).
 	follow *followHub
@@ -117,7 +121,8 @@ func newApp(cfg config, logw io.Writer) (*app, error) {
 	a.streams, a.cancelStream = context.WithCancel(context.Background())
 	a.heavy = limitConcurrent(max(4, 2*runtime.GOMAXPROCS(0)), 10*time.Second)
 	a.loadModelFile() // a bad -model file is logged and the shipped model served
-	a.train = newTrainManager(cfg, a.log)
+	a.mnistData = &live.MNIST{FlagDir: cfg.MNISTDir, Getenv: os.Getenv}
+	a.train = newTrainManager(cfg, a.log, a.mnistData)
 	a.onClose(func() error { a.train.Close(); return nil })
 	a.restoreCheckpoint()
 	a.follow = newFollowHub()

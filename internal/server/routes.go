@@ -35,6 +35,11 @@ func (a *app) routes(e *echo.Echo) {
 	e.GET("/draw", a.drawPage)
 	e.POST("/api/predict", a.predictAPI)
 
+	// The network explorer: every layer on one input, any cell explained.
+	e.GET("/network", a.networkPage, a.heavy)
+	e.GET("/network/cell", a.networkCell, a.heavy)
+	e.GET("/network/random-miss", a.networkRandomMiss, a.heavy)
+
 	// Classroom: the quiz and the follow-along.
 	e.GET("/quiz", a.quizPage)
 	e.GET("/api/quiz", a.quizAPI)
