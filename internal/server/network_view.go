@@ -12,7 +12,13 @@ import (
 )
 
 // num formats an activation, weight or product for the explorer.
-func num(v float32) string { return strconv.FormatFloat(float64(v), 'f', 4, 32) }
+// A zero prints without its sign (a product 0 × −0.3 is −0 in IEEE 754).
+func num(v float32) string {
+	if v == 0 {
+		v = 0
+	}
+	return strconv.FormatFloat(float64(v), 'f', 4, 32)
+}
 
 func torchShape(sh []int) string {
 	s := "["

@@ -5,6 +5,7 @@
 // arithmetic here: the server explains, this only shows.
 import { drawStack } from "/static/js/maps.js";
 import { messages, readJSON } from "/static/js/i18n.js";
+import { cellAt } from "/static/js/netlink.js";
 
 export function mount(root) {
   const t = messages("network-messages");
@@ -25,9 +26,7 @@ export function mount(root) {
     el.addEventListener("click", (ev) => {
       const cv = ev.target.closest("canvas");
       if (!cv) return;
-      const r = cv.getBoundingClientRect();
-      const x = Math.min(m.w - 1, Math.max(0, Math.floor(((ev.clientX - r.left) / r.width) * m.w)));
-      const y = Math.min(m.h - 1, Math.max(0, Math.floor(((ev.clientY - r.top) / r.height) * m.h)));
+      const { y, x } = cellAt(cv, ev, m.h, m.w);
       select(cellQuery(m.layer, Number(cv.dataset.c), y, x));
     });
   }
