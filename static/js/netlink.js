@@ -31,9 +31,11 @@ export function networkURL(st) {
 // cellAt is the cell {y, x} of an h×w map drawn on canvas under a pointer
 // or mouse event.
 export function cellAt(canvas, ev, h, w) {
-  const r = canvas.getBoundingClientRect();
-  const x = Math.min(w - 1, Math.max(0, Math.floor(((ev.clientX - r.left) / r.width) * w)));
-  const y = Math.min(h - 1, Math.max(0, Math.floor(((ev.clientY - r.top) / r.height) * h)));
+  const r = canvas.getBoundingClientRect(); // the content box: inside the border
+  const fx = (ev.clientX - r.left - canvas.clientLeft) / canvas.clientWidth;
+  const fy = (ev.clientY - r.top - canvas.clientTop) / canvas.clientHeight;
+  const x = Math.min(w - 1, Math.max(0, Math.floor(fx * w)));
+  const y = Math.min(h - 1, Math.max(0, Math.floor(fy * h)));
   return { y, x };
 }
 
