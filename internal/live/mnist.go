@@ -111,6 +111,7 @@ func (e *mnistEngine) Maps() Maps {
 	out := Maps{
 		Step:    e.step,
 		Digit:   QuantizeUnsigned("input", 1, mnist.ImageSize, mnist.ImageSize, img),
+		Index:   e.digit,
 		Label:   int(e.test.Labels[e.digit]),
 		Filters: QuantizeSigned(f.Layer, f.C, f.H, f.W, f.Data),
 	}
