@@ -123,3 +123,34 @@ func testImg() []float32 {
 	}
 	return img
 }
+
+// TestPoolAnimationRoute: /animations/pool.gif and .png answer images for
+// good queries and a plain-text 400 naming the problem for bad ones; the
+// gallery links every pooling card to them.
+func TestPoolAnimationRoute(t *testing.T) {
+	_, srv := newTestServer(t)
+	c := srv.Client()
+	for _, tc := range []struct {
+		path, ctype string
+		status      int
+		want        string
+	}{
+		{"/animations/pool.gif?op=avg&input=5&kernel=3&stride=1", "image/gif", 200, "GIF89a"},
+		{"/animations/pool.png?op=max&input=6&kernel=2&ceil_mode=1", "image/png", 200, "\x89PNG"},
+		{"/animations/pool.gif?op=avg&dilation=2", "text/plain", 400, "average pooling has no dilation"},
+		{"/animations/pool.gif?kernel=3&padding=2", "text/plain", 400, "padding"},
+		{"/animations/pool.gif?input=40", "text/plain", 400, "input must be between 1 and 12"},
+	} {
+		res, body := get(t, c, srv.URL+tc.path)
+		if res.StatusCode != tc.status || !strings.HasPrefix(res.Header.Get("Content-Type"), tc.ctype) || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: %d %s %.80q", tc.path, res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+	}
+	_, page := get(t, c, srv.URL+"/animations")
+	if n := strings.Count(page, `src="/animations/pool.gif?`); n != 6 {
+		t.Errorf("%d pooling animations in the gallery, want 6", n)
+	}
+	if !strings.Contains(page, "nn.AvgPool2d(kernel_size=3, stride=1)") || !strings.Contains(page, "ceil_mode=True") {
+		t.Error("the pooling cards do not show their nn.MaxPool2d/AvgPool2d line")
+	}
+}

@@ -18,6 +18,8 @@ func (a *app) routes(e *echo.Echo) {
 
 	// Conv-arithmetic animations: the gallery, {name}.gif|.png and custom.gif|.png.
 	e.GET("/animations", a.animationsPage)
+	e.GET("/animations/pool.gif", a.poolAnimationFile, a.heavy)
+	e.GET("/animations/pool.png", a.poolAnimationFile, a.heavy)
 	e.GET("/animations/:file", a.animationFile)
 
 	// Live training, shared by every viewer.
