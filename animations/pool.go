@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/convlab/convlab/conv"
+	"github.com/convlab/convlab/internal/apperr"
 )
 
 // Pooling animations: conv_arithmetic's numerical max- and average-pooling
@@ -75,7 +76,7 @@ func PoolInput(h, w int) []float32 {
 // Errors are *Error (conv's refusals keep their words).
 func (p PoolParams) Resolve() (*conv.Pool, error) {
 	if p.Op != "max" && p.Op != "avg" {
-		return nil, errf("op", "op must be max or avg, got %q", clip(p.Op))
+		return nil, errf("op", "pool_op", apperr.Q("got", clip(p.Op)))
 	}
 	for _, f := range []struct {
 		name string
@@ -85,7 +86,7 @@ func (p PoolParams) Resolve() (*conv.Pool, error) {
 	}{{"input", p.Input, 1, MaxPoolInput}, {"kernel", p.Kernel, 1, MaxPoolKernel}, {"stride", p.Stride, 0, MaxPoolStride},
 		{"padding", p.Padding, 0, MaxPoolKernel / 2}, {"dilation", p.Dilation, 0, MaxPoolDil}} {
 		if f.v[0] < f.lo || f.v[1] < f.lo || f.v[0] > f.hi || f.v[1] > f.hi {
-			return nil, errf(f.name, "%s must be between %d and %d for a pooling animation, got %s", f.name, max(f.lo, 1), f.hi, pair(f.v))
+			return nil, errf(f.name, "range", arg("field", f.name), arg("min", max(f.lo, 1)), arg("max", f.hi), arg("got", pair(f.v)))
 		}
 	}
 	s := conv.PoolSpec{Kernel: p.Kernel, Stride: p.Stride, Padding: p.Padding, Dilation: p.Dilation,
@@ -100,7 +101,7 @@ func (p PoolParams) Resolve() (*conv.Pool, error) {
 	if err != nil {
 		var ce *conv.Error
 		if errors.As(err, &ce) {
-			return nil, &Error{Param: poolParamName(ce.Param), Msg: ce.Msg}
+			return nil, &Error{Param: poolParamName(ce.Param), Err: apperr.FromConv(ce)}
 		}
 		return nil, err
 	}
@@ -146,7 +147,7 @@ func ParsePoolQuery(q url.Values) (PoolParams, error) {
 	p := PoolParams{Op: "max", Input: sq(5), Kernel: sq(3)}
 	for k, vs := range q {
 		if len(vs) != 1 {
-			return PoolParams{}, errf(k, "%s is given %d times; give it once", clip(k), len(vs))
+			return PoolParams{}, errf(k, "repeated", arg("field", clip(k)), arg("n", len(vs)))
 		}
 	}
 	if v, ok := q["op"]; ok {
@@ -162,7 +163,7 @@ func ParsePoolQuery(q url.Values) (PoolParams, error) {
 				return PoolParams{}, err
 			}
 			if (f.name == "stride" || f.name == "dilation") && (n[0] < 1 || n[1] < 1) {
-				return PoolParams{}, errf(f.name, "%s must be at least 1, got %s", f.name, pair(n))
+				return PoolParams{}, errf(f.name, "range", arg("field", f.name), arg("min", 1), arg("max", MaxPoolStride), arg("got", pair(n)))
 			}
 			*f.dst = n
 		}
@@ -182,12 +183,12 @@ func ParsePoolQuery(q url.Values) (PoolParams, error) {
 			b = true
 		case "0", "false", "off", "no":
 		default:
-			return PoolParams{}, errf(f.name, "%s must be 1 or 0, got %q", f.name, clip(v[0]))
+			return PoolParams{}, errf(f.name, "bool", arg("field", f.name), apperr.Q("got", clip(v[0])))
 		}
 		*f.dst = b != f.inv
 	}
 	if p.Op == "max" && p.ExcludePad {
-		return PoolParams{}, errf("count_include_pad", "count_include_pad is for average pooling only (op=avg)")
+		return PoolParams{}, errf("count_include_pad", "pool_count_include_pad")
 	}
 	return p, nil
 }
@@ -239,7 +240,7 @@ func preparePool(p PoolParams) (*poolPainter, error) {
 		return nil, err
 	}
 	if l.Cell < MinNumbersCell {
-		return nil, errf("input", "this pooling needs cells of at least %d pixels to show its numbers, and it is drawn with %d-pixel cells: use a smaller input", MinNumbersCell, l.Cell)
+		return nil, errf("input", "pool_cells_small", arg("min", MinNumbersCell), arg("cell", l.Cell))
 	}
 	pp.pt = painter{l: l, img: image.NewPaletted(image.Rect(0, 0, l.Width, l.Height), palette)}
 	pp.tapped = make([][]bool, pp.gh)

@@ -114,7 +114,7 @@ func gridLayout(gh, gw, outH, outW int) (layout, error) {
 		l.midY = m + inner/2
 		return l, nil
 	}
-	return l, errf("input", "a %dx%d grid and a %dx%d output do not fit in a %dx%d image", gh, gw, outH, outW, MaxWidth, MaxHeight)
+	return l, errf("input", "image_big", arg("grid_h", gh), arg("grid_w", gw), arg("out_h", outH), arg("out_w", outW), arg("max_w", MaxWidth), arg("max_h", MaxHeight))
 }
 
 // Measure checks everything about p that Render will (the bounds, the
@@ -134,8 +134,7 @@ func Measure(p Params) (Info, error) {
 
 func checkNumbers(p Params, l layout) error {
 	if p.Numbers && l.Cell < MinNumbersCell {
-		return errf("numbers", "numbers need cells of at least %d pixels, and this animation is drawn with %d-pixel cells: use a smaller input or turn numbers off",
-			MinNumbersCell, l.Cell)
+		return errf("numbers", "numbers_small", arg("min", MinNumbersCell), arg("cell", l.Cell))
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -14,8 +13,9 @@ import (
 	"sync"
 
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
+	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/internal/explain"
-	"github.com/convlab/convlab/internal/live"
 	"github.com/convlab/convlab/mnist"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
@@ -46,16 +46,10 @@ type netState struct {
 	Step          int
 }
 
-// netErr is a 4xx of the explorer with a catalogue key and arguments.
-type netErr struct {
-	status int
-	key    string
-	args   []any
+// netBad is a 400 of the explorer: the catalogue entry "err.network_<code>".
+func netBad(code string, args ...apperr.Arg) *apperr.Error {
+	return apperr.New(apperr.Invalid, "network_"+code, args...)
 }
-
-func (e *netErr) Error() string { return e.key }
-
-func netBad(key string, args ...any) *netErr { return &netErr{http.StatusBadRequest, key, args} }
 
 const (
 	netPxFloatLen = 4182 // base64url (no padding) of 784·4 bytes
@@ -68,7 +62,7 @@ var netLayers = []string{"input", "conv1", "relu1", "pool1", "conv2", "relu2", "
 func parseNetState(q url.Values) (*netState, error) {
 	for k, v := range q {
 		if len(v) > 1 {
-			return nil, netBad("network.err.repeated", k)
+			return nil, netBad("repeated", apperr.Q("param", k))
 		}
 	}
 	s := &netState{Model: q.Get("model"), Preset: q.Get("preset"), Digit: -1, Layer: q.Get("layer")}
@@ -77,24 +71,24 @@ func parseNetState(q url.Values) (*netState, error) {
 		s.Model = "shipped"
 	case "shipped", "live", "untrained":
 	default:
-		return nil, netBad("network.err.model", trunc(s.Model))
+		return nil, netBad("model", apperr.Q("got", s.Model)).WithParam("model")
 	}
 	switch {
 	case s.Model != "untrained" && s.Preset != "":
-		return nil, netBad("network.err.preset_untrained")
+		return nil, netBad("preset_untrained").WithParam("preset")
 	case s.Model == "untrained" && s.Preset == "":
 		s.Preset = "reference"
 	case s.Model == "untrained" && s.Preset != "reference" && s.Preset != "small":
-		return nil, netBad("network.err.preset", trunc(s.Preset))
+		return nil, netBad("preset", apperr.Q("got", s.Preset)).WithParam("preset")
 	}
 	d, px := q.Get("digit"), q.Get("px")
 	if d != "" && px != "" {
-		return nil, netBad("network.err.two_inputs")
+		return nil, netBad("two_inputs")
 	}
 	if d != "" {
 		n, err := strconv.Atoi(d)
 		if err != nil || n < 0 || n > 9999 {
-			return nil, netBad("network.err.digit", trunc(d))
+			return nil, netBad("digit", apperr.Q("got", d)).WithParam("digit")
 		}
 		s.Digit = n
 	}
@@ -108,7 +102,7 @@ func parseNetState(q url.Values) (*netState, error) {
 	if s.Layer == "" {
 		for _, k := range []string{"c", "y", "x", "step"} {
 			if q.Get(k) != "" {
-				return nil, netBad("network.err.no_layer", k)
+				return nil, netBad("no_layer", apperr.A("param", k)).WithParam(k)
 			}
 		}
 		return s, nil
@@ -118,7 +112,7 @@ func parseNetState(q url.Values) (*netState, error) {
 		ok = ok || l == s.Layer
 	}
 	if !ok {
-		return nil, netBad("network.err.layer", trunc(s.Layer), strings.Join(netLayers, ", "))
+		return nil, netBad("layer", apperr.Q("got", s.Layer), apperr.A("layers", strings.Join(netLayers, ", "))).WithParam("layer")
 	}
 	for _, f := range []struct {
 		k string
@@ -130,28 +124,21 @@ func parseNetState(q url.Values) (*netState, error) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 1<<16 {
-			return nil, netBad("network.err.index", f.k, trunc(v))
+			return nil, netBad("index", apperr.A("param", f.k), apperr.Q("got", v)).WithParam(f.k)
 		}
 		*f.p = n
 	}
 	return s, nil
 }
 
-func trunc(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
-}
-
 // decodePx reads a drawn input (see the package comment above).
 func decodePx(px string) ([]float32, error) {
 	if len(px) != netPxFloatLen && len(px) != netPxByteLen {
-		return nil, netBad("network.err.px_len", len(px), netPxFloatLen, netPxByteLen)
+		return nil, netBad("px_len", apperr.A("got", len(px)), apperr.A("floats", netPxFloatLen), apperr.A("bytes", netPxByteLen)).WithParam("px")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(px)
 	if err != nil {
-		return nil, netBad("network.err.px_b64")
+		return nil, netBad("px_b64").WithParam("px")
 	}
 	img := make([]float32, mnist.Pixels)
 	if len(b) == mnist.Pixels {
@@ -162,7 +149,7 @@ func decodePx(px string) ([]float32, error) {
 	for i := range img {
 		v := math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 		if !(v >= 0 && v <= 1) { // NaN fails too
-			return nil, netBad("network.err.px_range", i/mnist.ImageSize, i%mnist.ImageSize)
+			return nil, netBad("px_range", apperr.A("row", i/mnist.ImageSize), apperr.A("col", i%mnist.ImageSize)).WithParam("px")
 		}
 		img[i] = v
 	}
@@ -225,7 +212,7 @@ func (a *app) netModel(s *netState) (*netModel, error) {
 	case "live":
 		n, step := a.train.LiveSnapshot()
 		if n == nil {
-			return nil, &netErr{http.StatusConflict, "network.err.no_live", nil}
+			return nil, apperr.New(apperr.Conflict, "network_no_live").WithParam("model")
 		}
 		return &netModel{net: n, step: step}, nil
 	case "untrained":
@@ -251,44 +238,33 @@ func (a *app) netInput(s *netState) ([]float32, int, error) {
 		return s.img, -1, nil
 	}
 	if s.Digit < 0 {
-		set := mnist.Set{N: 1, Pix: mnistDigit[:], Labels: []uint8{7}}
-		return set.Image(0), 7, nil
+		pix, label, _ := convstate.MNISTDigit()
+		set := mnist.Set{N: 1, Pix: pix[:], Labels: []uint8{uint8(label)}}
+		return set.Image(0), label, nil
 	}
 	test, err := a.mnistTest()
 	if err != nil {
 		return nil, 0, err
 	}
 	if s.Digit >= test.N {
-		return nil, 0, netBad("network.err.digit", strconv.Itoa(s.Digit))
+		return nil, 0, netBad("digit", apperr.Q("got", strconv.Itoa(s.Digit))).WithParam("digit")
 	}
 	return test.Image(s.Digit), int(test.Labels[s.Digit]), nil
 }
 
 func (a *app) mnistTest() (*mnist.Set, error) {
-	_, test, err := a.mnistData.Data()
-	if err != nil {
-		var le *live.Error
-		if errors.As(err, &le) {
-			return nil, &netErr{le.Status, "network.err.no_data", nil}
-		}
-		return nil, err
-	}
-	return test, nil
+	_, test, err := a.mnistData.Data() // a missing data set is an apperr (503) that says what to run
+	return test, err
 }
 
-// netFail turns an explorer error into a page (or fragment) in the reader's language.
-func netFail(c echo.Context, err error) error {
-	var ne *netErr
-	if errors.As(err, &ne) {
-		return echo.NewHTTPError(ne.status, i18n.T(c.Request().Context(), ne.key, ne.args...))
-	}
-	var ae *apiErr
-	if errors.As(err, &ae) {
-		return echo.NewHTTPError(ae.status, ae.msg)
-	}
+// netFail makes an explain.RangeError a 400 in the reader's language.
+func netFail(err error) error {
 	var re *explain.RangeError
 	if errors.As(err, &re) {
-		return echo.NewHTTPError(http.StatusBadRequest, i18n.T(c.Request().Context(), "network.err.range", re.Layer, re.Param, re.Max, re.Got))
+		if re.Param == "layer" {
+			return netBad("layer", apperr.Q("got", re.Layer), apperr.A("layers", strings.Join(netLayers, ", "))).WithParam("layer")
+		}
+		return netBad("range", apperr.A("layer", re.Layer), apperr.A("param", re.Param), apperr.A("max", re.Max), apperr.A("got", re.Got)).WithParam(re.Param)
 	}
 	return err
 }
@@ -313,14 +289,14 @@ func (a *app) explore(c echo.Context) (*netState, *netModel, *explain.Network, i
 func (a *app) networkPage(c echo.Context) error {
 	s, m, n, label, err := a.explore(c)
 	if err != nil {
-		return netFail(c, err)
+		return netFail(err)
 	}
 	ctx := c.Request().Context()
 	vm := networkView(c, s, m, n, label)
 	if s.Layer != "" {
 		cell, err := n.Explain(s.Layer, s.C, s.Y, s.X)
 		if err != nil {
-			return netFail(c, err)
+			return netFail(err)
 		}
 		vm.Cell = cellView(c, s, n, cell)
 	}
@@ -334,17 +310,17 @@ func (a *app) networkPage(c echo.Context) error {
 func (a *app) networkCell(c echo.Context) error {
 	s, _, n, _, err := a.explore(c)
 	if err == nil && s.Layer == "" {
-		err = netBad("network.err.no_layer", "layer")
+		err = netBad("no_layer", apperr.A("param", "layer")).WithParam("layer")
 	}
 	var cell *explain.Cell
 	if err == nil {
 		cell, err = n.Explain(s.Layer, s.C, s.Y, s.X)
 	}
 	if err != nil {
-		err = netFail(c, err)
-		var he *echo.HTTPError
-		if errors.As(err, &he) && he.Code < 500 {
-			return render(c, he.Code, views.NetworkError(fmt.Sprint(he.Message)))
+		err = netFail(err)
+		status, body, _ := errorReply(err, i18n.Lang(c.Request().Context()))
+		if status < 500 {
+			return render(c, status, views.NetworkError(body.Error))
 		}
 		return err
 	}
@@ -356,15 +332,15 @@ func (a *app) networkCell(c echo.Context) error {
 func (a *app) networkRandomMiss(c echo.Context) error {
 	s, err := parseNetState(c.QueryParams())
 	if err != nil {
-		return netFail(c, err)
+		return netFail(err)
 	}
 	m, err := a.netModel(s)
 	if err != nil {
-		return netFail(c, err)
+		return netFail(err)
 	}
 	test, err := a.mnistTest()
 	if err != nil {
-		return netFail(c, err)
+		return netFail(err)
 	}
 	start := rand.IntN(test.N)
 	img := make([]float32, mnist.Pixels)
@@ -385,5 +361,5 @@ func (a *app) networkRandomMiss(c echo.Context) error {
 			return c.Redirect(http.StatusSeeOther, "/network?"+t.values(true).Encode())
 		}
 	}
-	return echo.NewHTTPError(http.StatusNotFound, i18n.T(c.Request().Context(), "network.err.no_miss"))
+	return apperr.New(apperr.NotFound, "network_no_miss")
 }
