@@ -123,7 +123,10 @@ type NetworkConv struct {
 	ReLU       string // the value after the ReLU
 	Kept       bool
 	HasReLU    bool
-	Visualizer string // /conv URL with this window and kernel ("" when not available)
+	Visualizer string // /conv URL with this channel's map and kernel ("" when not available)
+	// VisualizerPart: /conv shows this channel's partial sum (several
+	// input channels), not the map's value (one channel, bias included).
+	VisualizerPart bool
 }
 
 // NetworkNum is a formatted number with its role.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -93,6 +94,21 @@ func TestNetworkFromDraw(t *testing.T) {
 	// Back goes to the conv2 cell.
 	b.Run(t, chromedp.NavigateBack())
 	b.Wait(t, `document.getElementById("network").dataset.busy === "0" && document.querySelector('[data-testid="net-cell"]').dataset.kind === "conv"`)
+	// "Open in the visualizer" shows the same number on /conv: this
+	// channel's partial sum at the same output cell.
+	chanSum := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="net-chansum"]').textContent`)
+	b.Run(t, chromedp.Click(`[data-testid="net-visualizer"]`))
+	b.Wait(t, `location.pathname === "/conv" && document.readyState === "complete" && !!document.querySelector('[data-testid="current-sum"]')`)
+	convSum := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="current-sum"]').textContent`)
+	var cs, ns float64
+	if _, err := fmt.Sscan(strings.TrimSpace(convSum), &cs); err != nil {
+		t.Fatalf("/conv shows %q", convSum)
+	}
+	fmt.Sscan(chanSum, &ns)
+	if math.Abs(cs-ns) > 0.0051 {
+		t.Errorf("/network's channel sum %s, /conv's cell %s", chanSum, convSum)
+	}
+	b.Screenshot(t, "network-visualizer")
 	if errs := b.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}

@@ -1,11 +1,15 @@
 package server
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/convlab/convlab/conv"
+	"github.com/convlab/convlab/internal/convstate"
+	"github.com/convlab/convlab/internal/explain"
 	"github.com/convlab/convlab/mnist"
 )
 
@@ -152,5 +156,48 @@ func TestPoolAnimationRoute(t *testing.T) {
 	}
 	if !strings.Contains(page, "nn.AvgPool2d(kernel_size=3, stride=1)") || !strings.Contains(page, "ceil_mode=True") {
 		t.Error("the pooling cards do not show their nn.MaxPool2d/AvgPool2d line")
+	}
+}
+
+// TestNetworkVisualizerLink: the conv step view's "open in the visualizer"
+// URL (from convstate) parses back, and the engine at its step gives the
+// explained channel's partial sum (conv2) or, with the bias, the map's
+// value (conv1).
+func TestNetworkVisualizerLink(t *testing.T) {
+	n := explain.Run(mnist.Shipped(), testImg())
+	for _, tc := range []struct {
+		layer         string
+		c, y, x, step int
+	}{{"conv1", 4, 10, 13, 0}, {"conv2", 5, 7, 7, 3}, {"conv2", 63, 0, 13, 31}} {
+		cell, err := n.Explain(tc.layer, tc.c, tc.y, tc.x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, part := convVisualizerURL(cell.Conv, tc.step)
+		if u == "" {
+			t.Fatalf("%s: no visualizer link", tc.layer)
+		}
+		pu, _ := url.Parse(u)
+		s, err := convstate.Parse(pu.Query())
+		if err != nil {
+			t.Fatalf("%s: %s does not parse: %v", tc.layer, u, err)
+		}
+		g, err := s.Resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b []float32
+		if s.Bias {
+			b = s.B
+		}
+		oy, ox := (s.Step-1)/g.OutW, (s.Step-1)%g.OutW
+		got := conv.TraceStep(g, s.X, s.W, b, 0, oy, ox).Sum
+		want := cell.Conv.Step.ChannelSums[tc.step]
+		if !part {
+			want = cell.Value
+		}
+		if oy != tc.y || ox != tc.x || math.Abs(float64(got-want)) > 1e-5 || part != (tc.layer == "conv2") {
+			t.Errorf("%s (%d,%d) channel %d: /conv step (%d,%d) gives %v, want %v (part %v)", tc.layer, tc.y, tc.x, tc.step, oy, ox, got, want, part)
+		}
 	}
 }

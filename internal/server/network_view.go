@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/internal/explain"
 	"github.com/convlab/convlab/internal/live"
 	"github.com/convlab/convlab/views"
@@ -171,6 +172,7 @@ func cellView(c echo.Context, s *netState, n *explain.Network, cell *explain.Cel
 			nc.Channels = append(nc.Channels, views.NetworkPart{Channel: st.Channels[i], Sum: num(cs),
 				URL: s.cellURL(l.Name, cell.C, cell.Y, cell.X, i), Selected: i == ch})
 		}
+		nc.Visualizer, nc.VisualizerPart = convVisualizerURL(cc, ch)
 		v.Conv = nc
 		v.Summary = i18n.T(ctx, "network.cell.conv", cc.From.Name, k, kh, kw)
 	case cell.ReLU != nil:
@@ -229,4 +231,34 @@ func grid(h, w int) [][]views.NetworkNum {
 		g[i] = make([]views.NetworkNum, w)
 	}
 	return g
+}
+
+// convVisualizerURL is the /conv URL (written by internal/convstate, the
+// only writer of /conv URLs) of input channel ch of a conv cell: that
+// channel's whole map of the layer's input, its kernel, the layer's
+// padding, and the step of the same output cell. With one input channel
+// (conv1) the bias goes along, so /conv shows the map's value; otherwise
+// /conv shows this channel's partial sum (part is true). "" when the
+// visualizer's bounds do not allow it.
+func convVisualizerURL(cc *explain.ConvCell, ch int) (u string, part bool) {
+	g, st := cc.Geometry, cc.Step
+	from := cc.From
+	c := st.Channels[ch]
+	s := convstate.Configure([2]int{from.H, from.W}, g.KernelSize, g.Stride, g.Padding, g.Dilation)
+	s.X = append([]float32(nil), from.Data[c*from.H*from.W:(c+1)*from.H*from.W]...)
+	kh, kw := g.KernelSize[0], g.KernelSize[1]
+	s.W = make([]float32, kh*kw)
+	for _, t := range st.Taps[ch*kh*kw : (ch+1)*kh*kw] {
+		s.W[t.KY*kw+t.KX] = t.Weight
+	}
+	s.XSet, s.WSet = true, true
+	part = len(st.Channels) > 1
+	if !part {
+		s.Bias, s.BSet, s.B = true, true, []float32{st.Bias}
+	}
+	s.Step = st.OutY*g.OutW + st.OutX + 1
+	if _, err := s.Resolve(); err != nil {
+		return "", part
+	}
+	return s.URL(), part
 }
