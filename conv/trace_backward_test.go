@@ -100,7 +100,7 @@ func checkWeightTaps(t *testing.T, g *Geometry, desc string, x, dy []float32, n 
 		if len(st.Taps) != n*g.OutH*g.OutW {
 			t.Fatalf("%s: weight %d has %d taps", desc, wi, len(st.Taps))
 		}
-		if ((st.KY*kw) + st.KX) != wi%(kh*kw) {
+		if ((st.KY * kw) + st.KX) != wi%(kh*kw) {
 			t.Fatalf("%s: weight %d at (%d,%d)", desc, wi, st.KY, st.KX)
 		}
 		var total float64
