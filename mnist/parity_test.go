@@ -27,7 +27,12 @@ func hashUnit(stream, i uint64) float64 {
 
 func loadFixture(t *testing.T) map[string]Tensor {
 	t.Helper()
-	f, err := os.Open("testdata/train_step.safetensors.gz")
+	return loadFixtureFile(t, "testdata/train_step.safetensors.gz")
+}
+
+func loadFixtureFile(t *testing.T, path string) map[string]Tensor {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
