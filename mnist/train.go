@@ -139,6 +139,8 @@ type Trainer struct {
 	x  []float32
 	y  []uint8
 
+	watch *Conv1Update // WatchConv1's record, or nil
+
 	epochLoss    float64
 	epochCorrect int
 	epochImages  int
@@ -232,6 +234,9 @@ func (t *Trainer) Step() Progress {
 	logits := t.net.forward(ws, x, b)
 	loss, correct := softmaxCrossEntropy(ws.probs, ws.dlogits, logits, y, b, Classes)
 	t.net.backward(ws, ws.dlogits, b)
+	if t.watch != nil {
+		t.recordConv1()
+	}
 	t.opt.Step(t.net.ps)
 
 	t.step++

@@ -98,15 +98,18 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 		t.Skip("allocation count: -short (the race detector allocates)")
 	}
 	for _, preset := range Presets {
-		set := synthSet(400, 2)
-		tr, err := NewTrainer(TrainConfig{Net: preset, BatchSize: 50}, set, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr.Step() // first step: buffers and optimizer state
-		tr.Step()
-		if a := testing.AllocsPerRun(4, func() { tr.Step() }); a != 0 {
-			t.Errorf("%s: %v allocations per training step", preset, a)
+		for _, watch := range []*Conv1Update{nil, {}} { // also while WatchConv1 records
+			set := synthSet(400, 2)
+			tr, err := NewTrainer(TrainConfig{Net: preset, BatchSize: 50}, set, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.WatchConv1(watch)
+			tr.Step() // first step: buffers and optimizer state
+			tr.Step()
+			if a := testing.AllocsPerRun(4, func() { tr.Step() }); a != 0 {
+				t.Errorf("%s (watched %v): %v allocations per training step", preset, watch != nil, a)
+			}
 		}
 	}
 }
