@@ -311,5 +311,5 @@ func ResumeMNISTEngine(b []byte, train, test *mnist.Set) (Engine, Config, map[st
 	}
 	c := tr.Config()
 	cfg := Config{Net: c.Net, Optimizer: c.Optimizer, LR: c.LR, BatchSize: c.BatchSize}
-	return &mnistEngine{tr: tr, train: train, test: test, digitImg: test.Image(0), step: tr.Steps()}, cfg, extra, nil
+	return newMNISTEngine(&mnistEngine{tr: tr, train: train, test: test, digitImg: test.Image(0), step: tr.Steps()}), cfg, extra, nil
 }
