@@ -47,6 +47,7 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 				m.writeCheckpoint(eng, "pause")
 			}
 			dirty = false
+			m.publishFilter(eng, run) // the last step's, which the throttle may have held back
 			m.publishMaps(eng, run)
 			for waiting := true; waiting; {
 				select {

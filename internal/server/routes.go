@@ -29,6 +29,7 @@ func (a *app) routes(e *echo.Echo) {
 	e.POST("/api/train/pause", a.trainPause, presenter)
 	e.POST("/api/train/resume", a.trainResume, presenter)
 	e.POST("/api/train/reset", a.trainReset, presenter)
+	e.POST("/api/train/step", a.trainStep, presenter) // one batch of a paused run (issue 14)
 	e.POST("/api/train/checkpoint", a.trainCheckpoint, presenter)
 
 	// Draw a digit.

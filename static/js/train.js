@@ -4,6 +4,7 @@
 import { messages } from "/static/js/i18n.js";
 import { createChart } from "/static/js/chart.js";
 import { decodeBase64, drawStack, paint, shade } from "/static/js/maps.js";
+import { mountFilterWatch } from "/static/js/filterwatch.js";
 
 const pct = (v) => `${(v * 100).toFixed(1)}%`;
 
@@ -37,6 +38,8 @@ export function mount(root) {
     empty: t("train.chart_empty"),
   });
 
+  const fw = mountFilterWatch($("filter-watch"), t, { canControl, step: () => control("step") });
+
   let run = -1;
   let state = "idle";
   let lastState = null;
@@ -64,6 +67,7 @@ export function mount(root) {
     $("train-gallery").replaceChildren();
     $("train-filters").replaceChildren();
     $("train-fmaps").replaceChildren();
+    fw.clear();
   }
 
   function applyState(st) {
@@ -73,6 +77,7 @@ export function mount(root) {
       clearRun();
     }
     state = st.state;
+    fw.setState(st.state);
     const key = st.state === "paused" && st.finished ? "train.state.finished" : `train.state.${st.state}`;
     $("train-state").textContent = t(key);
     root.dataset.state = st.state;
@@ -265,6 +270,9 @@ export function mount(root) {
   on("progress", applyProgress);
   on("eval", applyEval);
   on("maps", applyMaps);
+  on("filter", (f) => {
+    if (f.run === run) fw.update(f);
+  });
   es.addEventListener("open", () => {
     note.hidden = true;
   });
