@@ -43,7 +43,7 @@ type Pass struct {
 	// DXGeometry is the convolution whose trace explains dX (see
 	// conv.Geometry.InputGradGeometry): its padded grid is dY with the
 	// stride's zeros inserted.
-	DXGeometry *conv.Geometry       `json:"-"`
+	DXGeometry *conv.Geometry        `json:"-"`
 	WeightGrad []conv.WeightGradStep `json:"weight_grad_steps"`
 	InputGrad  []conv.InputGradStep  `json:"input_grad_steps"`
 	BiasGrad   []conv.BiasGradStep   `json:"bias_grad_steps"`
