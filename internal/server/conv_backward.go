@@ -449,4 +449,3 @@ func inputGrids(t func(string, ...any) string, g *conv.Geometry, x []float32) []
 	}
 	return out
 }
-
