@@ -14,6 +14,7 @@ import (
 	"github.com/convlab/convlab/conv"
 	"github.com/convlab/convlab/i18n"
 	"github.com/convlab/convlab/internal/backward"
+	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
 )
@@ -47,15 +48,15 @@ type bwLayer struct {
 // backwardLayer reads the /conv state from q with the visualizer's parser
 // and bounds.
 func backwardLayer(q url.Values) (*bwLayer, error) {
-	s, err := parseConvQuery(q)
+	s, err := convstate.Parse(q)
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.spec().Resolve(s.InH, s.InW)
+	g, err := s.Resolve()
 	if err != nil {
 		return nil, err
 	}
-	l := &bwLayer{g: g, x: s.X, w: s.W, query: s.query()}
+	l := &bwLayer{g: g, x: s.X, w: s.W, query: s.Query()}
 	if s.Bias {
 		l.b = s.B
 	}

@@ -78,7 +78,7 @@ func TestBackwardPageRefuses(t *testing.T) {
 		{"preset=lesson-5x5&grad=zeros", "must be &#34;ones&#34; or &#34;random&#34;", "입력한 값"},
 		{"preset=lesson-5x5&lr=5", "learning rate", "학습률"},
 		{"preset=lesson-5x5&phase=dz", "dw, dx or db", "dw, dx, db"},
-		{"input=32x32&kernel=7x7&channels=4&filters=4", "products to show", "곱이"},
+		{"input=32x32&kernel=7x7&stride=8x8&channels=4&filters=4", "products to show", "곱이"},
 	} {
 		for lang, want := range map[string]string{"en": tc.en, "ko": tc.ko} {
 			resp, body := get(t, nil, srv.URL+"/conv/backward?"+tc.query+"&lang="+lang)

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/labstack/echo/v4"
 )
 
@@ -46,8 +47,7 @@ func requirePresenter(token string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if !presenterOK(c, token) {
-				return echo.NewHTTPError(http.StatusForbidden,
-					"only the presenter can do this: open /?presenter=TOKEN first, or send the X-Presenter-Token header")
+				return apperr.New(apperr.Forbidden, "presenter_only")
 			}
 			return next(c)
 		}
