@@ -1,19 +1,19 @@
 package server
 
 import (
+	"encoding/json"
 	"net/url"
 	"strconv"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/convlab/convlab/conv"
 	"github.com/convlab/convlab/internal/backward"
 	"github.com/convlab/convlab/internal/browsertest"
 )
 
 // TestBackwardModeLesson: the backward mode on the lesson's 5×5 example
 // steps through dW and then dX with the Next button, and every sum it
-// shows is the gradient of the engine's Backward for the page's dY.
+// shows is the gradient POST /api/conv answers for the page's dY.
 func TestBackwardModeLesson(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test: -short")
@@ -30,8 +30,30 @@ func TestBackwardModeLesson(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dx, dw := make([]float32, g.XLen(1)), make([]float32, g.WeightLen())
-	conv.BackwardNaive(g, dx, dw, nil, dy, l.x, l.w, 1)
+	// The API's gradients for the same layer and dY.
+	body, _ := json.Marshal(map[string]any{
+		"input":       [][][]float32{rows(l.x, g.InH, g.InW)},
+		"weight":      [][][][]float32{{rows(l.w, g.KernelSize[0], g.KernelSize[1])}},
+		"grad_output": [][][]float32{rows(dy, g.OutH, g.OutW)},
+	})
+	resp, text := post(t, srv.URL+"/api/conv", "application/json", string(body))
+	var api struct {
+		GradInput  [][][]float32   `json:"grad_input"`
+		GradWeight [][][][]float32 `json:"grad_weight"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(text), &api) != nil {
+		t.Fatalf("/api/conv: %d %s", resp.StatusCode, text)
+	}
+	var dx, dw []float32
+	for _, r := range api.GradInput[0] {
+		dx = append(dx, r...)
+	}
+	for _, r := range api.GradWeight[0][0] {
+		dw = append(dw, r...)
+	}
+	if len(dx) != g.XLen(1) || len(dw) != g.WeightLen() {
+		t.Fatalf("/api/conv gradients of %d and %d values", len(dx), len(dw))
+	}
 
 	b := browsertest.New(t)
 	b.Run(t, chromedp.Navigate(srv.URL+"/conv/backward?"+query))
@@ -63,4 +85,13 @@ func TestBackwardModeLesson(t *testing.T) {
 	if errs := b.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}
+}
+
+// rows views a flat h×w slice as rows.
+func rows(v []float32, h, w int) [][]float32 {
+	out := make([][]float32, h)
+	for i := range out {
+		out[i] = v[i*w : (i+1)*w]
+	}
+	return out
 }

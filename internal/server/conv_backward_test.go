@@ -92,3 +92,23 @@ func TestBackwardPageRefuses(t *testing.T) {
 		t.Fatalf("lesson: %d", resp.StatusCode)
 	}
 }
+
+// TestConvLinksToBackward: /conv links to the backward pass of the same
+// layer, and that page links back.
+func TestConvLinksToBackward(t *testing.T) {
+	_, srv := newTestServer(t)
+	_, page := get(t, nil, srv.URL+"/conv?preset=lesson-5x5")
+	i := strings.Index(page, `data-testid="conv-backward-link"`)
+	if i < 0 {
+		t.Fatal("/conv has no link to the backward pass")
+	}
+	j := strings.LastIndex(page[:i], `href="`)
+	href := strings.ReplaceAll(page[j+len(`href="`):strings.Index(page[j+len(`href="`):], `"`)+j+len(`href="`)], "&amp;", "&")
+	if !strings.HasPrefix(href, "/conv/backward?") {
+		t.Fatalf("link %q", href)
+	}
+	resp, body := get(t, nil, srv.URL+href)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="bw-back"`) || !strings.Contains(body, "backward-data") {
+		t.Fatalf("%s: %d", href, resp.StatusCode)
+	}
+}
