@@ -129,11 +129,16 @@ type AdamDetail struct {
 // same arithmetic, so the numbers are those Step then writes. Before the
 // first Step the moments are zero.
 func (a *Adam) Preview(i, j int, g, p float32) AdamDetail {
+	s := a.scalars(a.t + 1)
+	return a.preview(&s, i, j, g, p)
+}
+
+// preview is Preview with the next step's scalars computed once.
+func (a *Adam) preview(s *adamStep, i, j int, g, p float32) AdamDetail {
 	var m, v float32
 	if a.m != nil {
 		m, v = a.m[i][j], a.v[i][j]
 	}
-	s := a.scalars(a.t + 1)
 	d := AdamDetail{T: s.t, LR: a.LR, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, BC1: s.bc1, BC2: s.bc2,
 		StepSize: s.stepSize, Grad: g, MPrev: m, VPrev: v, Before: p}
 	d.M, d.V, d.Denom, d.Update, d.After = s.elem(m, v, g, p)

@@ -36,11 +36,12 @@ func (t *Trainer) recordConv1() {
 			u.Adam = make([]AdamDetail, n)
 		}
 		u.Adam, u.SGD = u.Adam[:n], u.SGD[:0]
+		s := o.scalars(o.t + 1) // Preview's, once for all
 		for j := range w.Data {
-			u.Adam[j] = o.Preview(0, j, w.Grad[j], w.Data[j])
+			u.Adam[j] = o.preview(&s, 0, j, w.Grad[j], w.Data[j])
 		}
 		for j := range b.Data {
-			u.Adam[len(w.Data)+j] = o.Preview(1, j, b.Grad[j], b.Data[j])
+			u.Adam[len(w.Data)+j] = o.preview(&s, 1, j, b.Grad[j], b.Data[j])
 		}
 	case *SGD:
 		if cap(u.SGD) < n {

@@ -51,3 +51,23 @@ func TestWatchConv1IsTheStep(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWatchConv1 is what WatchConv1 adds to a training step: the
+// first layer's record (every weight's and bias's optimizer preview).
+func BenchmarkWatchConv1(b *testing.B) {
+	for _, preset := range []string{"reference", "small"} {
+		b.Run(preset, func(b *testing.B) {
+			tr, err := NewTrainer(TrainConfig{Net: preset, BatchSize: 10}, synthSet(100, 1), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var u Conv1Update
+			tr.WatchConv1(&u)
+			tr.Step()
+			b.ReportAllocs()
+			for b.Loop() {
+				tr.recordConv1()
+			}
+		})
+	}
+}
