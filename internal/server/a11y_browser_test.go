@@ -85,6 +85,7 @@ var a11yPages = []struct{ path, ready string }{
 	{"/conv?preset=stride&present=1", `document.querySelector("#conv.js")`},
 	{"/conv?follow=1", `document.querySelector("#conv.js")`},
 	{"/conv?input=3&kernel=5", `document.querySelector("#conv.js")`}, // an error shown on the page
+	{"/conv/backward?preset=lesson-5x5&phase=dx&grad=random", `document.getElementById("backward").dataset.ready === "1"`},
 	{"/animations", ""},
 	{"/train", ""},
 	{"/draw", ""},

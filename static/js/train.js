@@ -5,6 +5,7 @@ import { messages } from "/static/js/i18n.js";
 import { createChart } from "/static/js/chart.js";
 import { decodeBase64, drawStack, paint, shade } from "/static/js/maps.js";
 import { cellAt, networkURL, reluOf } from "/static/js/netlink.js";
+import { mountFilterWatch } from "/static/js/filterwatch.js";
 
 const pct = (v) => `${(v * 100).toFixed(1)}%`;
 
@@ -37,6 +38,8 @@ export function mount(root) {
     xLabel: t("train.chart_x"),
     empty: t("train.chart_empty"),
   });
+
+  const fw = mountFilterWatch($("filter-watch"), t, { canControl, step: () => control("step") });
 
   let run = -1;
   let lastMaps = null; // the latest maps event, for the links into /network
@@ -83,6 +86,7 @@ export function mount(root) {
     $("train-gallery").replaceChildren();
     $("train-filters").replaceChildren();
     $("train-fmaps").replaceChildren();
+    fw.clear();
   }
 
   function applyState(st) {
@@ -92,6 +96,7 @@ export function mount(root) {
       clearRun();
     }
     state = st.state;
+    fw.setState(st.state);
     const key = st.state === "paused" && st.finished ? "train.state.finished" : `train.state.${st.state}`;
     $("train-state").textContent = t(key);
     root.dataset.state = st.state;
@@ -299,6 +304,9 @@ export function mount(root) {
   on("progress", applyProgress);
   on("eval", applyEval);
   on("maps", applyMaps);
+  on("filter", (f) => {
+    if (f.run === run) fw.update(f);
+  });
   es.addEventListener("open", () => {
     note.hidden = true;
   });
