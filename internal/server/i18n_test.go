@@ -280,3 +280,28 @@ func TestEngineMessages(t *testing.T) {
 		t.Errorf("/api/conv in English: %d %s", resp.StatusCode, got)
 	}
 }
+
+// TestUserTextNotExpanded (the #18 finding): a placeholder typed into the
+// URL is shown as typed, once. The old formatter replaced each "{1}" in
+// the unknown preset's name with the list of presets: 9,000 of them made
+// a 2.8 MB page.
+func TestUserTextNotExpanded(t *testing.T) {
+	_, srv := newTestServer(t)
+	name := strings.Repeat("{1}", 9000)
+	for _, lang := range i18n.Langs {
+		resp, body := get(t, nil, srv.URL+"/conv?lang="+lang+"&preset="+name)
+		if resp.StatusCode != 400 {
+			t.Errorf("%s: status %d, want 400", lang, resp.StatusCode)
+		}
+		msg := regexp.MustCompile(`(?s)id="conv-error"[^>]*>(.*?)</p>`).FindStringSubmatch(body)
+		if msg == nil {
+			t.Fatalf("%s: no error message on the page", lang)
+		}
+		if len(msg[1]) > len(name)+2000 || !strings.Contains(msg[1], name) {
+			t.Errorf("%s: the message is %d bytes for a %d-byte preset name (want the name once, as typed)", lang, len(msg[1]), len(name))
+		}
+		if len(body) > 1<<20 {
+			t.Errorf("%s: the page is %d bytes", lang, len(body))
+		}
+	}
+}

@@ -6,7 +6,7 @@ import "github.com/labstack/echo/v4"
 // Control of the shared training run and leading the class need the
 // presenter token when one is configured (requirePresenter).
 func (a *app) routes(e *echo.Echo) {
-	presenter := requirePresenter(a.cfg.PresenterToken)
+	presenter := a.requirePresenter()
 
 	e.GET("/healthz", a.healthz)
 	e.GET("/", a.home)

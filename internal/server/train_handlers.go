@@ -23,7 +23,8 @@ const maxTrainBody = 4 << 10
 // With -checkpoint the run is saved to that file (checkpoint_handlers.go).
 func newTrainManager(cfg config, log *slog.Logger) *live.Manager {
 	data := &live.MNIST{FlagDir: cfg.MNISTDir, Getenv: os.Getenv}
-	return live.New(live.Options{Factory: data.Factory, Presenter: cfg.PresenterToken != "",
+	// Presenter: control always needs the presenter (presenter.go).
+	return live.New(live.Options{Factory: data.Factory, Presenter: true,
 		Checkpoint: cfg.CheckpointPath, Resume: data.Resume, Log: log})
 }
 

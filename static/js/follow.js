@@ -13,7 +13,7 @@
 // The visualizer (visualizer.js) is loaded first and sets
 // window.convlabVisualizer; this module only talks to it through that API.
 
-import { readJSON, format } from "./i18n.js";
+import { readJSON, format, text } from "./i18n.js";
 
 const LEAD_KEY = "convlab-leading"; // sessionStorage: keep leading across page loads
 const DEBOUNCE_MS = 120;
@@ -22,7 +22,7 @@ const $ = (id) => document.getElementById(id);
 
 export function mount(root, data) {
   const M = data.messages || {};
-  const t = (k, ...a) => format(Object.hasOwn(M, k) ? M[k] : k, a);
+  const t = (k, ...a) => format(text(M, k, a), a);
   const V = window.convlabVisualizer;
   mountShortcuts(root);
   const follow = data.follow && V ? mountFollow(V, t) : null;
