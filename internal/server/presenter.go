@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/convlab/convlab/i18n"
 	"github.com/labstack/echo/v4"
 )
 
@@ -96,7 +97,7 @@ func (a *app) requirePresenter() echo.MiddlewareFunc {
 			if !a.presenterOK(c) {
 				msg := "only the presenter can do this: open /?presenter=TOKEN first, or send the X-Presenter-Token header"
 				if a.cfg.PresenterToken == "" {
-					msg = "only the presenter can do this: use the computer the server runs on, or open the presenter link it printed at start"
+					msg = i18n.T(c.Request().Context(), "class.presenter_only")
 				}
 				return echo.NewHTTPError(http.StatusForbidden, msg)
 			}

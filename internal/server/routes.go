@@ -41,6 +41,7 @@ func (a *app) routes(e *echo.Echo) {
 	e.POST("/api/quiz/check", a.quizCheckAPI, bodyLimit(4<<10))
 	e.GET("/api/follow", a.followCurrent)
 	e.GET("/api/follow/events", a.followEvents)
+	e.GET("/api/follow/count", a.followCount)
 	e.POST("/api/follow", a.followPublish, bodyLimit(followMaxBody), presenter)
 	e.DELETE("/api/follow", a.followEnd, presenter)
 }

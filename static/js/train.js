@@ -240,7 +240,17 @@ export function mount(root) {
     control("start", { net: $("train-net").value, optimizer: $("train-optimizer").value, lr, batch_size: batch });
   });
   pauseBtn.addEventListener("click", () => control("pause"));
-  resetBtn.addEventListener("click", () => control("reset"));
+  // Reset throws the run away (on the projector too): ask first.
+  const resetDialog = $("train-reset-dialog");
+  resetBtn.addEventListener("click", () => {
+    if (!resetDialog?.showModal) { control("reset"); return; }
+    resetDialog.returnValue = "";
+    resetDialog.showModal();
+  });
+  resetDialog?.addEventListener("close", () => {
+    if (resetDialog.returnValue === "reset") control("reset");
+    else resetBtn.focus();
+  });
 
   // The stream. EventSource reconnects by itself; a fresh connection
   // starts with the state and history, so nothing is lost.
