@@ -91,6 +91,11 @@ var a11yPages = []struct{ path, ready string }{
 	{"/quiz?kind=size&seed=1", ""},
 	{"/quiz?kind=cell&seed=2&answer=1", ""},
 	{"/quiz?kind=padding&seed=3", ""},
+	{"/lesson", ""},
+	{"/lesson/2", ""},
+	{"/lesson/5", ""},
+	{"/lesson/7?present=1", ""},
+	{"/lesson?follow=1", ""},
 	{"/no-such-page", ""},
 }
 

@@ -100,6 +100,8 @@ type app struct {
 
 	// classroom helper: the follow-along broadcast (follow_handlers.go).
 	follow *followHub
+	// lesson: the presenter's stop of /lesson, for followers (lesson.go).
+	lesson *lessonHub
 	// startToken: with no -presenter-token, the random token of the
 	// presenter link printed at start (presenter.go).
 	startToken string
@@ -130,6 +132,8 @@ func newApp(cfg config, logw io.Writer) (*app, error) {
 	a.onClose(func() error { a.train.Close(); return nil })
 	a.restoreCheckpoint()
 	a.follow = newFollowHub()
+	a.lesson = newLessonHub()
+	a.onClose(a.lesson.close)
 	a.startToken = newStartToken()
 	a.isLocal = requestIsLocal
 	a.lanIPs = hostLANIPs

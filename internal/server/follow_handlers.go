@@ -246,12 +246,12 @@ func (a *app) classroomFor(c echo.Context, p views.Page, followPath string) view
 		if svg != "" {
 			v.QR = templ.Raw(svg)
 		}
-		v.Followers = a.follow.hub.Len()
+		v.Followers = a.followers()
 	}
 	return v
 }
 
 // followCount answers GET /api/follow/count: how many follow now.
 func (a *app) followCount(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]int{"followers": a.follow.hub.Len()})
+	return c.JSON(http.StatusOK, map[string]int{"followers": a.followers()})
 }

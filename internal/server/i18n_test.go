@@ -20,7 +20,14 @@ import (
 )
 
 // The pages every language test visits.
-var i18nPages = []string{"/", "/conv", "/conv?preset=lesson-5x5", "/animations", "/train", "/draw", "/quiz?kind=cell&seed=1", "/quiz?kind=size&seed=2", "/quiz?kind=padding&seed=3"}
+var i18nPages = []string{"/", "/conv", "/conv?preset=lesson-5x5", "/animations", "/train", "/draw", "/quiz?kind=cell&seed=1", "/quiz?kind=size&seed=2", "/quiz?kind=padding&seed=3", "/lesson"}
+
+func init() {
+	// Every stop of the lesson.
+	for i := range lessonStops {
+		i18nPages = append(i18nPages, lessonURL(i+1))
+	}
+}
 
 // visibleText is the text a reader sees (and a screen reader reads: the
 // title and aria-label/alt/placeholder attributes too), without scripts,

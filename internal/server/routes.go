@@ -44,4 +44,11 @@ func (a *app) routes(e *echo.Echo) {
 	e.GET("/api/follow/count", a.followCount)
 	e.POST("/api/follow", a.followPublish, bodyLimit(followMaxBody), presenter)
 	e.DELETE("/api/follow", a.followEnd, presenter)
+
+	// The lesson: its stops, and the presenter's stop for followers.
+	e.GET("/lesson", a.lessonIndex)
+	e.GET("/lesson/:n", a.lessonPage)
+	e.GET("/api/lesson/follow", a.lessonCurrent)
+	e.GET("/api/lesson/follow/events", a.lessonEvents)
+	e.POST("/api/lesson/follow", a.lessonLead, bodyLimit(1<<10), presenter)
 }
