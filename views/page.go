@@ -113,3 +113,12 @@ func (p Page) lang() string {
 
 // itoa is strconv.Itoa for templates.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// NavIDs lists the menu's parts, in order (for tests).
+func NavIDs() []string {
+	ids := make([]string, len(navItems))
+	for i, it := range navItems {
+		ids[i] = it.ID
+	}
+	return ids
+}

@@ -88,7 +88,9 @@ export function mount(root) {
       set("train-lr", st.config.lr);
       set("train-batch", st.config.batch_size);
     }
-    startBtn.querySelector(".label").textContent = t(st.state === "paused" ? "train.resume" : "train.start");
+    // A run that finished its epochs trains more, it does not "resume".
+    startBtn.querySelector(".label").textContent =
+      t(st.state === "paused" ? (st.finished ? "train.more" : "train.resume") : "train.start");
     if (canControl) {
       startBtn.disabled = st.state === "running";
       pauseBtn.disabled = st.state !== "running";
@@ -102,7 +104,8 @@ export function mount(root) {
   function applyProgress(p) {
     if (p.run !== run) return;
     $("train-step").textContent = String(p.step);
-    $("train-epoch").textContent = String(p.epoch);
+    const epochs = lastState?.epochs;
+    $("train-epoch").textContent = epochs ? t("train.epoch_of", p.epoch, epochs) : String(p.epoch);
     $("train-loss").textContent = p.diverged ? "NaN" : p.loss.toFixed(3);
     $("train-train-acc").textContent = pct(p.train_accuracy);
     $("train-ips").textContent = Math.round(p.images_per_second).toLocaleString();
