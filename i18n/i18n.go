@@ -44,11 +44,13 @@ var catalogs, printers = mustLoad()
 
 // printer is one language's x/text printer and the message keys it knows.
 type printer struct {
-	p    *message.Printer
-	keys map[string]bool
+	p *message.Printer
+	// nargs: the keys it knows, with how many arguments each takes (the
+	// highest {N} + 1, over all plural forms).
+	nargs map[string]int
 }
 
-func (p printer) has(key string) bool { return p.keys[key] }
+func (p printer) has(key string) bool { _, ok := p.nargs[key]; return ok }
 
 func mustLoad() (map[string]map[string]string, map[string]printer) {
 	raw := map[string]map[string]string{}
@@ -98,6 +100,7 @@ func build(raw map[string]map[string]string) (map[string]printer, error) {
 		tag := language.MustParse(l)
 		msgs := map[string]catalog.Message{}
 		forms := map[string][]any{}
+		nargs := map[string]int{}
 		add := func(m map[string]string) error {
 			for k, v := range m {
 				base, form, isPlural := pluralKey(k)
@@ -107,10 +110,11 @@ func build(raw map[string]map[string]string) (map[string]printer, error) {
 				if _, done := forms[base]; done && !isPlural {
 					continue
 				}
-				f, err := toPrintf(v)
+				f, n, err := toPrintf(v)
 				if err != nil {
 					return fmt.Errorf("%s.txt: %s: %v", l, k, err)
 				}
+				nargs[base] = max(nargs[base], n)
 				if isPlural {
 					forms[base] = append(forms[base], form, f)
 				} else {
@@ -140,12 +144,10 @@ func build(raw map[string]map[string]string) (map[string]printer, error) {
 				return nil, err
 			}
 		}
-		keys := map[string]bool{}
 		for k, m := range msgs {
 			if err := b.Set(tag, k, m); err != nil {
 				return nil, err
 			}
-			keys[k] = true
 		}
 		for k, f := range forms {
 			// "other" last: Selectf takes the first case that matches.
@@ -153,9 +155,8 @@ func build(raw map[string]map[string]string) (map[string]printer, error) {
 			if err := b.Set(tag, k, plural.Selectf(1, "", f...)); err != nil {
 				return nil, err
 			}
-			keys[k] = true
 		}
-		out[l] = printer{p: message.NewPrinter(tag, message.Catalog(b)), keys: keys}
+		out[l] = printer{p: message.NewPrinter(tag, message.Catalog(b)), nargs: nargs}
 	}
 	return out, nil
 }
@@ -171,8 +172,9 @@ func sortForms(f []any) {
 }
 
 // toPrintf rewrites a catalogue text ({0}-style placeholders) as an
-// x/text format string.
-func toPrintf(s string) (string, error) {
+// x/text format string, and says how many arguments it takes.
+func toPrintf(s string) (string, int, error) {
+	nargs := 0
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
@@ -189,15 +191,16 @@ func toPrintf(s string) (string, error) {
 			}
 			n, err := strconv.Atoi(s[i+1 : j])
 			if err != nil || n > 99 {
-				return "", fmt.Errorf("placeholder %s", s[i:j+1])
+				return "", 0, fmt.Errorf("placeholder %s", s[i:j+1])
 			}
+			nargs = max(nargs, n+1)
 			fmt.Fprintf(&b, "%%[%d]v", n+1)
 			i = j
 		default:
 			b.WriteByte(c)
 		}
 	}
-	return b.String(), nil
+	return b.String(), nargs, nil
 }
 
 // arg wraps a message argument: it prints as fmt.Sprint would (no
@@ -335,9 +338,14 @@ func TL(lang, key string, args ...any) string {
 	if !p.has(key) {
 		return key
 	}
-	wrapped := make([]any, len(args))
-	for i, a := range args {
-		wrapped[i] = arg{a}
+	// A placeholder without its argument stays as written ("{2}").
+	wrapped := make([]any, max(len(args), p.nargs[key]))
+	for i := range wrapped {
+		if i < len(args) {
+			wrapped[i] = arg{args[i]}
+		} else {
+			wrapped[i] = arg{"{" + strconv.Itoa(i) + "}"}
+		}
 	}
 	return p.p.Sprintf(key, wrapped...)
 }

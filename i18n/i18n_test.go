@@ -109,6 +109,8 @@ func TestArgumentsSubstitutedOnce(t *testing.T) {
 		{"en", "brace", []any{7}, "a {b} {x1} 7"},
 		{"en", "m", []any{1000, 0.5}, "1000 and 0.5"}, // no locale grouping
 		{"ko", "pct", []any{"x"}, "100% of x"},        // ko lacks it: English
+		{"en", "m", []any{"a"}, "a and {1}"},          // a missing argument stays a placeholder
+		{"en", "m", nil, "{0} and {1}"},
 	} {
 		if got := TL(tc.lang, tc.key, tc.args...); got != tc.want {
 			t.Errorf("TL(%s, %s, %q) = %q, want %q", tc.lang, tc.key, tc.args, got, tc.want)
