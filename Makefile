@@ -5,7 +5,7 @@ PKGS     ?= ./...
 TIMEOUT  ?= 10m
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-short vet bench bench-torch generate check-generated fuzz model golden ci
+.PHONY: run build test test-arm64 test-short vet bench bench-torch bench-torch-cpu bench-gemm generate check-generated fuzz model golden ci
 
 ## run: serve the app on http://localhost:8080 (ARGS="-addr :9090" to change)
 run:
@@ -16,10 +16,20 @@ run:
 build:
 	$(GO) build -o bin/convlab ./cmd/web
 
-## test: vet, all tests (browser tests included), then the race detector on the short tests
+## test: vet, all tests (browser tests included), then the race detector on the short tests, then the arm64 kernels under qemu
 test: vet
 	$(GO) test -timeout $(TIMEOUT) $(PKGS)
 	$(GO) test -race -short -timeout $(TIMEOUT) $(PKGS)
+	$(MAKE) test-arm64
+
+## test-arm64: conv's golden and GEMM kernel tests built for arm64 (the NEON kernels) and run under
+## qemu-aarch64 (Debian: apt-get install qemu-user). Correctness only: emulated timings mean nothing.
+test-arm64:
+	@command -v qemu-aarch64 >/dev/null || { echo "test-arm64: qemu-aarch64 is missing (Debian: apt-get install qemu-user)" >&2; exit 1; }
+	@mkdir -p bin
+	GOARCH=arm64 $(GO) test -c -o bin/conv-arm64.test ./conv/
+	cd conv && qemu-aarch64 ../bin/conv-arm64.test -test.short -test.count 1 -test.timeout $(TIMEOUT) \
+		-test.run 'Golden|GemmKernels|FastMatchesNaive|FastLargerShapes|BackwardReproducible|KernelByName'
 
 ## test-short: the quick tests only (no browser)
 test-short:
@@ -32,10 +42,26 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
 
-## bench-torch: the conv and mnist benchmarks beside PyTorch, as a ratio table (needs python3-torch)
+## bench-gemm: the GEMM alone per kernel: GFLOP/s and the fraction of this core's FMA peak (%peak)
+bench-gemm:
+	$(GO) test -run '^$$' -bench 'GEMM/(clock|avx|neon|portable|pack)' -count 3 -timeout 30m ./conv/
+
+## bench-torch: the conv and mnist benchmarks beside PyTorch, as a ratio table (needs python3-torch), one pair of
+## columns per GEMM kernel in BENCH_GEMM (default: avx512 and avx2 where the CPU has them, else the fastest);
+## the Go runs come first, then PyTorch (OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for it) in the same command
+BENCH_GEMM ?= $(strip $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo avx512; grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo avx2))
 bench-torch:
-	$(GO) test -run '^$$' -bench 'Conv2d|TrainStep|Predict' -count 6 -timeout 30m ./conv/ ./mnist/ | tee /tmp/convlab-bench.txt
-	/usr/bin/python3 scripts/bench_torch.py /tmp/convlab-bench.txt
+	@set -e; files=""; for k in $(or $(BENCH_GEMM),default); do \
+		f=/tmp/convlab-bench-$$k.txt; files="$$files $$f"; \
+		{ echo "convlab-gemm: $$k"; [ $$k = default ] && unset CONVLAB_GEMM || export CONVLAB_GEMM=$$k; \
+		  $(GO) test -run '^$$' $(BENCH_GOFLAGS) -bench 'Conv2d(Forward|Backward)$$|TrainStep|Predict' -count 6 -timeout 30m ./conv/ ./mnist/; } | tee $$f; \
+	done; \
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 scripts/bench_torch.py $(BENCH_TORCH_FLAGS) $$files
+
+## bench-torch-cpu: bench-torch on one thread comparing CPU time per op (Go's cpu-ns/op, PyTorch's process_time):
+## what to trust when other work loads the machine (wall times, PyTorch's above all, then swing 2-20x)
+bench-torch-cpu:
+	$(MAKE) bench-torch BENCH_GOFLAGS='-cpu 1' BENCH_TORCH_FLAGS='--threads 1 --cpu'
 
 ## generate: regenerate templ code after editing views/*.templ
 generate:

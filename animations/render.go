@@ -110,7 +110,7 @@ func newLayout(g *conv.Geometry) (layout, error) {
 		l.midY = m + inner/2
 		return l, nil
 	}
-	return l, errf("input", "a %dx%d grid and a %dx%d output do not fit in a %dx%d image", gh, gw, g.OutH, g.OutW, MaxWidth, MaxHeight)
+	return l, errf("input", "image_big", arg("grid_h", gh), arg("grid_w", gw), arg("out_h", g.OutH), arg("out_w", g.OutW), arg("max_w", MaxWidth), arg("max_h", MaxHeight))
 }
 
 // Measure checks everything about p that Render will (the bounds, the
@@ -130,8 +130,7 @@ func Measure(p Params) (Info, error) {
 
 func checkNumbers(p Params, l layout) error {
 	if p.Numbers && l.Cell < MinNumbersCell {
-		return errf("numbers", "numbers need cells of at least %d pixels, and this animation is drawn with %d-pixel cells: use a smaller input or turn numbers off",
-			MinNumbersCell, l.Cell)
+		return errf("numbers", "numbers_small", arg("min", MinNumbersCell), arg("cell", l.Cell))
 	}
 	return nil
 }

@@ -3,6 +3,10 @@ package conv
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +26,11 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// lastCPUNs is the cpu-ns/op of the last loop (benchmarks run one at a time).
+var lastCPUNs float64
+
+func cpuNsPerOp(*testing.B) float64 { return lastCPUNs }
+
 // loop runs f b.N times (after one warm-up call) and reports GFLOP/s and
 // cpu-ns/op beside the standard metrics.
 func loop(b *testing.B, flops float64, f func()) {
@@ -31,7 +40,8 @@ func loop(b *testing.B, flops float64, f func()) {
 	for b.Loop() {
 		f()
 	}
-	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+	lastCPUNs = float64(cpuTime()-c0) / float64(b.N)
+	b.ReportMetric(lastCPUNs, "cpu-ns/op")
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
@@ -108,11 +118,84 @@ func BenchmarkConv2dPortable(b *testing.B) {
 	}
 }
 
-// BenchmarkGEMM: the bare GEMM on one goroutine, per kernel, for tuning;
-// "gonum" is gonum's blas32.Gemm on the same sizes for comparison (pure Go
-// with SSE helpers, and it uses several goroutines on large sizes).
+// gemmSizes are the GEMMs of the networks' layers (m×n×k; the bias adds
+// one to k in a forward pass) and two square ones: the 32→64 3×3 layer on
+// a 14×14 image (forward, dW, dX), the first 1→32 3×3 layer (forward), and
+// the small net's 8→16 5×5 layer (forward).
+var gemmSizes = [][3]int{
+	{64, 196, 289}, {64, 288, 196}, {288, 196, 64},
+	{32, 784, 10},
+	{16, 196, 201},
+	{256, 256, 256}, {512, 512, 512},
+}
+
+// kernelLanes is the float32 lanes of one vector of a kernel's instruction
+// set (1 for the scalar portable kernel).
+func kernelLanes(name string) int {
+	switch {
+	case strings.HasPrefix(name, "avx512"):
+		return 16
+	case strings.HasPrefix(name, "avx2"):
+		return 8
+	case strings.HasPrefix(name, "neon"):
+		return 4
+	}
+	return 1
+}
+
+// clockHz is the core clock: timed with clockCycles where this
+// architecture has it (the fastest of several runs: the loop is only
+// slowed by interruptions), else the highest "cpu MHz" of /proc/cpuinfo
+// (0 when neither is known).
+var clockHz = sync.OnceValues(func() (float64, string) {
+	if clockCycles != nil {
+		best := 0.0
+		for range 20 {
+			t0 := time.Now()
+			n := clockCycles(1 << 20)
+			if hz := float64(n) / time.Since(t0).Seconds(); hz > best {
+				best = hz
+			}
+		}
+		return best, "measured"
+	}
+	data, _ := os.ReadFile("/proc/cpuinfo")
+	mhz := 0.0
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "cpu MHz" {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && f > mhz {
+				mhz = f
+			}
+		}
+	}
+	return mhz * 1e6, "/proc/cpuinfo"
+})
+
+// BenchmarkGEMM: the bare GEMM on one goroutine, per kernel, on the
+// networks' sizes. Beside GFLOP/s (wall time) it reports cpu-GFLOP/s (per
+// second of CPU time, which other processes on a shared machine disturb
+// far less) and %peak: cpu-GFLOP/s over this core's FMA peak, 2 FMA ports
+// × lanes × 2 flops × clock (the clock timed, see clockHz). "pack-only" is
+// the best kernel with its micro-kernel doing nothing: what packing A and
+// B (and the loops around the micro-kernel) cost on that size. "gonum" is
+// gonum's blas32.Gemm for comparison (pure Go with SSE helpers; it uses
+// several goroutines on large sizes).
+//
+//	CONVLAB_GEMM is ignored here: every kernel this CPU has runs.
+//	go test ./conv -run '^$' -bench GEMM -count 3   (or make bench-gemm)
 func BenchmarkGEMM(b *testing.B) {
-	for _, sz := range [][3]int{{64, 196, 288}, {32, 784, 9}, {256, 256, 256}, {512, 512, 512}} {
+	hz, _ := clockHz()
+	b.Run("clock", func(b *testing.B) {
+		// Reported as metrics so the figures the %peak columns use show in
+		// the output: the clock and the per-core peaks per instruction set.
+		for b.Loop() {
+		}
+		b.ReportMetric(hz/1e9, "GHz")
+		for _, k := range gemmKernels {
+			b.ReportMetric(2*float64(kernelLanes(k.name))*2*hz/1e9, "peak-GFLOP/s-"+k.name)
+		}
+	})
+	for _, sz := range gemmSizes {
 		m, n, kk := sz[0], sz[1], sz[2]
 		b.Run(fmt.Sprintf("gonum/m%d_n%d_k%d", m, n, kk), func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
@@ -122,14 +205,37 @@ func BenchmarkGEMM(b *testing.B) {
 			loop(b, 2*float64(m*n*kk), func() { blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, x, y, 0, c) })
 		})
 	}
-	for _, k := range append(gemmKernels[:len(gemmKernels):len(gemmKernels)], extraKernels...) {
-		for _, sz := range [][3]int{{64, 196, 288}, {32, 784, 9}, {256, 256, 256}, {512, 512, 512}} {
+	best := gemmKernels[len(gemmKernels)-1]
+	packOnly := *best
+	packOnly.name = "pack-only_" + best.name
+	packOnly.micro = func(int, []float32, []float32, []float32, int, bool) {}
+	if best.edge != nil {
+		e := *best.edge
+		e.micro = packOnly.micro
+		packOnly.edge = &e
+	}
+	kernels := append(gemmKernels[:len(gemmKernels):len(gemmKernels)], extraKernels...)
+	for _, k := range append(kernels, &packOnly) {
+		peak := 2 * float64(kernelLanes(k.name)) * 2 * hz
+		for _, sz := range gemmSizes {
 			m, n, kk := sz[0], sz[1], sz[2]
 			b.Run(fmt.Sprintf("%s/m%d_n%d_k%d", k.name, m, n, kk), func(b *testing.B) {
 				r := rand.New(rand.NewPCG(1, 1))
 				x, y, c := randSlice(r, m*kk), randSlice(r, kk*n), make([]float32, m*n)
 				var ws gemmWS
-				loop(b, 2*float64(m*n*kk), func() { ws.gemmDense(k, false, false, m, n, kk, x, kk, y, n, c, n, false) })
+				flops := 2 * float64(m*n*kk)
+				loop(b, flops, func() { ws.gemmDense(k, false, false, m, n, kk, x, kk, y, n, c, n, false) })
+				if k != &packOnly && b.N > 0 {
+					cpu := b.Elapsed().Seconds() // replaced below when CPU time is known
+					if ns := cpuNsPerOp(b); ns > 0 {
+						cpu = ns * 1e-9 * float64(b.N)
+					}
+					cg := flops * float64(b.N) / cpu
+					b.ReportMetric(cg/1e9, "cpu-GFLOP/s")
+					if peak > 0 {
+						b.ReportMetric(100*cg/peak, "%peak")
+					}
+				}
 			})
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -395,5 +396,23 @@ func TestBackwardReproducible(t *testing.T) {
 				t.Fatalf("db[%d] = %v, first call %v", i, db[i], db0[i])
 			}
 		}
+	}
+}
+
+// TestKernelByName: CONVLAB_GEMM's lookup finds every kernel of this CPU
+// by name and reports (falling back to the fastest) a name it lacks.
+func TestKernelByName(t *testing.T) {
+	best := gemmKernels[len(gemmKernels)-1]
+	if k, err := kernelByName(""); k != best || err != nil {
+		t.Fatalf(`kernelByName("") = %v, %v; want %s`, k.name, err, best.name)
+	}
+	for _, want := range gemmKernels {
+		if k, err := kernelByName(want.name); k != want || err != nil {
+			t.Fatalf("kernelByName(%q) = %s, %v", want.name, k.name, err)
+		}
+	}
+	k, err := kernelByName("no-such-isa")
+	if k != best || err == nil || !strings.Contains(err.Error(), "portable") {
+		t.Fatalf("kernelByName(no-such-isa) = %s, %v; want %s and an error listing the kernels", k.name, err, best.name)
 	}
 }

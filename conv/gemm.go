@@ -1,5 +1,12 @@
 package conv
 
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+)
+
 // A packed, blocked single-precision GEMM in the style of BLIS/GotoBLAS:
 // A and B are copied ("packed") into panels the micro-kernel streams through
 // contiguously, and a small register-blocked micro-kernel computes one
@@ -236,54 +243,41 @@ func fill(s []float32, v float32) {
 }
 
 // portableKernel is pure Go, for CPUs without a faster kernel (and as the
-// reference the SIMD kernels are tested against).
-var portableKernel = &gemmKernel{name: "portable", mr: 4, nr: 4, micro: micro4x4}
+// reference the SIMD kernels are tested against). Its 2×4 tile is what
+// measured fastest (BenchmarkGEMM, amd64 with -tags purego): the compiler
+// keeps the 8 sums, 2 values of A and 4 of B in registers, where a 4×4
+// tile spills sums to the stack on CPUs with 16 floating-point registers
+// (amd64, 386, wasm, arm) and ran at half the speed.
+var portableKernel = &gemmKernel{name: "portable", mr: 2, nr: 4, micro: micro2x4}
 
-// micro4x4 keeps the 16 sums in registers.
-func micro4x4(kc int, ap, bp, c []float32, ldc int, acc bool) {
-	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
-	ap = ap[:kc*4]
+// micro2x4 keeps the 8 sums in registers.
+func micro2x4(kc int, ap, bp, c []float32, ldc int, acc bool) {
+	var c00, c01, c02, c03, c10, c11, c12, c13 float32
+	ap = ap[:kc*2]
 	bp = bp[:kc*4]
-	for p := 0; p+4 <= len(ap); p += 4 {
-		a := ap[p : p+4 : p+4]
-		b := bp[p : p+4 : p+4]
+	for p := range kc {
+		a := ap[2*p : 2*p+2 : 2*p+2]
+		b := bp[4*p : 4*p+4 : 4*p+4]
 		b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
-		a0 := a[0]
+		a0, a1 := a[0], a[1]
 		c00 += a0 * b0
 		c01 += a0 * b1
 		c02 += a0 * b2
 		c03 += a0 * b3
-		a1 := a[1]
 		c10 += a1 * b0
 		c11 += a1 * b1
 		c12 += a1 * b2
 		c13 += a1 * b3
-		a2 := a[2]
-		c20 += a2 * b0
-		c21 += a2 * b1
-		c22 += a2 * b2
-		c23 += a2 * b3
-		a3 := a[3]
-		c30 += a3 * b0
-		c31 += a3 * b1
-		c32 += a3 * b2
-		c33 += a3 * b3
 	}
 	r0 := c[0:4:4]
 	r1 := c[ldc : ldc+4 : ldc+4]
-	r2 := c[2*ldc : 2*ldc+4 : 2*ldc+4]
-	r3 := c[3*ldc : 3*ldc+4 : 3*ldc+4]
 	if acc {
 		r0[0], r0[1], r0[2], r0[3] = r0[0]+c00, r0[1]+c01, r0[2]+c02, r0[3]+c03
 		r1[0], r1[1], r1[2], r1[3] = r1[0]+c10, r1[1]+c11, r1[2]+c12, r1[3]+c13
-		r2[0], r2[1], r2[2], r2[3] = r2[0]+c20, r2[1]+c21, r2[2]+c22, r2[3]+c23
-		r3[0], r3[1], r3[2], r3[3] = r3[0]+c30, r3[1]+c31, r3[2]+c32, r3[3]+c33
 		return
 	}
 	r0[0], r0[1], r0[2], r0[3] = c00, c01, c02, c03
 	r1[0], r1[1], r1[2], r1[3] = c10, c11, c12, c13
-	r2[0], r2[1], r2[2], r2[3] = c20, c21, c22, c23
-	r3[0], r3[1], r3[2], r3[3] = c30, c31, c32, c33
 }
 
 // gemmKernels lists the kernels usable on this CPU, portable first and the
@@ -294,4 +288,39 @@ var gemmKernels = []*gemmKernel{portableKernel}
 // (other tile shapes, kept for BenchmarkGEMM and TestGemmKernels).
 var extraKernels []*gemmKernel
 
-func bestKernel() *gemmKernel { return gemmKernels[len(gemmKernels)-1] }
+// bestKernel is the kernel New uses: the fastest this CPU runs, unless
+// the environment variable CONVLAB_GEMM names another one (portable, avx2,
+// avx512, neon), for measuring a slower instruction set on a faster CPU
+// (make bench-torch prints the table for each). A name this CPU cannot run
+// is reported on stderr once and the fastest kernel used instead.
+func bestKernel() *gemmKernel { return chosenKernel() }
+
+var chosenKernel = sync.OnceValue(func() *gemmKernel {
+	k, err := kernelByName(os.Getenv("CONVLAB_GEMM"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "convlab: %v; using %s\n", err, k.name)
+	}
+	return k
+})
+
+// kernelByName is the kernel called name among gemmKernels (the fastest
+// for ""), or the fastest and an error if this CPU has none of that name.
+func kernelByName(name string) (*gemmKernel, error) {
+	best := gemmKernels[len(gemmKernels)-1]
+	if name == "" {
+		return best, nil
+	}
+	var names []string
+	for _, k := range gemmKernels {
+		if k.name == name {
+			return k, nil
+		}
+		names = append(names, k.name)
+	}
+	return best, fmt.Errorf("CONVLAB_GEMM=%s: no such kernel on this CPU (it has %s)", name, strings.Join(names, ", "))
+}
+
+// clockCycles, where the architecture has it, runs a loop of a known
+// number of core clock cycles (about n·8) and returns that number; nil
+// elsewhere. Only the GEMM benchmark uses it.
+var clockCycles func(n int) int

@@ -833,6 +833,26 @@ sgemmKern6x16AVX2_store:
 	VZEROUPPER
 	RET
 
+// func clockLoop(n int)
+// n iterations of 8 dependent one-cycle ADDs: 8n core clock cycles (how
+// BenchmarkGEMM measures the clock for its fraction of the FMA peak).
+TEXT ·clockLoop(SB), NOSPLIT, $0-8
+	MOVQ n+0(FP), CX
+	XORQ AX, AX
+clock_loop:
+	ADDQ $1, AX
+	ADDQ $1, AX
+	ADDQ $1, AX
+	ADDQ $1, AX
+	ADDQ $1, AX
+	ADDQ $1, AX
+	ADDQ $1, AX
+	ADDQ $1, AX
+	DECQ CX
+	JNZ clock_loop
+	RET
+
+
 // func gatherF32AVX512(dst, src *float32, idx *int32, n int)
 // dst[i] = src[idx[i]] for i < n rounded down to a multiple of 16.
 TEXT ·gatherF32AVX512(SB), NOSPLIT, $0-32

@@ -24,28 +24,28 @@ func (s PoolSpec) Resolve(c, inH, inW int) (*Pool, error) {
 			s.Stride[i] = s.Kernel[i]
 		}
 		if s.Kernel[i] < 1 || s.Kernel[i] > MaxDim {
-			return nil, errf("kernel_size", "pooling kernel_size must be between 1 and %d, got %dx%d", MaxDim, s.Kernel[0], s.Kernel[1])
+			return nil, errf("pool_kernel_range", "kernel_size", "pooling kernel_size must be between 1 and %d, got %dx%d", arg("max", MaxDim), arg("h", s.Kernel[0]), arg("w", s.Kernel[1]))
 		}
 		if s.Stride[i] < 1 || s.Stride[i] > MaxDim {
-			return nil, errf("stride", "pooling stride must be between 1 and %d, got %dx%d", MaxDim, s.Stride[0], s.Stride[1])
+			return nil, errf("pool_stride_range", "stride", "pooling stride must be between 1 and %d, got %dx%d", arg("max", MaxDim), arg("h", s.Stride[0]), arg("w", s.Stride[1]))
 		}
 		if s.Padding[i] < 0 {
-			return nil, errf("padding", "pooling padding cannot be negative, got %dx%d", s.Padding[0], s.Padding[1])
+			return nil, errf("pool_padding_negative", "padding", "pooling padding cannot be negative, got %dx%d", arg("h", s.Padding[0]), arg("w", s.Padding[1]))
 		}
 		if 2*s.Padding[i] > s.Kernel[i] {
-			return nil, errf("padding", "pooling padding must be at most half the kernel size: padding %dx%d, kernel %dx%d",
-				s.Padding[0], s.Padding[1], s.Kernel[0], s.Kernel[1])
+			return nil, errf("pool_padding_over_half", "padding", "pooling padding must be at most half the kernel size: padding %dx%d, kernel %dx%d",
+				arg("pad_h", s.Padding[0]), arg("pad_w", s.Padding[1]), arg("k_h", s.Kernel[0]), arg("k_w", s.Kernel[1]))
 		}
 	}
 	if c < 1 || inH < 1 || inW < 1 {
-		return nil, errf("input", "pooling needs a non-empty input, got %dx%dx%d", c, inH, inW)
+		return nil, errf("pool_input_empty", "input", "pooling needs a non-empty input, got %dx%dx%d", arg("c", c), arg("h", inH), arg("w", inW))
 	}
 	p := &Pool{PoolSpec: s, C: c, InH: inH, InW: inW}
 	p.OutH = (inH+2*s.Padding[0]-s.Kernel[0])/s.Stride[0] + 1
 	p.OutW = (inW+2*s.Padding[1]-s.Kernel[1])/s.Stride[1] + 1
 	if inH+2*s.Padding[0] < s.Kernel[0] || inW+2*s.Padding[1] < s.Kernel[1] || p.OutH < 1 || p.OutW < 1 {
-		return nil, errf("kernel_size", "pooling kernel %dx%d is larger than the padded input %dx%d",
-			s.Kernel[0], s.Kernel[1], inH+2*s.Padding[0], inW+2*s.Padding[1])
+		return nil, errf("pool_kernel_too_large", "kernel_size", "pooling kernel %dx%d is larger than the padded input %dx%d",
+			arg("k_h", s.Kernel[0]), arg("k_w", s.Kernel[1]), arg("padded_h", inH+2*s.Padding[0]), arg("padded_w", inW+2*s.Padding[1]))
 	}
 	return p, nil
 }

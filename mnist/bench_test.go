@@ -3,7 +3,17 @@ package mnist
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 )
+
+// reportCPU reports cpu-ns/op: the process's CPU time (all threads) since
+// c0 per iteration, which other programs on a shared machine disturb far
+// less than wall time (scripts/bench_torch.py --cpu compares it).
+func reportCPU(b *testing.B, c0 time.Duration) {
+	if c0 > 0 {
+		b.ReportMetric(float64(processCPU()-c0)/float64(b.N), "cpu-ns/op")
+	}
+}
 
 // BenchmarkTrainStep is one full training step on a batch of 100: forward,
 // loss, backward and the Adam update (issue 7's names).
@@ -18,9 +28,11 @@ func BenchmarkTrainStep(b *testing.B) {
 			tr.Step()
 			b.ReportAllocs()
 			b.ResetTimer()
+			c0 := processCPU()
 			for b.Loop() {
 				tr.Step()
 			}
+			reportCPU(b, c0)
 			b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "images/s")
 		})
 	}
@@ -39,9 +51,11 @@ func BenchmarkPredict(b *testing.B) {
 			n.Predict(img)
 			b.ReportAllocs()
 			b.ResetTimer()
+			c0 := processCPU()
 			for b.Loop() {
 				n.Predict(img)
 			}
+			reportCPU(b, c0)
 		})
 	}
 }

@@ -2,11 +2,16 @@
 """Side-by-side benchmark: convlab's Go engine against PyTorch on this CPU.
 
 Runs the cases of issue 7 in PyTorch (torch.set_num_threads(2), float32,
-fixed seed) and, given the output of `go test -bench` (a file argument or
+fixed seed) and, given the output of `go test -bench` (file arguments or
 stdin), prints a ratio table: PyTorch time / our time (above 1: we are faster).
 
     go test -run '^$' -bench . -count 6 ./conv/ ./mnist/ | tee /tmp/bench.txt
     /usr/bin/python3 scripts/bench_torch.py /tmp/bench.txt
+
+Several files give one pair of columns each (PyTorch runs once), e.g. the
+same benchmarks under CONVLAB_GEMM=avx512 and CONVLAB_GEMM=avx2 (what
+`make bench-torch` does). A column is named by a line "convlab-gemm: NAME"
+in its file, else by the file name.
 
 Cases (the Go benchmark names):
   BenchmarkConv2dForward/<shape>, BenchmarkConv2dBackward/<shape>
@@ -168,7 +173,7 @@ def fmt_time(s):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("gobench", nargs="?", help="output of go test -bench ('-' for stdin; default: stdin if piped)")
+    ap.add_argument("gobench", nargs="*", help="outputs of go test -bench ('-' for stdin; default: stdin if piped)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=6)
     ap.add_argument("--only", default="", help="regexp: run only matching case names")
@@ -177,12 +182,19 @@ def main():
                          "instead of wall time: far less disturbed when other processes share the machine")
     args = ap.parse_args()
 
+    runs = []  # (label, name -> list of times)
+    files = args.gobench or (["-"] if not sys.stdin.isatty() else [])
+    for path in files:
+        lines = list(sys.stdin) if path == "-" else open(path).read().splitlines()
+        label = "convlab" if path == "-" else path
+        for line in lines:
+            if line.startswith("convlab-gemm:"):
+                label = "convlab " + line.split(":", 1)[1].strip()
+        runs.append((label, parse_go(lines, args.cpu)))
     go = {}
-    if args.gobench == "-" or (args.gobench is None and not sys.stdin.isatty()):
-        go = parse_go(sys.stdin, args.cpu)
-    elif args.gobench:
-        with open(args.gobench) as f:
-            go = parse_go(f, args.cpu)
+    for _, r in runs:
+        for k, v in r.items():
+            go.setdefault(k, v)
 
     torch.set_num_threads(args.threads)
     g = torch.Generator().manual_seed(0)
@@ -217,17 +229,30 @@ def main():
         load = "?"
     print(f"# PyTorch {torch.__version__}, {torch.get_num_threads()} threads, CPU: {cpu}; {what}; load average {load}")
     print()
-    print(f"| {'case':<52} | {'PyTorch':>11} | {'convlab':>11} | {'PyTorch/convlab':>15} |")
-    print(f"|{'-' * 54}|{'-' * 13}|{'-' * 13}|{'-' * 17}|")
+    if not runs:
+        runs = [("convlab", {})]
+    head = f"| {'case':<52} | {'PyTorch':>11} |"
+    rule = f"|{'-' * 54}|{'-' * 13}|"
+    for label, _ in runs:
+        w = max(11, len(label))
+        head += f" {label:>{w}} | {'ratio':>7} |"
+        rule += f"{'-' * (w + 2)}|{'-' * 9}|"
+    print(head)
+    print(rule)
     for name, fn in cases.items():
         t = time_fn(fn, args.repeats, time.process_time if args.cpu else time.perf_counter)
-        ours = statistics.median(go[name]) * 1e-9 if name in go else None
-        o = fmt_time(ours) if ours else "-"
-        if ours and args.cpu and name in WALL_ONLY:
-            o = "*" + o
-        r = f"{t / ours:.2f}x" if ours else "-"
         short = name.removeprefix("Benchmark")
-        print(f"| {short:<52} | {fmt_time(t):>11} | {o:>11} | {r:>15} |", flush=True)
+        row = f"| {short:<52} | {fmt_time(t):>11} |"
+        for label, r in runs:
+            w = max(11, len(label))
+            ours = statistics.median(r[name]) * 1e-9 if name in r else None
+            o = fmt_time(ours) if ours else "-"
+            if ours and args.cpu and name in WALL_ONLY:
+                o = "*" + o
+            ratio = f"{t / ours:.2f}x" if ours else "-"
+            row += f" {o:>{w}} | {ratio:>7} |"
+        print(row, flush=True)
+    print("\nratio: PyTorch time / convlab time (median of the Go -count runs and of PyTorch's repeats); above 1.00x convlab is faster")
     if args.cpu and any(n in WALL_ONLY for n in cases):
         print("\n* wall time: that Go benchmark reports no cpu-ns/op")
 

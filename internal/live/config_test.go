@@ -27,15 +27,17 @@ func TestParseConfig(t *testing.T) {
 		{"lr zero", `{"lr":0}`, Config{}, "lr (learning rate) must be more than 0"},
 		{"lr negative", `{"lr":-0.1}`, Config{}, "lr (learning rate)"},
 		{"lr too large", `{"lr":1.5}`, Config{}, "at most 1"},
-		{"lr overflows", `{"lr":1e400}`, Config{}, "lr must be a number, not number 1e400"},
+		{"lr overflows", `{"lr":1e400}`, Config{}, "lr must be a number in range, got 1e400"},
 		{"batch zero", `{"batch_size":0}`, Config{}, "batch_size must be between 1 and 512"},
 		{"batch too large", `{"batch_size":513}`, Config{}, "batch_size must be between 1 and 512, not 513"},
-		{"batch fractional", `{"batch_size":1.5}`, Config{}, "batch_size must be a whole number, not number 1.5"},
-		{"lr as string", `{"lr":"fast"}`, Config{}, "lr must be a number, not string"},
+		{"batch fractional", `{"batch_size":1.5}`, Config{}, "batch_size must be a whole number in range, got 1.5"},
+		{"lr as string", `{"lr":"fast"}`, Config{}, "lr must be a number, got a string"},
+		{"augment", `{"augment":true}`, Config{Net: "small", Optimizer: "adam", LR: def.LR, BatchSize: def.BatchSize, Augment: true}, ""},
+		{"augment as string", `{"augment":"yes"}`, Config{}, "augment must be"},
 		{"unknown field", `{"epochs":3}`, Config{}, "unknown field"},
 		{"not an object", `[1,2]`, Config{}, "must be a JSON object"},
 		{"two objects", `{} {}`, Config{}, "nothing after it"},
-		{"broken JSON", `{"net":`, Config{}, "not valid JSON"},
+		{"broken JSON", `{"net":`, Config{}, "the JSON ends too early"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -81,6 +81,9 @@ type Maps struct {
 	Label       int   `json:"label"`
 	Filters     Map   `json:"filters"`
 	FeatureMaps []Map `json:"feature_maps"`
+	// Augmented holds a few augmented training images (1×28×28 each) when
+	// the run augments; none otherwise.
+	Augmented []Map `json:"augmented,omitempty"`
 }
 
 // State is the data of a `state` event.

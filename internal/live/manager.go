@@ -2,12 +2,12 @@ package live
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net/http"
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/convlab/convlab/internal/apperr"
 )
 
 // Engine is one training run: a network, its optimizer and the data. The
@@ -28,19 +28,16 @@ type Engine interface {
 }
 
 // Factory builds the engine of a new run. It may be slow (it loads data
-// the first time); its errors should be *Error with a status and a
-// message for the student.
+// the first time); an error meant for the student is an *apperr.Error
+// (e.g. kind Unavailable when the MNIST data is missing); any other error
+// is the server's problem.
 type Factory func(ctx context.Context, cfg Config) (Engine, error)
 
-// Error is a control error with the HTTP status it deserves.
-type Error struct {
-	Status int
-	Msg    string
+// conflict is a control that does not fit the run's state; its message is
+// the catalogue entry "err.<code>".
+func conflict(code string, args ...apperr.Arg) error {
+	return apperr.New(apperr.Conflict, code, args...)
 }
-
-func (e *Error) Error() string { return e.Msg }
-
-func conflict(msg string) error { return &Error{Status: http.StatusConflict, Msg: msg} }
 
 // Options tune a Manager; zero fields take the documented defaults.
 type Options struct {
@@ -159,14 +156,14 @@ func (m *Manager) Start(ctx context.Context, cfg *Config) (State, error) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		return State{}, &Error{Status: http.StatusServiceUnavailable, Msg: "the server is shutting down"}
+		return State{}, apperr.New(apperr.Unavailable, "shutting_down")
 	}
 	switch m.state {
 	case StateRunning, StatePaused:
 		if cfg != nil && *cfg != m.cfg {
 			st := m.stateLocked()
 			m.mu.Unlock()
-			return st, conflict("a run with other settings has begun: press reset first to change the settings")
+			return st, conflict("train_other_settings")
 		}
 		if m.state == StatePaused {
 			m.resumeLocked()
@@ -182,17 +179,17 @@ func (m *Manager) Start(ctx context.Context, cfg *Config) (State, error) {
 	}
 	m.mu.Unlock()
 	if err := c.Validate(); err != nil {
-		return m.State(), &Error{Status: http.StatusBadRequest, Msg: err.Error()}
+		return m.State(), err
 	}
 	eng, err := m.opt.Factory(ctx, c)
 	if err != nil {
-		// An *Error is meant for the student; anything else is the
+		// An *apperr.Error is meant for the student (every viewer sees it,
+		// in English: the state is one for all); anything else is the
 		// server's problem: its cause goes to the caller (and the log),
 		// not to every viewer.
-		var e *Error
 		msg := "training could not start because of a problem on the server"
-		if errors.As(err, &e) {
-			msg = e.Msg
+		if e, ok := apperr.As(err); ok {
+			msg = e.Error()
 		}
 		m.mu.Lock()
 		m.lastErr = msg
@@ -247,7 +244,7 @@ func (m *Manager) Resume() (State, error) {
 	case StateIdle:
 		st := m.stateLocked()
 		m.mu.Unlock()
-		return st, conflict("there is no run to resume: press start")
+		return st, conflict("train_no_run_resume")
 	case StatePaused:
 		m.resumeLocked()
 	}
@@ -265,7 +262,7 @@ func (m *Manager) Pause() (State, error) {
 	if m.state == StateIdle {
 		st := m.stateLocked()
 		m.mu.Unlock()
-		return st, conflict("there is no run to pause: press start")
+		return st, conflict("train_no_run_pause")
 	}
 	m.pauseLocked(false)
 	st := m.stateLocked()

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/convlab/convlab/internal/apperr"
 )
 
 func newTestManager(t *testing.T, ff *fakeFactory, opt Options) *Manager {
@@ -37,12 +39,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// statusOf is the HTTP status internal/server answers for err (0 for an
+// internal error).
 func statusOf(err error) int {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Status
-	}
-	return 0
+	return map[apperr.Kind]int{apperr.Invalid: http.StatusBadRequest, apperr.Conflict: http.StatusConflict,
+		apperr.Unavailable: http.StatusServiceUnavailable}[apperr.KindOf(err)]
 }
 
 func TestManagerLifecycle(t *testing.T) {
@@ -133,7 +134,7 @@ func TestManagerLifecycle(t *testing.T) {
 }
 
 func TestManagerStartErrors(t *testing.T) {
-	ff := &fakeFactory{err: &Error{Status: http.StatusServiceUnavailable, Msg: "MNIST not found: run go mod download"}}
+	ff := &fakeFactory{err: apperr.New(apperr.Unavailable, "train_no_mnist", apperr.A("reason", "MNIST not found: run go mod download"))}
 	m := newTestManager(t, ff, Options{})
 	_, err := m.Start(context.Background(), nil)
 	if statusOf(err) != http.StatusServiceUnavailable || !strings.Contains(err.Error(), "MNIST not found") {

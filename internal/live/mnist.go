@@ -3,9 +3,9 @@ package live
 import (
 	"context"
 
-	"net/http"
 	"sync"
 
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/mnist"
 )
 
@@ -39,11 +39,11 @@ func (d *MNIST) Data() (train, test *mnist.Set, err error) {
 	}
 	dir, err := mnist.Locate(d.FlagDir, getenv)
 	if err != nil {
-		return nil, nil, &Error{Status: http.StatusServiceUnavailable, Msg: "training needs the MNIST data, which this server cannot find: " + err.Error()}
+		return nil, nil, apperr.New(apperr.Unavailable, "train_no_mnist", apperr.A("reason", err.Error())).Wrap(err)
 	}
 	tr, te, err := mnist.LoadDir(dir)
 	if err != nil {
-		return nil, nil, &Error{Status: http.StatusServiceUnavailable, Msg: "the MNIST data could not be loaded: " + err.Error()}
+		return nil, nil, apperr.New(apperr.Unavailable, "train_mnist_unreadable", apperr.A("reason", err.Error())).Wrap(err)
 	}
 	d.train, d.test = tr, te
 	return tr, te, nil
@@ -61,17 +61,34 @@ func (d *MNIST) Factory(_ context.Context, cfg Config) (Engine, error) {
 // NewMNISTEngine wraps a fresh mnist.Trainer for cfg.
 func NewMNISTEngine(cfg Config, train, test *mnist.Set) (Engine, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, &Error{Status: http.StatusBadRequest, Msg: err.Error()}
+		return nil, err
 	}
 	tr, err := mnist.NewTrainer(mnist.TrainConfig{Net: cfg.Net, Optimizer: cfg.Optimizer, LR: cfg.LR,
-		BatchSize: cfg.BatchSize, Seed: Seed}, train, test)
+		BatchSize: cfg.BatchSize, Seed: Seed, Augment: cfg.Augment}, train, test)
 	if err != nil {
-		return nil, &Error{Status: http.StatusBadRequest, Msg: err.Error()}
+		return nil, apperr.New(apperr.Invalid, "train_config", apperr.A("reason", err.Error())).Wrap(err)
 	}
 	if test == nil || test.N == 0 {
-		return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "the MNIST test set is empty"}
+		return nil, apperr.New(apperr.Unavailable, "train_no_test_set")
 	}
-	return &mnistEngine{tr: tr, train: train, test: test, digit: 0, digitImg: test.Image(0)}, nil
+	return newMNISTEngine(tr, train, test), nil
+}
+
+// AugmentSamples is how many augmented training images a maps event
+// shows when the run augments.
+const AugmentSamples = 6
+
+func newMNISTEngine(tr *mnist.Trainer, train, test *mnist.Set) *mnistEngine {
+	e := &mnistEngine{tr: tr, train: train, test: test, digit: 0, digitImg: test.Image(0), step: tr.Steps()}
+	if tr.Config().Augment {
+		// The first training images, each changed as training changes
+		// them (a fixed seed, so every viewer sees the same samples).
+		for i := range min(AugmentSamples, train.N) {
+			_, imgs := mnist.AugmentedSamples(train.Pix[i*mnist.Pixels:(i+1)*mnist.Pixels], uint64(i), 1)
+			e.augmented = append(e.augmented, QuantizeUnsigned("augmented", 1, mnist.ImageSize, mnist.ImageSize, imgs[0]))
+		}
+	}
+	return e
 }
 
 // mnistEngine adapts mnist.Trainer to Engine.
@@ -81,6 +98,7 @@ type mnistEngine struct {
 	digit       int       // index of the fixed test digit whose feature maps are shown
 	digitImg    []float32 // its pixels, converted once
 	step        int
+	augmented   []Map // with Augment: a few augmented training images, made once
 }
 
 func (e *mnistEngine) Step() StepInfo {
@@ -109,10 +127,11 @@ func (e *mnistEngine) Maps() Maps {
 	img := e.digitImg
 	f := net.Filters()
 	out := Maps{
-		Step:    e.step,
-		Digit:   QuantizeUnsigned("input", 1, mnist.ImageSize, mnist.ImageSize, img),
-		Label:   int(e.test.Labels[e.digit]),
-		Filters: QuantizeSigned(f.Layer, f.C, f.H, f.W, f.Data),
+		Step:      e.step,
+		Digit:     QuantizeUnsigned("input", 1, mnist.ImageSize, mnist.ImageSize, img),
+		Label:     int(e.test.Labels[e.digit]),
+		Filters:   QuantizeSigned(f.Layer, f.C, f.H, f.W, f.Data),
+		Augmented: e.augmented,
 	}
 	for _, fm := range net.FeatureMaps(img) {
 		out.FeatureMaps = append(out.FeatureMaps, QuantizeUnsigned(fm.Layer, fm.C, fm.H, fm.W, fm.Data))

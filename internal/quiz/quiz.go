@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/convlab/convlab/conv"
+	"github.com/convlab/convlab/internal/convstate"
 )
 
 // Kinds of question.
@@ -254,30 +255,28 @@ func (q *Question) SizeFormula() string {
 		q.Input, p, q.Dilation, q.Kernel, q.Stride, q.Out)
 }
 
-// ConvQuery is the /conv URL query that opens this question's convolution
-// on the visualizer (for KindCell at the asked cell's step).
-func (q *Question) ConvQuery() string {
+// ConvURL is the visualizer's URL (written by convstate, the only
+// writer of /conv URLs) that opens this question's convolution; for
+// KindCell with its values, at the asked cell's step.
+func (q *Question) ConvURL() string {
 	p := q.Padding
 	if q.Kind == KindPadding {
 		p = int(q.Answer)
 	}
-	s := fmt.Sprintf("input=%d&kernel=%d&stride=%d&padding=%d", q.Input, q.Kernel, q.Stride, p)
-	if q.Dilation != 1 {
-		s += fmt.Sprintf("&dilation=%d", q.Dilation)
-	}
+	s := convstate.Configure([2]int{q.Input, q.Input}, [2]int{q.Kernel, q.Kernel}, [2]int{q.Stride, q.Stride},
+		[2]int{p, p}, [2]int{q.Dilation, q.Dilation})
 	if q.Kind == KindCell {
-		s += "&x=" + joinNums(q.X) + "&w=" + joinNums(q.W)
-		s += fmt.Sprintf("&step=%d", q.OutY*q.Out+q.OutX+1)
+		s.X, s.W = flatten(q.X), flatten(q.W)
+		s.XSet, s.WSet = true, true
+		s.Step = q.OutY*q.Out + q.OutX + 1
 	}
-	return s
+	return s.URL()
 }
 
-func joinNums(m [][]float32) string {
-	var parts []string
+func flatten(m [][]float32) []float32 {
+	var out []float32
 	for _, row := range m {
-		for _, v := range row {
-			parts = append(parts, FormatNum(v))
-		}
+		out = append(out, row...)
 	}
-	return strings.Join(parts, ",")
+	return out
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/convlab/convlab/animations"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
 )
@@ -48,7 +49,7 @@ func (a *app) animationsPage(c echo.Context) error {
 			if !animations.IsUserError(err) {
 				return err
 			}
-			vm.Error = err.Error()
+			vm.Error = apperr.Message(i18n.Lang(ctx), err) // the reason in the reader's language
 			status = http.StatusBadRequest
 		} else {
 			card, err := animCard(ctx, "", p)
@@ -87,7 +88,7 @@ func (a *app) animationFile(c echo.Context) error {
 	if name == "custom" {
 		var err error
 		if p, err = animations.ParseQuery(c.QueryParams()); err != nil {
-			return animText(c, http.StatusBadRequest, err.Error())
+			return animText(c, http.StatusBadRequest, apperr.Message(i18n.Lang(c.Request().Context()), err))
 		}
 	} else {
 		var ok bool
@@ -98,7 +99,7 @@ func (a *app) animationFile(c echo.Context) error {
 	}
 	if _, err := animations.Measure(p); err != nil {
 		if animations.IsUserError(err) {
-			return animText(c, http.StatusBadRequest, err.Error())
+			return animText(c, http.StatusBadRequest, apperr.Message(i18n.Lang(c.Request().Context()), err))
 		}
 		return err
 	}
@@ -114,7 +115,7 @@ func (a *app) animationFile(c echo.Context) error {
 		h.Del("ETag")
 		h.Del("Cache-Control")
 		if animations.IsUserError(err) {
-			return animText(c, http.StatusBadRequest, err.Error())
+			return animText(c, http.StatusBadRequest, apperr.Message(i18n.Lang(c.Request().Context()), err))
 		}
 		return err
 	}
@@ -238,7 +239,7 @@ func animCard(ctx context.Context, name string, p animations.Params) (views.Anim
 		NumbersURL: numbersURL,
 		Width:      info.Width, Height: info.Height,
 		Frames:  i18n.T(ctx, "anim.frames", info.Frames, info.Width, info.Height),
-		ConvURL: "/conv?" + p.Query(),
+		ConvURL: p.ConvURL(),
 	}
 	if name == "" {
 		card.ID = "anim-custom"

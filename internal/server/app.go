@@ -15,6 +15,7 @@ import (
 
 	"github.com/convlab/convlab/animations"
 	"github.com/convlab/convlab/internal/live"
+	"github.com/convlab/convlab/mnist"
 	"github.com/labstack/echo/v4"
 )
 
@@ -80,6 +81,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 // dependencies here (and their set-up to newApp, their tear-down to Close).
 type app struct {
 	cfg config
+	out io.Writer // where the log goes, and the start-up links (lan.go)
 	log *slog.Logger
 
 	// streams is cancelled when the server starts shutting down: long-lived
@@ -97,6 +99,15 @@ type app struct {
 
 	// train/draw helper: the one shared training run (train_handlers.go).
 	train *live.Manager
+
+	// liveNets answers "model": "live" on /api/predict: the training run's
+	// latest snapshot (a copy made about every second, and at each pause),
+	// or nil before a run. It is a.train; a test may put a fake here.
+	liveNets interface{ LiveNet() *mnist.Net }
+
+	// model is the -model file's network, loaded and checked once at
+	// startup (model_file.go); nil serves the embedded model.
+	model *mnist.Net
 
 	// classroom helper: the follow-along broadcast (follow_handlers.go).
 	follow *followHub
@@ -123,12 +134,14 @@ func newApp(cfg config, logw io.Writer) (*app, error) {
 	}
 	a := &app{
 		cfg: cfg,
+		out: logw,
 		log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
 	a.streams, a.cancelStream = context.WithCancel(context.Background())
 	a.heavy = limitConcurrent(max(4, 2*runtime.GOMAXPROCS(0)), 10*time.Second)
 	a.loadModelFile() // a bad -model file is logged and the shipped model served
 	a.train = newTrainManager(cfg, a.log)
+	a.liveNets = a.train
 	a.onClose(func() error { a.train.Close(); return nil })
 	a.restoreCheckpoint()
 	a.follow = newFollowHub()
@@ -182,9 +195,6 @@ func (a *app) handler() *echo.Echo {
 // serve is the server's handler: the echo instance, with HEAD served as GET.
 func (a *app) serve(e *echo.Echo) http.Handler { return headAsGet(e) }
 
-// testRoutes, when set by a test, adds routes before the server starts.
-var testRoutes func(a *app, e *echo.Echo)
-
 // Run is the whole program: parse flags, build the app, serve until ctx
 // ends, then shut down gracefully (in-flight requests finish, streams end).
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -203,11 +213,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer a.Close()
-	e := a.handler()
-	if testRoutes != nil {
-		testRoutes(a, e)
-	}
+	return a.listenAndServe(ctx, a.handler())
+}
 
+// listenAndServe serves e on the configured address until ctx ends, then
+// shuts down gracefully and closes the app. (A test builds e itself with
+// a.handler() and may add routes to it first.)
+func (a *app) listenAndServe(ctx context.Context, e *echo.Echo) error {
+	cfg := a.cfg
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -223,7 +236,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	srv.RegisterOnShutdown(a.cancelStream)
 	a.log.Info("listening", "url", "http://"+displayAddr(ln.Addr()))
-	a.printLinks(stdout, ln.Addr())
+	a.printLinks(a.out, ln.Addr())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

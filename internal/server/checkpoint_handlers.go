@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/convlab/convlab/internal/live"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/labstack/echo/v4"
 )
 
@@ -55,14 +55,10 @@ func (a *app) trainCheckpoint(c echo.Context) error {
 	defer cancel()
 	path, step, err := a.train.SaveCheckpoint(ctx)
 	if err != nil {
-		var le *live.Error
-		switch {
-		case errors.As(err, &le):
-			return apiError(c, le.Status, le.Msg)
-		case errors.Is(err, context.DeadlineExceeded):
-			return apiError(c, http.StatusServiceUnavailable, "the training run did not answer in time: try again")
+		if errors.Is(err, context.DeadlineExceeded) {
+			return apperr.New(apperr.Unavailable, "train_no_answer").Wrap(err)
 		}
-		return err // logged; the viewer sees a general message
+		return err // *apperr.Error (409 with its reason), or logged and a general message
 	}
 	return c.JSON(http.StatusOK, checkpointAnswer{Path: path, Step: step})
 }

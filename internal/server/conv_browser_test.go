@@ -45,7 +45,7 @@ func TestConvBrowser(t *testing.T) {
 	clean := func(t *testing.T, mark int, allow422 bool) {
 		t.Helper()
 		for _, e := range b.ConsoleErrors()[mark:] {
-			if allow422 && strings.Contains(e, "422") && strings.Contains(e, "/api/conv") {
+			if allow422 && strings.Contains(e, "422") && strings.Contains(e, "/conv/stage") {
 				continue
 			}
 			t.Errorf("console error: %s", e)

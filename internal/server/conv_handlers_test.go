@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/static"
 	"github.com/convlab/convlab/views"
 )
@@ -169,15 +170,15 @@ func TestConvQueryRoundTrip(t *testing.T) {
 		"input=3&kernel=2&transposed=1&stride=2&output_padding=1&x=1,2,3,4,5,6,7,8,0.5",
 	} {
 		v, _ := url.ParseQuery(q)
-		s, err := parseConvQuery(v)
+		s, err := convstate.Parse(v)
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
-		s2, err := parseConvQuery(s.query())
+		s2, err := convstate.Parse(s.Query())
 		if err != nil {
-			t.Fatalf("%s → %s: %v", q, s.query().Encode(), err)
+			t.Fatalf("%s → %s: %v", q, s.Query().Encode(), err)
 		}
-		if a, b := s.query().Encode(), s2.query().Encode(); a != b {
+		if a, b := s.Query().Encode(), s2.Query().Encode(); a != b {
 			t.Errorf("%s: round trip changed the state\n%s\n%s", q, a, b)
 		}
 	}
@@ -245,49 +246,17 @@ func TestConvPageWeight(t *testing.T) {
 	t.Logf("JS+CSS of /conv: %d bytes in %d files", total, len(seen))
 }
 
-// The MNIST preset shows the digit and the feature map as pictures too,
-// and its trace travels packed: 7 + 2·channels + 13 per tap numbers a step.
-func TestConvPageMNISTAndPacking(t *testing.T) {
-	vm, status := buildConvView(context.Background(), url.Values{"preset": {"lesson-mnist"}})
-	if status != http.StatusOK || !vm.OK {
-		t.Fatalf("status %d, error %q", status, vm.Error)
-	}
-	if len(vm.Images) != 2 || len(vm.Images[0].Pixels) != 28*28 || len(vm.Images[1].Pixels) != 26*26 {
-		t.Fatalf("images: %d, want the 28×28 input and the 26×26 output", len(vm.Images))
-	}
-	// The digit is real: MNIST test image 0, a 7: many lit pixels, dark corners.
-	lit := 0
-	for _, p := range mnistDigit {
-		if p > 0 {
-			lit++
-		}
-	}
-	if mnistDigitLabel != 7 || lit < 100 || mnistDigit[0] != 0 || mnistDigit[28*28-1] != 0 {
-		t.Errorf("digit label %d, %d lit pixels", mnistDigitLabel, lit)
-	}
-	d := vm.Data.(convData)
-	if len(d.Result.Packed) != 26*26 {
-		t.Fatalf("%d packed steps", len(d.Result.Packed))
-	}
-	for i, p := range d.Result.Packed {
-		st := d.Result.Steps[i]
-		if len(p) != 7+2*len(st.Channels)+13*len(st.Taps) || p[6] != st.Sum {
-			t.Fatalf("step %d packed as %d numbers, sum %v", i, len(p), p[6])
-		}
-	}
-}
-
 // Without a script the back/next buttons are links to the same page one
 // step away.
 func TestConvPageStepLinks(t *testing.T) {
-	vm, _ := buildConvView(context.Background(), url.Values{"input": {"7"}, "kernel": {"3"}, "stride": {"2"}, "padding": {"1"}, "step": {"3"}})
+	vm, _ := convPageView("en", url.Values{"input": {"7"}, "kernel": {"3"}, "stride": {"2"}, "padding": {"1"}, "step": {"3"}})
 	if vm.PrevURL != "/conv?input=7&kernel=3&padding=1&step=2&stride=2" {
 		t.Errorf("PrevURL %q", vm.PrevURL)
 	}
 	if vm.NextURL != "/conv?input=7&kernel=3&padding=1&step=4&stride=2" {
 		t.Errorf("NextURL %q", vm.NextURL)
 	}
-	first, _ := buildConvView(context.Background(), url.Values{"preset": {"lesson-5x5"}})
+	first, _ := convPageView("en", url.Values{"preset": {"lesson-5x5"}})
 	if first.PrevURL != "/conv?preset=lesson-5x5" || first.NextURL != "/conv?preset=lesson-5x5&step=2" {
 		t.Errorf("preset links %q %q", first.PrevURL, first.NextURL)
 	}
@@ -303,7 +272,7 @@ func BenchmarkConvPage(b *testing.B) {
 			var n int
 			b.ReportAllocs()
 			for b.Loop() {
-				vm, status := buildConvView(ctx, v)
+				vm, status := convPageView("en", v)
 				if status != http.StatusOK {
 					b.Fatal(status, vm.Error)
 				}
@@ -318,21 +287,6 @@ func BenchmarkConvPage(b *testing.B) {
 	}
 }
 
-func TestFmtNum(t *testing.T) {
-	for _, tc := range []struct {
-		v    float32
-		want string
-	}{
-		{0, "0"}, {8, "8"}, {-3, "-3"}, {1000, "1000"},
-		{0.5, "0.5"}, {0.125, "0.13"}, {-0.125, "-0.13"}, {0.32941177, "0.33"},
-		{-0.001, "0"}, {1.0 / 9, "0.11"}, {2.675, "2.67"}, // 2.675 is 2.67499… in binary
-	} {
-		if got := fmtNum(tc.v); got != tc.want {
-			t.Errorf("fmtNum(%v) = %q, want %q", tc.v, got, tc.want)
-		}
-	}
-}
-
 // FuzzConvPage: any query renders the page with 200 or 400, never a panic.
 func FuzzConvPage(f *testing.F) {
 	for _, q := range []string{
@@ -343,13 +297,12 @@ func FuzzConvPage(f *testing.F) {
 	} {
 		f.Add(q)
 	}
-	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, q string) {
 		v, err := url.ParseQuery(q)
 		if err != nil {
 			return
 		}
-		vm, status := buildConvView(ctx, v)
+		vm, status := convPageView("en", v)
 		if status != http.StatusOK && status != http.StatusBadRequest {
 			t.Fatalf("%q: status %d", q, status)
 		}

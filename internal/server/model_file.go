@@ -23,7 +23,7 @@ func (a *app) loadModelFile() bool {
 		a.cfg.ModelPath = ""
 		return false
 	}
-	shippedModels.Store(path, func() (*mnist.Net, error) { return net, nil })
+	a.model = net
 	a.log.Info("serving the -model file", "path", path, "preset", net.Preset(), "parameters", net.ParamCount())
 	return true
 }

@@ -8,7 +8,7 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/labstack/echo/v4"
 )
 
@@ -95,11 +95,10 @@ func (a *app) requirePresenter() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if !a.presenterOK(c) {
-				msg := "only the presenter can do this: open /?presenter=TOKEN first, or send the X-Presenter-Token header"
 				if a.cfg.PresenterToken == "" {
-					msg = i18n.T(c.Request().Context(), "class.presenter_only")
+					return apperr.New(apperr.Forbidden, "presenter_only_local")
 				}
-				return echo.NewHTTPError(http.StatusForbidden, msg)
+				return apperr.New(apperr.Forbidden, "presenter_only")
 			}
 			return next(c)
 		}

@@ -15,6 +15,8 @@ func (a *app) routes(e *echo.Echo) {
 	// The engine as a service, and the visualizer.
 	e.POST("/api/conv", a.convAPI, a.heavy)
 	e.GET("/conv", a.convPage)
+	e.GET("/conv/stage", a.convStageQuery, a.heavy)
+	e.POST("/conv/stage", a.convStageEdit, bodyLimit(convStageMaxBody), a.heavy)
 
 	// Conv-arithmetic animations: the gallery, {name}.gif|.png and custom.gif|.png.
 	e.GET("/animations", a.animationsPage)

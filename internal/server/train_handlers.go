@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
+	"github.com/convlab/convlab/internal/jsonreq"
 	"github.com/convlab/convlab/internal/live"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
@@ -31,11 +32,7 @@ func newTrainManager(cfg config, log *slog.Logger) *live.Manager {
 // trainAnswer answers a control request with the run's state, or its error.
 func trainAnswer(c echo.Context, st live.State, err error) error {
 	if err != nil {
-		var le *live.Error
-		if errors.As(err, &le) {
-			return apiError(c, le.Status, le.Msg)
-		}
-		return err
+		return err // *apperr.Error: status and message by httpError
 	}
 	return c.JSON(http.StatusOK, st)
 }
@@ -44,18 +41,19 @@ func trainAnswer(c echo.Context, st live.State, err error) error {
 // {"net", "optimizer", "lr", "batch_size"}. It starts a run, or resumes a
 // paused one (settings other than the run's need a reset first: 409).
 func (a *app) trainStart(c echo.Context) error {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxTrainBody+1))
-	if err != nil {
-		return jsonError(err)
+	r := c.Request()
+	if err := jsonreq.CheckContentType(r.Header.Get(echo.HeaderContentType), r.ContentLength); err != nil {
+		return err
 	}
-	if len(body) > maxTrainBody {
-		return apiError(c, http.StatusRequestEntityTooLarge, "the request body is too large: send only {\"net\", \"optimizer\", \"lr\", \"batch_size\"}")
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxTrainBody))
+	if err != nil {
+		return jsonreq.ReadError(err)
 	}
 	var cfg *live.Config
 	if len(body) > 0 {
-		parsed, err := live.ParseConfig(body)
+		parsed, err := live.ParseConfig(body) // the one decoder (jsonreq), with the settings' checks
 		if err != nil {
-			return apiError(c, http.StatusBadRequest, err.Error())
+			return err
 		}
 		cfg = &parsed
 	}
@@ -86,7 +84,7 @@ func (a *app) trainState(c echo.Context) error {
 func (a *app) trainModel(c echo.Context) error {
 	net := a.train.LiveNet()
 	if net == nil {
-		return apiError(c, http.StatusConflict, "there is no model yet: start training first")
+		return apperr.New(apperr.Conflict, "train_no_model")
 	}
 	b, err := net.Encode()
 	if err != nil {
@@ -123,6 +121,7 @@ func (a *app) trainPage(c echo.Context) error {
 		Optimizer:  st.Config.Optimizer,
 		LR:         st.Config.LR,
 		BatchSize:  st.Config.BatchSize,
+		Augment:    st.Config.Augment,
 		MaxLR:      live.MaxLR,
 		MaxBatch:   live.MaxBatchSize,
 		Messages:   i18n.Messages(i18n.Lang(ctx), "train."),

@@ -35,7 +35,7 @@ func TestTrainStartRejectsBadBodies(t *testing.T) {
 		{"batch fractional", `{"batch_size":2.5}`, 400, "batch_size must be a whole number"},
 		{"unknown field", `{"epochs":100}`, 400, `unknown field "epochs"`},
 		{"array", `[]`, 400, "must be a JSON object"},
-		{"broken", `{"net":`, 400, "not valid JSON"},
+		{"broken", `{"net":`, 400, "the JSON ends too early"},
 		{"trailing data", `{} x`, 400, "nothing after it"},
 		{"too large", `{"net":"` + strings.Repeat("a", 5000) + `"}`, 413, "too large"},
 	} {

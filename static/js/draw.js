@@ -3,7 +3,7 @@
 // a bar per digit, the 28×28 input the network sees and its feature maps.
 
 import { messages } from "/static/js/i18n.js";
-import { drawStack, paint, quantizeUnsigned } from "/static/js/maps.js";
+import { decodeBase64, drawStack, paint, quantizeUnsigned } from "/static/js/maps.js";
 
 // The drawing is sent at this resolution (the server crops, scales to
 // 20×20 and centres it like MNIST).
@@ -73,6 +73,37 @@ export function mount(root) {
     const input = $("draw-input");
     input.getContext("2d").clearRect(0, 0, input.width, input.height);
     $("draw-fmaps").replaceChildren();
+    showHonesty({});
+  }
+
+  // showHonesty shows what the server says about its answer: not sure
+  // (the top two), a hint about the drawing, and the preprocessing steps
+  // as pictures. Every number comes from the server.
+  function showHonesty(data) {
+    const top = Array.isArray(data.top) ? data.top : [];
+    const unsure = data.sure === false && top.length === 2;
+    const u = $("draw-unsure");
+    u.hidden = !unsure;
+    u.textContent = unsure ? t("draw.unsure", top[0].digit, (top[0].p * 100).toFixed(0), top[1].digit, (top[1].p * 100).toFixed(0)) : "";
+    root.classList.toggle("is-unsure", unsure);
+    root.querySelectorAll("#draw-bars li").forEach((li, i) => li.classList.toggle("second", unsure && i === top[1].digit));
+    const h = $("draw-hint");
+    h.hidden = !data.hint;
+    h.textContent = data.hint ? t(`draw.hint.${data.hint}`) : "";
+    const st = data.steps;
+    const crop = $("draw-step-crop");
+    const fit = $("draw-step-fit");
+    if (!st) {
+      for (const c of [crop, fit]) c.getContext("2d").clearRect(0, 0, c.width, c.height);
+      for (const id of ["draw-step-crop-cap", "draw-step-fit-cap"]) $(id).textContent = "";
+      $("draw-step-centre-cap").textContent = t("draw.input");
+      return;
+    }
+    paint(crop, decodeBase64(st.crop.data), 0, st.crop.w, st.crop.h, false);
+    paint(fit, decodeBase64(st.fit.data), 0, st.fit.w, st.fit.h, false);
+    $("draw-step-crop-cap").textContent = t("draw.step.crop", st.box[2], st.box[3]);
+    $("draw-step-fit-cap").textContent = t("draw.step.fit", st.fit.w, st.fit.h);
+    $("draw-step-centre-cap").textContent = t("draw.step.centre", st.offset[0], st.offset[1]);
   }
 
   function clear() {
@@ -177,6 +208,7 @@ export function mount(root) {
       drawStack(fig.firstChild, { ...fm, data: bytes }, (i) => `${fm.layer} ${i + 1}`);
     });
     while (holder.children.length > fms.length) holder.lastChild.remove();
+    showHonesty(data);
   }
 
   // Pointer Events: one code path for mouse, touch and pen.

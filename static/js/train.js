@@ -14,7 +14,7 @@ export function mount(root) {
   const startBtn = $("train-start");
   const pauseBtn = $("train-pause");
   const resetBtn = $("train-reset");
-  const settings = ["train-net", "train-optimizer", "train-lr", "train-batch"].map($);
+  const settings = ["train-net", "train-optimizer", "train-lr", "train-batch", "train-augment"].map($);
   const errorEl = $("train-error");
   const canControl = !startBtn.disabled;
 
@@ -55,6 +55,7 @@ export function mount(root) {
       $(id).textContent = id === "train-eta" ? "" : "–";
     }
     $("train-epoch-bar").value = 0;
+    $("train-augmented-fig").hidden = true;
     $("train-eval-summary").textContent = t("train.no_eval");
     root.querySelectorAll("#train-confusion td").forEach((td) => {
       td.textContent = "";
@@ -87,6 +88,7 @@ export function mount(root) {
       set("train-optimizer", st.config.optimizer);
       set("train-lr", st.config.lr);
       set("train-batch", st.config.batch_size);
+      if ($("train-augment") !== document.activeElement) $("train-augment").checked = !!st.config.augment;
     }
     // A run that finished its epochs trains more, it does not "resume".
     startBtn.querySelector(".label").textContent =
@@ -185,6 +187,14 @@ export function mount(root) {
       drawStack(fig.firstChild, fm, (i) => `${fm.layer} ${i + 1}`);
     });
     while (holder.children.length > mp.feature_maps.length) holder.lastChild.remove();
+    // With augment: a few training images as the network sees them.
+    const aug = mp.augmented || [];
+    $("train-augmented-fig").hidden = aug.length === 0;
+    const ah = $("train-augmented");
+    if (ah.children.length !== aug.length) {
+      ah.replaceChildren(...aug.map(() => Object.assign(document.createElement("canvas"), { width: 28, height: 28, className: "pixelated" })));
+    }
+    aug.forEach((m, i) => paint(ah.children[i], decodeBase64(m.data), 0, m.w, m.h, false));
   }
 
   function applyHistory(h) {
@@ -240,7 +250,7 @@ export function mount(root) {
       showError(t("train.err.batch"));
       return;
     }
-    control("start", { net: $("train-net").value, optimizer: $("train-optimizer").value, lr, batch_size: batch });
+    control("start", { net: $("train-net").value, optimizer: $("train-optimizer").value, lr, batch_size: batch, augment: $("train-augment").checked });
   });
   pauseBtn.addEventListener("click", () => control("pause"));
   // Reset throws the run away (on the projector too): ask first.

@@ -1,0 +1,558 @@
+// Package convview builds what the visualizer (/conv) shows from a
+// convstate.State: it runs the engine (conv) and turns its answer into
+// the view model views.ConvView (CSS classes, colours, the output-size
+// formula, the PyTorch line, the uncovered rows, every step written out,
+// every number formatted, every sentence in the reader's language). The
+// templ components in views/conv.templ render it, for the first paint
+// (GET /conv) and for the stage fragment after an edit (/conv/stage);
+// the page's script only steps through Script.Steps, which this package
+// formats too. Nothing here needs a server: tests call Build directly.
+package convview
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/convlab/convlab/conv"
+	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/convstate"
+	"github.com/convlab/convlab/views"
+)
+
+// Explain words an error for the reader: the message in the reader's
+// language and the parameter it is about. The server passes its one
+// error wording (engine refusals included); ExplainKeys is enough for
+// convstate's own errors.
+type Explain func(lang string, err error) (msg, param string)
+
+// Script is the JSON block "conv-data" the page's script reads: the state
+// (for window.convlabVisualizer), its URL query without the step (the
+// script sets only step=), the form's values, and the trace, one entry a
+// step, everything already formatted. The script fills these strings into
+// markup templ rendered; it builds none of its own.
+type Script struct {
+	State convstate.State `json:"state"`
+	Query string          `json:"query"` // convstate's query of State without "step"
+	OK    bool            `json:"ok"`    // the state ran: Steps and the rest are filled
+	Error string          `json:"error"` // why not (or why an edit was refused)
+	Form  map[string]any  `json:"form"`  // the settings form's fields by name
+
+	Steps    []Step            `json:"steps"`
+	Out      []string          `json:"out"`       // output cells in step order, formatted
+	OutClass []string          `json:"out_class"` // their sign class (neg, zero, pos)
+	OutFill  []string          `json:"out_fill"`  // their colours in the output pictures ("" without pictures)
+	Pending  string            `json:"pending"`   // the colour of a picture cell not computed yet
+	Kernels  [][]Kernel        `json:"kernels"`   // [filter][input channel]
+	Channels []string          `json:"channels"`  // the names of the input channels ("channel 1", ...)
+	Params   []string          `json:"params"`    // the query parameters that are the state's (convstate.Params); the others are the page's
+	Messages map[string]string `json:"messages"`
+}
+
+// Step is one output cell of the trace, written out.
+type Step struct {
+	Index string   `json:"i"`     // "5 / 9"
+	Where string   `json:"where"` // "Output row 2, column 2"
+	Eq    string   `json:"eq"`    // "1×1 + 2×0 + … = 8"
+	Sum   string   `json:"sum"`
+	Bias  string   `json:"bias,omitempty"`
+	F     int      `json:"f"`   // the filter (output channel): which Kernels to show
+	Win   [4]int   `json:"win"` // the window on the padded grid: rows [0, 1), columns [2, 3)
+	Ch    []string `json:"ch"`  // the sum of each input channel
+	// Taps: [channel, y, x, ky, kx, input, weight, product, kind, src y, src x]
+	// with y, x on the padded grid and src the cell a copied padding cell
+	// copies (padded grid too; -1 when none).
+	Taps [][]any `json:"taps"`
+}
+
+// Kernel is one filter's weights for one input channel, as the kernel
+// grid shows them.
+type Kernel struct {
+	Label string   `json:"label"`
+	Text  []string `json:"t"`
+	Class []string `json:"c"`
+	Index []int    `json:"i"` // index into State.W (data-i, for editing)
+}
+
+// ExplainKeys words convstate's errors ("conv.err.<Key>") and anything
+// else as its English text.
+func ExplainKeys(lang string, err error) (string, string) {
+	var e *convstate.Error
+	if errors.As(err, &e) {
+		return i18n.TL(lang, "conv.err."+e.Key, e.Args...), e.Param
+	}
+	return i18n.TL(lang, "conv.err.engine", err.Error()), ""
+}
+
+// scriptMessages are the few texts the script says itself: the play
+// button's label and a failed request.
+func scriptMessages(lang string) map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"conv.play", "conv.pause", "conv.err.heading", "conv.err.network"} {
+		m[k] = i18n.TL(lang, k)
+	}
+	return m
+}
+
+// errOverflow: the output does not fit float32.
+var errOverflow = &convstate.Error{Key: "overflow"}
+
+// Build runs the engine on s and fills the view model. On an error (a
+// state the visualizer cannot run) the view has OK false, Error set and
+// the controls of s; err is the error itself (for the status).
+func Build(lang string, s convstate.State, explain Explain) (views.ConvView, error) {
+	t := func(k string, a ...any) string { return i18n.TL(lang, k, a...) }
+	vm := views.ConvView{Form: form(&s), OutSize: "–", StepIndex: "0 / 0"}
+	for _, p := range convstate.Presets {
+		vm.Presets = append(vm.Presets, views.ConvOption{Value: p.Name, Label: t(p.Key), Selected: p.Name == s.Preset})
+	}
+	for _, m := range convstate.Modes {
+		vm.Modes = append(vm.Modes, views.ConvOption{Value: m, Label: m, Selected: m == s.Mode})
+	}
+	for _, k := range []string{"num", "same", "valid"} {
+		vm.Pads = append(vm.Pads, views.ConvOption{Value: k, Label: t("conv.pad." + k), Selected: k == vm.Form.PadKind})
+	}
+	for _, k := range convstate.NamedKernels {
+		vm.Kernels = append(vm.Kernels, views.ConvOption{Value: k, Label: t("conv.kernel." + strings.ReplaceAll(k, "-", "_"))})
+	}
+	data := Script{State: s, Form: formFields(&vm.Form), Pending: pendingFill, Params: convstate.Params,
+		Messages: scriptMessages(lang)}
+
+	op, r, err := run(&s)
+	if err != nil {
+		vm.Error, vm.ErrorParam = explain(lang, err)
+		data.Error = vm.Error
+		data.Query = queryWithoutStep(&s)
+		vm.Data = data
+		vm.Query = data.Query
+		return vm, err
+	}
+	g := r.g
+	vm.OK = true
+	data.OK = true
+	vm.Op = string(s.Op())
+	vm.Transposed = s.Transposed
+	vm.Wide = g.PaddedW()+g.OutW > 24
+	vm.StepCount = len(r.steps)
+	s.Step = min(max(s.Step, 1), vm.StepCount)
+	data.State = s
+	data.Query = queryWithoutStep(&s)
+	vm.Query = data.Query
+	vm.Step = s.Step
+	vm.StepIndex = fmt.Sprintf("%d / %d", s.Step, vm.StepCount)
+	vm.PrevURL, vm.NextURL = s.StepURL(max(s.Step-1, 1)), s.StepURL(min(s.Step+1, vm.StepCount))
+	vm.OutSize = fmt.Sprintf("%d×%d", g.OutH, g.OutW)
+	vm.MACs = g.MACs()
+	step := r.steps[s.Step-1]
+
+	ekh, ekw := g.Dilation[0]*(g.KernelSize[0]-1)+1, g.Dilation[1]*(g.KernelSize[1]-1)+1
+	tapAt := map[[3]int]string{} // cell → the weight it is multiplied by
+	srcOf := map[[3]int]bool{}   // cells a copied padding cell of this step copies
+	for _, tp := range step.Taps {
+		tapAt[[3]int{tp.C, tp.Y, tp.X}] = fmtNum(tp.Weight)
+		if tp.Kind == conv.CopyPad {
+			srcOf[[3]int{tp.C, tp.SrcY + g.PadTop, tp.SrcX + g.PadLeft}] = true
+		}
+	}
+	unRows, unCols := uncovered(g)
+	dense := denseClass(g.PaddedW())
+	lo, hi := minMax(s.X)
+	for c := range s.Channels {
+		data.Channels = append(data.Channels, t("conv.channel", c+1))
+		ch := views.ConvChannel{Label: t("conv.channel", c+1)}
+		grid := views.ConvGrid{ID: fmt.Sprintf("conv-in-%d", c), Label: t("conv.input_grid", c+1), Class: dense}
+		if s.Channels > 1 {
+			grid.Caption = grid.Label
+		}
+		for y, row := range r.grid {
+			var cells []views.ConvCell
+			for x, cell := range row {
+				cl := []string{"cell", cell.Kind.String()}
+				text := "0"
+				attrs := templ.Attributes{"data-y": strconv.Itoa(y), "data-x": strconv.Itoa(x)}
+				if cell.SrcY >= 0 {
+					i := s.XIndex(c, cell.SrcY, cell.SrcX)
+					text = fmtNum(s.X[i])
+					cl = append(cl, shadeClass(s.X[i], lo, hi))
+					switch cell.Kind {
+					case conv.CopyPad:
+						attrs["data-src"] = fmt.Sprintf("%d,%d", cell.SrcY+g.PadTop, cell.SrcX+g.PadLeft)
+						attrs["title"] = t("conv.copy_of", cell.SrcY+1, cell.SrcX+1)
+					case conv.Real:
+						attrs["data-i"] = strconv.Itoa(i)
+						attrs["data-label"] = t("conv.edit_label", cell.SrcY+1, cell.SrcX+1)
+					}
+				}
+				if y >= step.WindowY && y < step.WindowY+ekh && x >= step.WindowX && x < step.WindowX+ekw {
+					cl = append(cl, "win")
+				}
+				if w, ok := tapAt[[3]int{c, y, x}]; ok {
+					cl = append(cl, "tap")
+					attrs["data-w"] = w
+				}
+				if srcOf[[3]int{c, y, x}] {
+					cl = append(cl, "src")
+				}
+				if unRows[y] || unCols[x] {
+					cl = append(cl, "uncovered")
+				}
+				cells = append(cells, views.ConvCell{Text: text, Class: strings.Join(cl, " "), Attrs: attrs})
+			}
+			grid.Rows = append(grid.Rows, cells)
+		}
+		ch.Grid = grid
+		for i, cc := range step.Channels {
+			if cc == c {
+				ch.Sum = fmtNum(step.ChannelSums[i])
+			}
+		}
+		vm.Channels = append(vm.Channels, ch)
+	}
+
+	// The kernels of every filter (the script swaps them as the step's
+	// filter changes); the page shows the current step's.
+	for f := range s.Filters {
+		var ks []Kernel
+		for c := range s.Channels {
+			k := Kernel{Label: t("conv.kernel_grid", f+1, c+1)}
+			for ky := range s.KH {
+				for kx := range s.KW {
+					i := s.WeightIndex(f, c, ky, kx)
+					k.Text = append(k.Text, fmtNum(s.W[i]))
+					k.Class = append(k.Class, "cell k "+signClass(s.W[i]))
+					k.Index = append(k.Index, i)
+				}
+			}
+			ks = append(ks, k)
+		}
+		data.Kernels = append(data.Kernels, ks)
+	}
+	for c := range vm.Channels {
+		k := data.Kernels[step.OutChannel][c]
+		kg := views.ConvGrid{ID: fmt.Sprintf("conv-k-%d", c), Label: k.Label, Class: "kernel"}
+		for ky := range s.KH {
+			var cells []views.ConvCell
+			for kx := range s.KW {
+				j := ky*s.KW + kx
+				cells = append(cells, views.ConvCell{Text: k.Text[j], Class: k.Class[j],
+					Attrs: templ.Attributes{"data-ky": strconv.Itoa(ky), "data-kx": strconv.Itoa(kx), "data-i": strconv.Itoa(k.Index[j]),
+						"data-label": t("conv.edit_label", ky+1, kx+1)}})
+			}
+			kg.Rows = append(kg.Rows, cells)
+		}
+		vm.Channels[c].Kernel = kg
+	}
+
+	// Output grids, filled up to the current step.
+	odense := denseClass(g.OutW)
+	for oc := range g.OutChannels {
+		og := views.ConvGrid{ID: fmt.Sprintf("conv-out-%d", oc), Label: t("conv.output_grid", oc+1), Class: odense}
+		if g.OutChannels > 1 {
+			og.Caption = og.Label
+		}
+		for oy := range g.OutH {
+			var cells []views.ConvCell
+			for ox := range g.OutW {
+				idx := (oc*g.OutH+oy)*g.OutW + ox
+				v := r.out[idx]
+				data.Out = append(data.Out, fmtNum(v))
+				done := "cell out done " + signClass(v)
+				data.OutClass = append(data.OutClass, done)
+				where := t("conv.where", oy+1, ox+1)
+				if g.OutChannels > 1 {
+					where = t("conv.where_filter", oy+1, ox+1, oc+1)
+				}
+				cell := views.ConvCell{Class: "cell out", Attrs: templ.Attributes{"data-step": strconv.Itoa(idx + 1), "title": where}}
+				if idx < s.Step {
+					cell.Text = fmtNum(v)
+					cell.Class = done
+				}
+				if idx == s.Step-1 {
+					cell.Class += " current"
+				}
+				cells = append(cells, cell)
+			}
+			og.Rows = append(og.Rows, cells)
+		}
+		vm.Outputs = append(vm.Outputs, og)
+	}
+
+	// Large grids also as pictures (the MNIST digit and its feature map).
+	if s.InH*s.InW >= 100 {
+		for c := range s.Channels {
+			vm.Images = append(vm.Images, grayImage(fmt.Sprintf("conv-img-in-%d", c), t("conv.image_input", c+1),
+				s.X[c*s.InH*s.InW:(c+1)*s.InH*s.InW], s.InH, s.InW))
+		}
+		hw := g.OutH * g.OutW
+		for oc := range g.OutChannels {
+			img := divergingImage(fmt.Sprintf("conv-img-out-%d", oc), t("conv.image_output", oc+1), r.out[oc*hw:(oc+1)*hw], g.OutH, g.OutW)
+			for i := range img.Pixels {
+				data.OutFill = append(data.OutFill, img.Pixels[i].Fill)
+				if oc*hw+i >= s.Step { // not computed yet at this step
+					img.Pixels[i].Fill = pendingFill
+				}
+			}
+			vm.Images = append(vm.Images, img)
+		}
+	}
+
+	for i := range r.steps {
+		data.Steps = append(data.Steps, scriptStep(t, &s, g, &r.steps[i], i+1, vm.StepCount, ekh, ekw))
+	}
+	vm.Detail = stepDetail(t, &s, &step)
+	vm.Narration = views.ConvNarration{Where: vm.Detail.Where, Equation: vm.Detail.Equation}
+	vm.FormulaH = op.formula(g, 0)
+	vm.FormulaW = op.formula(g, 1)
+	vm.Uncovered = uncoveredText(t, g, unRows, unCols)
+	vm.PyTorch = op.pytorch(g)
+	vm.OutShape = fmt.Sprintf("torch.Size([1, %d, %d, %d])", g.OutChannels, g.OutH, g.OutW)
+	nb := 0
+	if g.Bias {
+		nb = g.OutChannels
+	}
+	vm.Params = t("conv.params_count", g.ParamCount(), g.WeightLen(), nb)
+	vm.ChannelNames = data.Channels
+	vm.Data = data
+	return vm, nil
+}
+
+// Refused is the page for a URL the visualizer cannot read: the controls
+// (of the default state, so they work), the reason, and no stage.
+func Refused(lang string, err error, explain Explain) views.ConvView {
+	s := convstate.Default()
+	s.Fill()
+	full, _ := Build(lang, s, explain)
+	vm := views.ConvView{Form: full.Form, Presets: full.Presets, Modes: full.Modes, Pads: full.Pads,
+		Kernels: full.Kernels, OutSize: "–", StepIndex: "0 / 0"}
+	vm.Error, vm.ErrorParam = explain(lang, err)
+	d := Script{State: s, Query: queryWithoutStep(&s), Error: vm.Error, Form: formFields(&vm.Form),
+		Pending: pendingFill, Params: convstate.Params, Messages: full.Data.(Script).Messages}
+	vm.Data = d
+	vm.Query = d.Query
+	return vm
+}
+
+// WithError is vm with a message on top (an edit the page refused; the
+// stage stays as it was).
+func WithError(vm views.ConvView, msg, param string) views.ConvView {
+	vm.Error, vm.ErrorParam = msg, param
+	if d, ok := vm.Data.(Script); ok {
+		d.Error = msg
+		vm.Data = d
+	}
+	return vm
+}
+
+func queryWithoutStep(s *convstate.State) string {
+	q := s.Query()
+	q.Del("step")
+	return q.Encode()
+}
+
+func denseClass(w int) string {
+	switch {
+	case w > 20:
+		return "dense tiny"
+	case w > 12:
+		return "dense"
+	}
+	return ""
+}
+
+// scriptStep writes one step out for the script (see Step).
+func scriptStep(t func(string, ...any) string, s *convstate.State, g *conv.Geometry, st *conv.Step, n, count, ekh, ekw int) Step {
+	d := stepDetail(t, s, st)
+	out := Step{Index: fmt.Sprintf("%d / %d", n, count), Where: d.Where, Eq: d.Equation, Sum: d.Sum, Bias: d.Bias,
+		F: st.OutChannel, Win: [4]int{st.WindowY, st.WindowY + ekh, st.WindowX, st.WindowX + ekw}}
+	out.Ch = make([]string, s.Channels)
+	for i, c := range st.Channels {
+		out.Ch[c] = fmtNum(st.ChannelSums[i])
+	}
+	out.Taps = make([][]any, len(st.Taps))
+	for i, tp := range st.Taps {
+		sy, sx := -1, -1
+		if tp.Kind == conv.CopyPad {
+			sy, sx = tp.SrcY+g.PadTop, tp.SrcX+g.PadLeft
+		}
+		out.Taps[i] = []any{tp.C, tp.Y, tp.X, tp.KY, tp.KX, fmtNum(tp.Input), fmtNum(tp.Weight), fmtNum(tp.Product), tp.Kind.String(), sy, sx}
+	}
+	return out
+}
+
+func form(s *convstate.State) views.ConvForm {
+	f := views.ConvForm{
+		Input: convstate.PairText(s.InH, s.InW), Kernel: convstate.PairText(s.KH, s.KW), Stride: convstate.PairText(s.SH, s.SW),
+		Dilation: convstate.PairText(s.DH, s.DW), Padding: convstate.PairText(s.PadH, s.PadW), OutputPadding: convstate.PairText(s.OPH, s.OPW),
+		PadKind: "num", Mode: s.Mode, Channels: s.Channels, Filters: s.Filters,
+		Bias: s.Bias, Transposed: s.Transposed, Preset: s.Preset,
+	}
+	if s.PadStr != "" {
+		f.PadKind = s.PadStr
+	}
+	return f
+}
+
+// formFields are the form's values by field name, for the script to set
+// after an edit from elsewhere (the follow-along).
+func formFields(f *views.ConvForm) map[string]any {
+	return map[string]any{
+		"preset": f.Preset, "input": f.Input, "kernel": f.Kernel, "stride": f.Stride, "dilation": f.Dilation,
+		"padkind": f.PadKind, "padding": f.Padding, "mode": f.Mode, "channels": f.Channels, "filters": f.Filters,
+		"bias": f.Bias, "transposed": f.Transposed, "output_padding": f.OutputPadding,
+	}
+}
+
+// stepDetail writes one step out: every product, the per-channel sums,
+// the bias and the total (all numbers from the engine's trace).
+func stepDetail(t func(string, ...any) string, s *convstate.State, st *conv.Step) views.ConvDetail {
+	d := views.ConvDetail{Sum: fmtNum(st.Sum)}
+	if s.Filters > 1 {
+		d.Where = t("conv.where_filter", st.OutY+1, st.OutX+1, st.OutChannel+1)
+	} else {
+		d.Where = t("conv.where", st.OutY+1, st.OutX+1)
+	}
+	multi := len(st.Channels) > 1
+	var terms, sums []string
+	for i, c := range st.Channels {
+		grp := views.ConvTermGroup{Sum: fmtNum(st.ChannelSums[i])}
+		if multi {
+			grp.Label = t("conv.channel", c+1)
+		}
+		var ct []string
+		for ti, tp := range st.Taps {
+			if tp.C != c {
+				continue
+			}
+			grp.Terms = append(grp.Terms, views.ConvTerm{X: fmtNum(tp.Input), W: fmtNum(tp.Weight), Product: fmtNum(tp.Product),
+				Class: tp.Kind.String(), Tap: ti})
+			ct = append(ct, fmtNum(tp.Input)+"×"+paren(fmtNum(tp.Weight)))
+		}
+		d.Groups = append(d.Groups, grp)
+		if multi {
+			terms = append(terms, "("+strings.Join(ct, " + ")+")")
+		} else {
+			terms = append(terms, ct...)
+		}
+		sums = append(sums, paren(grp.Sum))
+	}
+	if multi && len(st.Taps) > 27 {
+		terms = sums
+	}
+	eq := strings.Join(terms, " + ")
+	if s.Bias {
+		d.Bias = fmtNum(st.Bias)
+		eq += " + " + paren(d.Bias)
+	}
+	d.Equation = eq + " = " + d.Sum
+	return d
+}
+
+func paren(v string) string {
+	if strings.HasPrefix(v, "-") {
+		return "(" + v + ")"
+	}
+	return v
+}
+
+// fmtNum writes a value for a cell: whole numbers as they are, others with
+// at most two decimals (halves away from zero).
+func fmtNum(v float32) string {
+	f := float64(v)
+	if f == math.Trunc(f) && math.Abs(f) < 1e9 {
+		if f == 0 {
+			return "0"
+		}
+		return strconv.FormatFloat(f, 'f', 0, 64)
+	}
+	r := math.Round(f*100) / 100
+	if r == 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
+}
+
+// FormatNum is fmtNum for other packages' tests.
+func FormatNum(v float32) string { return fmtNum(v) }
+
+// shadeClass buckets a value for the cell background: s0 (lowest) .. s4.
+func shadeClass(v, lo, hi float32) string {
+	if hi <= lo {
+		return "s0"
+	}
+	b := int(float64(v-lo) / float64(hi-lo) * 4.999)
+	return "s" + strconv.Itoa(min(max(b, 0), 4))
+}
+
+// signClass marks negative and positive values (blue / orange, not red /
+// green).
+func signClass(v float32) string {
+	switch {
+	case v < 0:
+		return "neg"
+	case v > 0:
+		return "pos"
+	}
+	return "zero"
+}
+
+func minMax(v []float32) (lo, hi float32) {
+	if len(v) == 0 {
+		return 0, 0
+	}
+	lo, hi = v[0], v[0]
+	for _, x := range v {
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return
+}
+
+// grayImage draws values as grey levels (min black, max white).
+func grayImage(id, label string, v []float32, h, w int) views.ConvImage {
+	img := views.ConvImage{ID: id, Label: label, W: w, H: h}
+	lo, hi := minMax(v)
+	for i, x := range v {
+		l := 0.0
+		if hi > lo {
+			l = float64(x-lo) / float64(hi-lo)
+		}
+		c := int(math.Round(l * 255))
+		img.Pixels = append(img.Pixels, views.ConvPixel{X: i % w, Y: i / w, Fill: fmt.Sprintf("#%02x%02x%02x", c, c, c)})
+	}
+	return img
+}
+
+// divergingImage draws signed values: blue below zero, white at zero,
+// orange above (colour-blind safe).
+func divergingImage(id, label string, v []float32, h, w int) views.ConvImage {
+	img := views.ConvImage{ID: id, Label: label, W: w, H: h}
+	lo, hi := minMax(v)
+	m := math.Max(math.Abs(float64(lo)), math.Abs(float64(hi)))
+	for i, x := range v {
+		img.Pixels = append(img.Pixels, views.ConvPixel{X: i % w, Y: i / w, Fill: divergingFill(float64(x), m)})
+	}
+	return img
+}
+
+// pendingFill is an output pixel the filter has not reached yet.
+const pendingFill = "#e4e7eb"
+
+func divergingFill(x, m float64) string {
+	if m == 0 {
+		return "#ffffff"
+	}
+	t := math.Max(-1, math.Min(1, x/m))
+	// white → orange #E69F00 for t>0, white → blue #0072B2 for t<0
+	to := [3]float64{0xE6, 0x9F, 0x00}
+	if t < 0 {
+		to = [3]float64{0x00, 0x72, 0xB2}
+		t = -t
+	}
+	var c [3]int
+	for i := range c {
+		c[i] = int(math.Round(255 + (to[i]-255)*t))
+	}
+	return fmt.Sprintf("#%02x%02x%02x", c[0], c[1], c[2])
+}
