@@ -3,11 +3,13 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/internal/live"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
@@ -25,8 +27,8 @@ import (
 type lessonStop struct {
 	ID     string
 	Paras  int
-	Preset string // the visualizer's preset for this stop ("" none)
-	Step   int    // the step the visualizer opens at (0: its default)
+	Preset string // the visualizer's preset shown live at this stop ("" none)
+	Step   int    // the step it opens at (0: the first)
 	Anim   string // a classic animation name (animations.Classic) or ""
 	Link   string // another part of the app to open ("" none)
 	LinkK  string // its label's key
@@ -37,7 +39,7 @@ type lessonStop struct {
 // lessonStops is the lesson, in the seed's order, then the parts this
 // app adds.
 var lessonStops = []lessonStop{
-	{ID: "flatten", Paras: 2, Preset: "lesson-mnist", Link: "/conv?preset=lesson-mnist", LinkK: "lesson.try"},
+	{ID: "flatten", Paras: 2, Link: "/conv?preset=lesson-mnist", LinkK: "lesson.try"},
 	{ID: "conv", Paras: 2, Preset: "lesson-4x4", Step: 1, Anim: "no_padding_no_strides", Link: "/conv?preset=lesson-4x4", LinkK: "lesson.try"},
 	{ID: "worked", Paras: 2, Preset: "lesson-5x5", Step: 1, Link: "/conv?preset=lesson-5x5&step=1", LinkK: "lesson.try"},
 	{ID: "mnist", Paras: 2, Preset: "lesson-mnist", Step: 1, Link: "/conv?preset=lesson-mnist", LinkK: "lesson.try"},
@@ -68,7 +70,30 @@ func (a *app) lessonPage(c echo.Context) error {
 	}
 	st := lessonStops[n-1]
 	p := lessonPageModel(a.page(c, i18n.T(ctx, "lesson."+st.ID+".title"), "lesson"))
-	return render(c, http.StatusOK, views.Lesson(p, a.lessonView(c, p, n)))
+	v := a.lessonView(c, p, n)
+	if st.Preset != "" {
+		// The visualizer at the stop's state; the page's own query (the
+		// step the script wrote, an edit) overrides it.
+		q := url.Values{"preset": {st.Preset}}
+		if st.Step > 0 {
+			q.Set("step", strconv.Itoa(st.Step))
+		}
+		for k, vs := range c.Request().URL.Query() {
+			if convstate.IsParam(k) {
+				q[k] = vs
+			}
+		}
+		vm, status := convPageView(i18n.Lang(ctx), q)
+		if status != http.StatusOK {
+			// A hand-edited query the page cannot show: the stop as it is.
+			q = url.Values{"preset": {st.Preset}}
+			vm, _ = convPageView(i18n.Lang(ctx), q)
+		}
+		v.Stage = views.ConvEmbed(vm)
+		p.Scripts = append([]string{"/static/js/visualizer.js", "/static/js/fit.js"}, p.Scripts...)
+		p.Styles = append([]string{"/static/css/conv.css"}, p.Styles...)
+	}
+	return render(c, http.StatusOK, views.Lesson(p, v))
 }
 
 // lessonPageModel adds the lesson's script and styles.

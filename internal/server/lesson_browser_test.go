@@ -21,6 +21,7 @@ func TestLessonWalk(t *testing.T) {
 	b := browsertest.New(t)
 	for _, lang := range i18n.Langs {
 		b.Run(t, chromedp.Navigate(srv.URL+"/?lang="+lang))
+		b.Wait(t, `document.readyState === "complete" && document.documentElement.lang === `+jsString(lang))
 		b.Run(t, chromedp.Click(chromedp.CSS(`[data-testid="start-here"]`)))
 		b.Wait(t, `location.pathname === "/lesson" && document.querySelectorAll('[data-testid="lesson-stops"] li').length === `+strconv.Itoa(len(lessonStops)))
 		b.Run(t, chromedp.Click(chromedp.CSS(`[data-testid="lesson-next"]`)))
@@ -37,7 +38,7 @@ func TestLessonWalk(t *testing.T) {
 			if n%2 == 1 {
 				b.Run(t, chromedp.Click(chromedp.CSS(`[data-testid="lesson-next"]`)))
 			} else {
-				b.Run(t, chromedp.KeyEvent(kb.ArrowRight))
+				b.Run(t, chromedp.KeyEvent(kb.PageDown))
 			}
 		}
 		if browsertest.Eval[bool](t, b, `document.querySelector('[data-testid="lesson-next"]') !== null`) {
@@ -49,6 +50,22 @@ func TestLessonWalk(t *testing.T) {
 		b.Run(t, chromedp.Click(chromedp.CSS(`[data-testid="lesson-back"]`)))
 		b.Wait(t, `location.pathname === "/lesson/`+strconv.Itoa(len(lessonStops)-1)+`"`)
 	}
+	// Stop 3 is the worked 5×5 example: the live visualizer at its first
+	// step, whose sum is 8; → steps the visualizer there, not the lesson.
+	b.Run(t, chromedp.Navigate(srv.URL+"/lesson/3?lang=en"))
+	b.Wait(t, `window.convlabVisualizer && document.querySelector("#conv.js")`)
+	if sum := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="current-sum"]').textContent.trim()`); sum != "8" {
+		t.Errorf("stop 3 shows the sum %q, want 8", sum)
+	}
+	b.Run(t, chromedp.KeyEvent(kb.ArrowRight))
+	b.Wait(t, `document.querySelector('[data-testid="step-index"]').textContent.trim() === "2 / 9"`)
+	if p := browsertest.Eval[string](t, b, `location.pathname`); p != "/lesson/3" {
+		t.Errorf("→ on a stop with the visualizer went to %s", p)
+	}
+	// The step is in the address (a stable link to it), and reloads there.
+	b.Run(t, chromedp.Reload())
+	b.Wait(t, `document.readyState === "complete" && document.querySelector('[data-testid="step-index"]')?.textContent.trim() === "2 / 9"`)
+
 	// The animation of stop 2 loads (the engine's GIF).
 	b.Run(t, chromedp.Navigate(srv.URL+"/lesson/2"))
 	b.Wait(t, `document.querySelector('[data-testid="lesson-anim"]').complete && document.querySelector('[data-testid="lesson-anim"]').naturalWidth > 0`)
@@ -89,11 +106,12 @@ func TestLessonFollow(t *testing.T) {
 	}
 	teacher.Wait(t, `document.querySelector('[data-testid="followers"]').textContent === "1 student is following."`)
 
-	// The teacher moves on, twice with the keyboard; the student follows.
+	// The teacher moves on with the keyboard (→ on a stop without the
+	// visualizer, Page Down on one with it); the student follows.
 	teacher.Run(t, chromedp.KeyEvent(kb.ArrowRight))
 	teacher.Wait(t, `location.pathname === "/lesson/2" && document.readyState === "complete"`)
 	student.Wait(t, `location.pathname === "/lesson/2" && document.querySelector('[data-testid="follow-status"]').textContent === "Following the teacher"`)
-	teacher.Run(t, chromedp.KeyEvent(kb.ArrowRight))
+	teacher.Run(t, chromedp.KeyEvent(kb.PageDown))
 	student.Wait(t, `location.pathname === "/lesson/3"`)
 	teacher.Run(t, chromedp.Click(chromedp.CSS(`[data-testid="lesson-back"]`)))
 	student.Wait(t, `location.pathname === "/lesson/2" && document.readyState === "complete"`)
@@ -106,7 +124,7 @@ func TestLessonFollow(t *testing.T) {
 	student.Wait(t, `document.querySelector('[data-testid="follow-status"]').textContent === "Following the teacher"`)
 	student.Run(t, chromedp.Click(chromedp.CSS(`[data-testid="follow-detach"]`)))
 	student.Wait(t, `document.querySelector('[data-testid="follow-status"]').textContent === "Exploring on your own."`)
-	teacher.Run(t, chromedp.KeyEvent(kb.ArrowRight))
+	teacher.Run(t, chromedp.KeyEvent(kb.PageDown))
 	teacher.Wait(t, `location.pathname === "/lesson/3" && document.readyState === "complete"`)
 	teacher.Wait(t, `fetch("/api/lesson/follow").then(r => r.json()).then(j => j.stop === 3)`)
 	if p := browsertest.Eval[string](t, student, `location.pathname`); p != "/lesson/2" {

@@ -16,7 +16,7 @@ import (
 var phonePages = []string{
 	"/", "/lesson", "/lesson/1", "/lesson/2", "/lesson/3", "/lesson/4", "/lesson/5", "/lesson/6",
 	"/lesson/7", "/lesson/8", "/lesson/9", "/lesson/10", "/lesson/11", "/lesson?follow=1",
-	"/animations", "/train", "/draw",
+	"/animations", "/train", "/draw", "/conv", "/conv?preset=lesson-mnist&step=676", "/conv?preset=zero-padding", "/conv?follow=1",
 	"/quiz?kind=size&seed=1", "/quiz?kind=cell&seed=2", "/quiz?kind=padding&seed=3",
 }
 
@@ -67,7 +67,10 @@ func TestPhoneLayout(t *testing.T) {
 // widestElements names the elements that reach past the phone's width.
 const widestElements = `[...document.querySelectorAll("body *")].filter(e => {
 	const r = e.getBoundingClientRect();
-	return r.right > 391 && r.width > 0 && getComputedStyle(e).position !== "fixed";
+	if (r.right <= 391 || r.width === 0 || getComputedStyle(e).position === "fixed") return false;
+	for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
+		if (getComputedStyle(a).overflowX !== "visible") return false; // inside a scroll box
+	return true;
 }).slice(0, 6).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.split(" ").join(".") : "") + " " + Math.round(e.getBoundingClientRect().right))`
 
 // smallTargets lists visible controls under 44 px tall. A checkbox or a

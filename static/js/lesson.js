@@ -20,16 +20,19 @@ export function mount(root, data) {
   }
 }
 
-// ← / → (and PageUp / PageDown, which presentation clickers send) move
-// between stops, unless a control has the keyboard.
+// PageDown / PageUp (what presentation clickers send) move between stops;
+// so do → / ← on a stop without the visualizer (with it, they step it).
+// Not while a control has the keyboard.
 function mountKeys() {
+  const stage = !!document.getElementById("conv");
   document.addEventListener("keydown", (e) => {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.shiftKey) return;
     const el = e.target;
     if (el instanceof Element && (el.isContentEditable || el.closest("input, select, textarea, table.editable"))) return;
+    const arrows = !stage;
     let link = null;
-    if (e.key === "ArrowRight" || e.key === "PageDown") link = document.querySelector('.lesson-nav a[rel="next"]');
-    else if (e.key === "ArrowLeft" || e.key === "PageUp") link = document.querySelector('.lesson-nav a[rel="prev"]');
+    if (e.key === "PageDown" || (arrows && e.key === "ArrowRight")) link = document.querySelector('.lesson-nav a[rel="next"]');
+    else if (e.key === "PageUp" || (arrows && e.key === "ArrowLeft")) link = document.querySelector('.lesson-nav a[rel="prev"]');
     if (!link) return;
     e.preventDefault();
     location.href = link.href;
