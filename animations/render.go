@@ -94,26 +94,30 @@ type layout struct {
 }
 
 func newLayout(g *conv.Geometry) (layout, error) {
-	gh, gw := g.PaddedH(), g.PaddedW()
-	l := layout{Info: Info{OutH: g.OutH, OutW: g.OutW, GridH: gh, GridW: gw, Frames: g.OutH*g.OutW + 1}}
+	return gridLayout(g.PaddedH(), g.PaddedW(), g.OutH, g.OutW)
+}
+
+// gridLayout places a gh×gw grid and an outH×outW output (see layout).
+func gridLayout(gh, gw, outH, outW int) (layout, error) {
+	l := layout{Info: Info{OutH: outH, OutW: outW, GridH: gh, GridW: gw, Frames: outH*outW + 1}}
 	for cs := MaxCell; cs >= MinCell; cs-- {
 		m := max(8, cs/2)
 		gap := 2 * cs
-		w := m + gw*cs + gap + g.OutW*cs + m
-		h := m + max(gh, g.OutH)*cs + m
+		w := m + gw*cs + gap + outW*cs + m
+		h := m + max(gh, outH)*cs + m
 		if w > MaxWidth || h > MaxHeight {
 			continue
 		}
 		l.Cell, l.Width, l.Height, l.margin = cs, w, h, m
-		inner := max(gh, g.OutH) * cs
+		inner := max(gh, outH) * cs
 		l.gx, l.gy = m, m+(inner-gh*cs)/2
 		l.gapX0 = m + gw*cs
 		l.gapX1 = l.gapX0 + gap
-		l.ox, l.oy = l.gapX1, m+(inner-g.OutH*cs)/2
+		l.ox, l.oy = l.gapX1, m+(inner-outH*cs)/2
 		l.midY = m + inner/2
 		return l, nil
 	}
-	return l, errf("input", "image_big", arg("grid_h", gh), arg("grid_w", gw), arg("out_h", g.OutH), arg("out_w", g.OutW), arg("max_w", MaxWidth), arg("max_h", MaxHeight))
+	return l, errf("input", "image_big", arg("grid_h", gh), arg("grid_w", gw), arg("out_h", outH), arg("out_w", outW), arg("max_w", MaxWidth), arg("max_h", MaxHeight))
 }
 
 // Measure checks everything about p that Render will (the bounds, the

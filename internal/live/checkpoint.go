@@ -247,7 +247,7 @@ func (m *Manager) RestoreCheckpoint(ctx context.Context) (bool, error) {
 			}
 		}
 	}
-	m.model = eng.Model()
+	m.model, m.modelStep = eng.Model(), engineStep(eng)
 	m.eng = eng
 	lctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel

@@ -41,6 +41,11 @@ func (a *app) animationsPage(c echo.Context) error {
 		}
 		vm.Classic = append(vm.Classic, card)
 	}
+	pool, err := poolCards(ctx)
+	if err != nil {
+		return err // the pooling set always resolves (tested)
+	}
+	vm.Pooling = pool
 	status := http.StatusOK
 	if hasAnyKey(q, animQueryKeys) {
 		p, err := animations.ParseQuery(q)

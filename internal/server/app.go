@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,6 +118,9 @@ type app struct {
 
 	// train/draw helper: the one shared training run (train_handlers.go).
 	train *live.Manager
+	// mnistData is the MNIST data set, loaded on first use; shared by the
+	// training run and the network explorer (network_handlers.go).
+	mnistData *live.MNIST
 
 	// liveNets answers "model": "live" on /api/predict: the training run's
 	// latest snapshot (a copy made about every second, and at each pause),
@@ -159,7 +163,8 @@ func newAppContext(ctx context.Context, cfg config, logw io.Writer) (*app, error
 	a.heavy = a.heavyMiddleware
 	a.viewers.max = int64(cfg.MaxViewers)
 	a.loadModelFile() // a bad -model file is logged and the shipped model served
-	a.train = newTrainManager(cfg, a.log)
+	a.mnistData = &live.MNIST{FlagDir: cfg.MNISTDir, Getenv: os.Getenv}
+	a.train = newTrainManager(cfg, a.log, a.mnistData)
 	a.liveNets = a.train
 	a.onClose(func() error { a.train.Close(); return nil })
 	if testStartup != nil {

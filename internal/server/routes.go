@@ -20,6 +20,8 @@ func (a *app) routes(e *echo.Echo) {
 
 	// Conv-arithmetic animations: the gallery, {name}.gif|.png and custom.gif|.png.
 	e.GET("/animations", a.animationsPage)
+	e.GET("/animations/pool.gif", a.poolAnimationFile, a.heavy)
+	e.GET("/animations/pool.png", a.poolAnimationFile, a.heavy)
 	e.GET("/animations/:file", a.animationFile)
 
 	// Live training, shared by every viewer.
@@ -36,6 +38,11 @@ func (a *app) routes(e *echo.Echo) {
 	// Draw a digit.
 	e.GET("/draw", a.drawPage)
 	e.POST("/api/predict", a.predictAPI, a.heavy)
+
+	// The network explorer: every layer on one input, any cell explained.
+	e.GET("/network", a.networkPage, a.heavy)
+	e.GET("/network/cell", a.networkCell, a.heavy)
+	e.GET("/network/random-miss", a.networkRandomMiss, a.heavy)
 
 	// Classroom: the quiz and the follow-along.
 	e.GET("/quiz", a.quizPage)
