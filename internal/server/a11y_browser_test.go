@@ -85,6 +85,7 @@ var a11yPages = []struct{ path, ready string }{
 	{"/conv?preset=stride&present=1", `document.querySelector("#conv.js")`},
 	{"/conv?follow=1", `document.querySelector("#conv.js")`},
 	{"/conv?input=3&kernel=5", `document.querySelector("#conv.js")`}, // an error shown on the page
+	{"/conv/backward?preset=lesson-5x5&phase=dx&grad=random", `document.getElementById("backward").dataset.ready === "1"`},
 	{"/animations", ""},
 	{"/train", ""},
 	{"/draw", ""},
@@ -96,6 +97,11 @@ var a11yPages = []struct{ path, ready string }{
 	{"/network?layer=linear&c=7", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/network?layer=softmax&c=7&present=1", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/network?layer=pool1&c=3&y=5&x=5", `document.querySelector("#network").dataset.busy === "0"`},
+	{"/lesson", ""},
+	{"/lesson/2", ""},
+	{"/lesson/5", ""},
+	{"/lesson/7?present=1", ""},
+	{"/lesson?follow=1", ""},
 	{"/no-such-page", ""},
 }
 
@@ -126,7 +132,10 @@ func TestAccessibilityAudit(t *testing.T) {
 				b.Wait(t, pg.ready)
 			}
 			if !browsertest.Eval[bool](t, b, `typeof axe === "object"`) {
-				browsertest.Eval[bool](t, b, axe+"\n;true")
+				// Inject axe; on failure say so without printing its 600 KB source.
+				if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](axe+"\n;true")); err != nil {
+					t.Fatalf("%s: injecting axe-core: %v", url, err)
+				}
 			}
 			vs, err := chromedp.Run(b.Ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {
 				runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},

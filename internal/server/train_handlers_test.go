@@ -56,6 +56,9 @@ func TestTrainStartRejectsBadBodies(t *testing.T) {
 			t.Errorf("%s when idle: %d %s, want 409", path, resp.StatusCode, body)
 		}
 	}
+	if resp, body := post(t, srv.URL+"/api/train/step", "application/json", ""); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "paused run") {
+		t.Errorf("/api/train/step when idle: %d %s, want 409 asking for a paused run", resp.StatusCode, body)
+	}
 	if resp, body := get(t, nil, srv.URL+"/api/train/start"); resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET /api/train/start: %d %s, want 405", resp.StatusCode, body)
 	}
@@ -65,7 +68,7 @@ func TestTrainControlNeedsPresenterToken(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.PresenterToken = "s3cret"
 	_, srv := newTestServerConfig(t, cfg)
-	for _, path := range []string{"start", "pause", "resume", "reset"} {
+	for _, path := range []string{"start", "pause", "resume", "reset", "step"} {
 		resp, body := post(t, srv.URL+"/api/train/"+path, "application/json", `{"lr":5}`)
 		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "only the presenter") {
 			t.Errorf("%s without the token: %d %s, want 403", path, resp.StatusCode, body)
