@@ -37,6 +37,15 @@ type layerState struct {
 	a, b    []float32
 	n       int
 	forward bool
+
+	// A convolution followed by ReLU and max-pooling, run pool-first:
+	// the conv's per-image Epilogue pools each image of its output (cy)
+	// into the pool layer's state while the image is still in cache, and
+	// its Prologue routes the pooled gradient (dyPool) back into the pool's
+	// dx, image by image, just before the conv's backward reads it. Made on
+	// first use (see convLayer.forwardPooled).
+	epi, pro   func(ni int)
+	cy, dyPool []float32
 }
 
 // parJob is a function split into nw parts, run by parallel.
@@ -185,6 +194,41 @@ func (l *convLayer) forward(st *layerState, x []float32, n int) []float32 {
 	y := st.y[:n*l.out.size()]
 	st.c.Forward(y, x, l.w.Data, l.b.Data, n)
 	return y
+}
+
+// forwardPooled is forward followed by the max-pooling l2 (state st2,
+// which receives the pooled values and winners, as l2.forward would), done
+// image by image inside the convolution call. It returns the conv output
+// and the pooled output.
+func (l *convLayer) forwardPooled(st *layerState, l2 *poolLayer, st2 *layerState, x []float32, n int) (y, pooled []float32) {
+	if st.epi == nil {
+		in, out := l2.in.size(), l2.out.size()
+		st.epi = func(ni int) {
+			l2.p.MaxForward(st2.y[ni*out:(ni+1)*out], st2.idx[ni*out:(ni+1)*out], st.cy[ni*in:(ni+1)*in], 1)
+		}
+		st.pro = func(ni int) {
+			l2.p.MaxBackward(st2.dx[ni*in:(ni+1)*in], st.dyPool[ni*out:(ni+1)*out], st2.idx[ni*out:(ni+1)*out], 1)
+		}
+	}
+	y = st.y[:n*l.out.size()]
+	st.cy, st.c.Epilogue = y, st.epi
+	st.c.Forward(y, x, l.w.Data, l.b.Data, n)
+	st.cy, st.c.Epilogue = nil, nil
+	return y, st2.y[:n*l2.out.size()]
+}
+
+// backwardPooled is l2.backward (the max-pooling after this layer, with
+// pooled gradient dy) followed by backward, the pooling's gradient routed
+// image by image inside the convolution call (forwardPooled's pair).
+func (l *convLayer) backwardPooled(st *layerState, l2 *poolLayer, st2 *layerState, dy, x []float32, n int) []float32 {
+	var dx []float32
+	if st.dx != nil {
+		dx = st.dx[:n*l.in.size()]
+	}
+	st.dyPool, st.c.Prologue = dy, st.pro
+	st.c.Backward(dx, l.w.grad(), l.b.grad(), st2.dx[:n*l2.in.size()], x, l.w.Data, n)
+	st.dyPool, st.c.Prologue = nil, nil
+	return dx
 }
 
 func (l *convLayer) backward(st *layerState, dy, x []float32, n int) []float32 {
