@@ -92,6 +92,10 @@ type NetworkCell struct {
 	Value   string
 	Summary string        // one sentence
 	Nav     []NetworkLink // positions: ← → ↑ ↓
+	// PrevCell, NextCell step through the map's positions in reading
+	// order (Position: "cell 5 of 196").
+	PrevCell, NextCell NetworkLink
+	Position           string
 	Conv    *NetworkConv
 	Pool    *NetworkPool
 	ReLU    *NetworkReLU
