@@ -96,12 +96,12 @@ type NetworkCell struct {
 	// order (Position: "cell 5 of 196").
 	PrevCell, NextCell NetworkLink
 	Position           string
-	Conv    *NetworkConv
-	Pool    *NetworkPool
-	ReLU    *NetworkReLU
-	Logit   *NetworkLogit
-	Softmax *NetworkSoftmax
-	Source  *NetworkLink // flatten / input: where the value comes from
+	Conv               *NetworkConv
+	Pool               *NetworkPool
+	ReLU               *NetworkReLU
+	Logit              *NetworkLogit
+	Softmax            *NetworkSoftmax
+	Source             *NetworkLink // flatten / input: where the value comes from
 }
 
 // NetworkLink is a link with a label.
