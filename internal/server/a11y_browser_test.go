@@ -85,6 +85,7 @@ var a11yPages = []struct{ path, ready string }{
 	{"/conv?preset=stride&present=1", `document.querySelector("#conv.js")`},
 	{"/conv?follow=1", `document.querySelector("#conv.js")`},
 	{"/conv?input=3&kernel=5", `document.querySelector("#conv.js")`}, // an error shown on the page
+	{"/conv/backward?preset=lesson-5x5&phase=dx&grad=random", `document.getElementById("backward").dataset.ready === "1"`},
 	{"/animations", ""},
 	{"/train", ""},
 	{"/draw", ""},
@@ -96,6 +97,11 @@ var a11yPages = []struct{ path, ready string }{
 	{"/network?layer=linear&c=7", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/network?layer=softmax&c=7&present=1", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/network?layer=pool1&c=3&y=5&x=5", `document.querySelector("#network").dataset.busy === "0"`},
+	{"/lesson", ""},
+	{"/lesson/2", ""},
+	{"/lesson/5", ""},
+	{"/lesson/7?present=1", ""},
+	{"/lesson?follow=1", ""},
 	{"/no-such-page", ""},
 }
 

@@ -5,6 +5,7 @@ import { messages } from "/static/js/i18n.js";
 import { createChart } from "/static/js/chart.js";
 import { decodeBase64, drawStack, paint, shade } from "/static/js/maps.js";
 import { cellAt, networkURL, reluOf } from "/static/js/netlink.js";
+import { mountFilterWatch } from "/static/js/filterwatch.js";
 
 const pct = (v) => `${(v * 100).toFixed(1)}%`;
 
@@ -37,6 +38,8 @@ export function mount(root) {
     xLabel: t("train.chart_x"),
     empty: t("train.chart_empty"),
   });
+
+  const fw = mountFilterWatch($("filter-watch"), t, { canControl, step: () => control("step") });
 
   let run = -1;
   let lastMaps = null; // the latest maps event, for the links into /network
@@ -83,6 +86,7 @@ export function mount(root) {
     $("train-gallery").replaceChildren();
     $("train-filters").replaceChildren();
     $("train-fmaps").replaceChildren();
+    fw.clear();
   }
 
   function applyState(st) {
@@ -92,6 +96,7 @@ export function mount(root) {
       clearRun();
     }
     state = st.state;
+    fw.setState(st.state);
     const key = st.state === "paused" && st.finished ? "train.state.finished" : `train.state.${st.state}`;
     $("train-state").textContent = t(key);
     root.dataset.state = st.state;
@@ -108,7 +113,9 @@ export function mount(root) {
       set("train-batch", st.config.batch_size);
       if ($("train-augment") !== document.activeElement) $("train-augment").checked = !!st.config.augment;
     }
-    startBtn.querySelector(".label").textContent = t(st.state === "paused" ? "train.resume" : "train.start");
+    // A run that finished its epochs trains more, it does not "resume".
+    startBtn.querySelector(".label").textContent =
+      t(st.state === "paused" ? (st.finished ? "train.more" : "train.resume") : "train.start");
     if (canControl) {
       startBtn.disabled = st.state === "running";
       pauseBtn.disabled = st.state !== "running";
@@ -122,7 +129,8 @@ export function mount(root) {
   function applyProgress(p) {
     if (p.run !== run) return;
     $("train-step").textContent = String(p.step);
-    $("train-epoch").textContent = String(p.epoch);
+    const epochs = lastState?.epochs;
+    $("train-epoch").textContent = epochs ? t("train.epoch_of", p.epoch, epochs) : String(p.epoch);
     $("train-loss").textContent = p.diverged ? "NaN" : p.loss.toFixed(3);
     $("train-train-acc").textContent = pct(p.train_accuracy);
     $("train-ips").textContent = Math.round(p.images_per_second).toLocaleString();
@@ -213,7 +221,7 @@ export function mount(root) {
     $("train-augmented-fig").hidden = aug.length === 0;
     const ah = $("train-augmented");
     if (ah.children.length !== aug.length) {
-      ah.replaceChildren(...aug.map(() => Object.assign(document.createElement("canvas"), { width: 28, height: 28, className: "pixelated" })));
+      ah.replaceChildren(...aug.map(() => Object.assign(document.createElement("canvas"), { width: 28, height: 28, className: "map-cell pixelated" })));
     }
     aug.forEach((m, i) => paint(ah.children[i], decodeBase64(m.data), 0, m.w, m.h, false));
   }
@@ -274,7 +282,17 @@ export function mount(root) {
     control("start", { net: $("train-net").value, optimizer: $("train-optimizer").value, lr, batch_size: batch, augment: $("train-augment").checked });
   });
   pauseBtn.addEventListener("click", () => control("pause"));
-  resetBtn.addEventListener("click", () => control("reset"));
+  // Reset throws the run away (on the projector too): ask first.
+  const resetDialog = $("train-reset-dialog");
+  resetBtn.addEventListener("click", () => {
+    if (!resetDialog?.showModal) { control("reset"); return; }
+    resetDialog.returnValue = "";
+    resetDialog.showModal();
+  });
+  resetDialog?.addEventListener("close", () => {
+    if (resetDialog.returnValue === "reset") control("reset");
+    else resetBtn.focus();
+  });
 
   // The stream. EventSource reconnects by itself; a fresh connection
   // starts with the state and history, so nothing is lost.
@@ -299,6 +317,9 @@ export function mount(root) {
   on("progress", applyProgress);
   on("eval", applyEval);
   on("maps", applyMaps);
+  on("filter", (f) => {
+    if (f.run === run) fw.update(f);
+  });
   es.addEventListener("open", () => {
     note.hidden = true;
   });
