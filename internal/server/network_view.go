@@ -120,10 +120,14 @@ func networkView(c echo.Context, s *netState, m *netModel, n *explain.Network, l
 }
 
 // cellView builds one cell's explanation.
-func cellView(c echo.Context, s *netState, n *explain.Network, cell *explain.Cell) *views.NetworkCell {
+func cellView(c echo.Context, s *netState, m *netModel, n *explain.Network, cell *explain.Cell) *views.NetworkCell {
 	ctx := c.Request().Context()
 	l := cell.Layer
 	v := &views.NetworkCell{Kind: l.Kind, Value: num(cell.Value)}
+	if s.Model == "live" {
+		// The live model changes: say which snapshot these numbers are from.
+		v.Snapshot = i18n.T(ctx, "network.cell_snapshot", m.step)
+	}
 	flat := l.Kind == "flatten" || l.Kind == "linear" || l.Kind == "softmax"
 	if flat {
 		v.Title = fmt.Sprintf("%s[0, %d]", l.Name, cell.C)
