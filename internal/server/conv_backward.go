@@ -15,6 +15,7 @@ import (
 	"github.com/convlab/convlab/i18n"
 	"github.com/convlab/convlab/internal/backward"
 	"github.com/convlab/convlab/internal/convstate"
+	"github.com/convlab/convlab/mnist"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
 )
@@ -24,13 +25,17 @@ import (
 // the visualizer's own parser and bounds) plus this page's own:
 //
 //	grad=ones|random  the upstream gradient dY (random: integers in [-2, 2])
+//	grad=loss         dY from a real loss: the shipped network on the
+//	                  lesson's MNIST digit (test image 0) with label=L; the
+//	                  layer is one filter of layer=1|2 (conv1, conv2) on one
+//	                  input channel: filter=F, channel=C (from 1)
 //	seed=N            random's seed (0..999999)
 //	lr=0.1            the learning rate of the update
 //	phase=dw|dx|db    which gradient to step through
 //	bstep=K           the step shown (1-based)
 
 // backwardParams are the page's own query parameters.
-var backwardParams = []string{"grad", "seed", "lr", "phase", "bstep"}
+var backwardParams = []string{"grad", "seed", "lr", "phase", "bstep", "label", "layer", "filter", "channel"}
 
 // bwMaxTaps bounds the products of one page (all three traces).
 const bwMaxTaps = 60_000
@@ -79,15 +84,35 @@ type bwOptions struct {
 	lr    float64
 	phase string
 	step  int
+	// grad=loss: the label of the loss, the conv layer (1, 2), and the
+	// filter and input channel of it shown (0-based).
+	label, layer, filter, channel int
 }
 
+// bwGradLoss is grad=loss: dY from the cross-entropy of a real network.
+const bwGradLoss = "loss"
+
 func parseBackwardOptions(q url.Values) (bwOptions, error) {
-	o := bwOptions{grad: backward.GradOnes, seed: 1, lr: 0.1, phase: "dw", step: 1}
+	o := bwOptions{grad: backward.GradOnes, seed: 1, lr: 0.1, phase: "dw", step: 1, label: 7, layer: 1}
 	if v := q.Get("grad"); v != "" {
-		if v != backward.GradOnes && v != backward.GradRandom {
+		if v != backward.GradOnes && v != backward.GradRandom && v != bwGradLoss {
 			return o, &bwError{"grad", []any{v}}
 		}
 		o.grad = v
+	}
+	for _, f := range []struct {
+		name   string
+		dst    *int
+		lo, hi int
+		offset int
+	}{{"label", &o.label, 0, 9, 0}, {"layer", &o.layer, 1, 2, 0}, {"filter", &o.filter, 1, 64, 1}, {"channel", &o.channel, 1, 32, 1}} {
+		if v := q.Get(f.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < f.lo || n > f.hi {
+				return o, &bwError{"range", []any{f.name, v, f.lo, f.hi}}
+			}
+			*f.dst = n - f.offset
+		}
 	}
 	if v := q.Get("seed"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -173,24 +198,40 @@ func buildBackwardView(lang string, q url.Values) (views.BackwardView, int) {
 		}
 		return vm, 400
 	}
-	l, err := backwardLayer(q)
-	if err != nil {
-		return fail(err)
-	}
-	vm.BackURL = "/conv?" + l.query.Encode()
-	for _, k := range slices.Sorted(maps.Keys(l.query)) {
-		vm.Hidden = append(vm.Hidden, views.KeyValue{Key: k, Value: l.query.Get(k)})
-	}
 	o, err := parseBackwardOptions(q)
 	if err != nil {
 		return fail(err)
 	}
+	var l *bwLayer
+	var given []float32
+	if o.grad == bwGradLoss {
+		var note string
+		l, given, note, err = lossLayer(lang, o)
+		if err != nil {
+			return fail(err)
+		}
+		vm.LossNote = note
+		vm.Loss = []views.KeyValue{{Key: "label", Value: strconv.Itoa(o.label)}, {Key: "layer", Value: strconv.Itoa(o.layer)},
+			{Key: "filter", Value: strconv.Itoa(o.filter + 1)}, {Key: "channel", Value: strconv.Itoa(o.channel + 1)}}
+	} else {
+		if l, err = backwardLayer(q); err != nil {
+			return fail(err)
+		}
+		for _, k := range slices.Sorted(maps.Keys(l.query)) {
+			vm.Hidden = append(vm.Hidden, views.KeyValue{Key: k, Value: l.query.Get(k)})
+		}
+	}
+	vm.BackURL = "/conv?" + l.query.Encode()
 	vm.Grad, vm.Seed, vm.LR, vm.Phase = o.grad, strconv.FormatUint(o.seed, 10), strconv.FormatFloat(o.lr, 'g', -1, 64), o.phase
 	g := l.g
 	if n := backward.Taps(g); n > bwMaxTaps {
 		return fail(&bwError{"too_much", []any{n, bwMaxTaps}})
 	}
-	p, err := backward.Run(backward.Request{G: g, X: l.x, W: l.w, B: l.b, GradSource: o.grad, Seed: o.seed, LR: o.lr})
+	src := o.grad
+	if src == bwGradLoss {
+		src = backward.GradGiven
+	}
+	p, err := backward.Run(backward.Request{G: g, X: l.x, W: l.w, B: l.b, GradSource: src, Seed: o.seed, DY: given, LR: o.lr})
 	if err != nil {
 		return fail(err)
 	}
@@ -202,8 +243,14 @@ func buildBackwardView(lang string, q url.Values) (views.BackwardView, int) {
 			v[k] = vs
 		}
 		v.Set("grad", o.grad)
-		if o.grad == backward.GradRandom {
+		switch o.grad {
+		case backward.GradRandom:
 			v.Set("seed", vm.Seed)
+		case bwGradLoss: // the layer comes from these, not from the /conv query
+			v = url.Values{"grad": {o.grad}}
+			for _, h := range vm.Loss {
+				v.Set(h.Key, h.Value)
+			}
 		}
 		v.Set("lr", vm.LR)
 		v.Set("phase", phase)
@@ -259,6 +306,9 @@ func buildBackwardView(lang string, q url.Values) (views.BackwardView, int) {
 		vm.Intro = t("conv.bw.intro_dx")
 		if g.Stride != [2]int{1, 1} {
 			vm.Intro += " " + t("conv.bw.intro_dx_stride", g.Stride[0], g.Stride[1])
+		}
+		if o.grad == bwGradLoss {
+			vm.Intro += " " + t("conv.bw.loss_dx")
 		}
 		if g.Transposed {
 			vm.Intro = t("conv.bw.intro_dx_transposed")
@@ -449,4 +499,61 @@ func inputGrids(t func(string, ...any) string, g *conv.Geometry, x []float32) []
 			func(sy, sx int) float32 { return x[(c*g.InH+sy)*g.InW+sx] }))
 	}
 	return out
+}
+
+// lossLayer is grad=loss: the shipped network on the lesson's MNIST digit
+// (convstate's lesson-mnist input, MNIST test image 0) with the cross-
+// entropy of o.label, run forward and backward by mnist.Net.Backprop. The
+// layer shown is filter o.filter of conv layer o.layer on input channel
+// o.channel, as a one-filter /conv state (its input channel, its kernel
+// and bias); dY is the real ∂loss/∂(that filter's output). dW and db of
+// this slice are exactly the network's; dX is this filter's share only.
+func lossLayer(lang string, o bwOptions) (*bwLayer, []float32, string, error) {
+	p, _ := convstate.PresetByName("lesson-mnist")
+	img := p.State().X
+	net := mnist.Shipped()
+	if net == nil {
+		return nil, nil, "", &bwError{"no_model", nil}
+	}
+	bp := net.Backprop(img, []uint8{uint8(o.label)})
+	var lp *mnist.LayerPass
+	k := 0
+	for i := range bp.Layers {
+		if bp.Layers[i].Kind == "conv" {
+			k++
+			if k == o.layer {
+				lp = &bp.Layers[i]
+			}
+		}
+	}
+	if lp == nil {
+		return nil, nil, "", &bwError{"range", []any{"layer", strconv.Itoa(o.layer), 1, k}}
+	}
+	g := lp.Geometry
+	if o.filter >= g.OutChannels {
+		return nil, nil, "", &bwError{"range", []any{"filter", strconv.Itoa(o.filter + 1), 1, g.OutChannels}}
+	}
+	if o.channel >= g.InChannels {
+		return nil, nil, "", &bwError{"range", []any{"channel", strconv.Itoa(o.channel + 1), 1, g.InChannels}}
+	}
+	plane, kk := g.InH*g.InW, g.KernelSize[0]*g.KernelSize[1]
+	out := g.OutH * g.OutW
+	s := convstate.Default()
+	s.InH, s.InW, s.KH, s.KW = g.InH, g.InW, g.KernelSize[0], g.KernelSize[1]
+	s.PadH, s.PadW, s.Bias = g.Padding[0], g.Padding[1], true
+	s.X = append([]float32(nil), lp.In[o.channel*plane:(o.channel+1)*plane]...)
+	wi := (o.filter*g.InChannels + o.channel) * kk
+	s.W = append([]float32(nil), lp.Weight[wi:wi+kk]...)
+	s.B = []float32{lp.Bias[o.filter]}
+	s.XSet, s.WSet, s.BSet = true, true, true
+	sg, err := s.Resolve()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	l := &bwLayer{g: sg, x: s.X, w: s.W, b: s.B, query: s.Query()}
+	l.query.Del("step")
+	dy := append([]float32(nil), lp.GradOut[o.filter*out:(o.filter+1)*out]...)
+	note := i18n.TL(lang, "conv.bw.loss_note", o.layer, o.filter+1, g.OutChannels, o.channel+1, g.InChannels,
+		o.label, fmtBW(float32(bp.Loss)), fmtBW(bp.Probs[o.label]))
+	return l, dy, note, nil
 }

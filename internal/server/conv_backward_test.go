@@ -2,12 +2,16 @@ package server
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/convlab/convlab/conv"
+	"github.com/convlab/convlab/internal/convstate"
+	"github.com/convlab/convlab/mnist"
 )
 
 // TestBackwardViewSumsAreTheEngine: for the lesson's 5×5 example (and a
@@ -110,5 +114,46 @@ func TestConvLinksToBackward(t *testing.T) {
 	resp, body := get(t, nil, srv.URL+href)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="bw-back"`) || !strings.Contains(body, "backward-data") {
 		t.Fatalf("%s: %d", href, resp.StatusCode)
+	}
+}
+
+// TestBackwardFromARealLoss: grad=loss shows one filter of the shipped
+// network on the lesson's digit with the real ∂loss/∂output; its dW and db
+// sums are the network's own gradients (mnist.Net.Backprop, held to
+// PyTorch by mnist's real-step test), for conv1 and conv2.
+func TestBackwardFromARealLoss(t *testing.T) {
+	p, _ := convstate.PresetByName("lesson-mnist")
+	for _, tc := range []struct{ layer, filter, channel, label, seq int }{{1, 5, 1, 7, 0}, {2, 3, 17, 2, 3}} {
+		bp := mnist.Shipped().Backprop(p.State().X, []uint8{uint8(tc.label)})
+		lp := bp.Layers[tc.seq]
+		g := lp.Geometry
+		kk := g.KernelSize[0] * g.KernelSize[1]
+		wi := ((tc.filter-1)*g.InChannels + tc.channel - 1) * kk
+		for _, phase := range []string{"dw", "db"} {
+			q := url.Values{"grad": {"loss"}, "layer": {strconv.Itoa(tc.layer)}, "filter": {strconv.Itoa(tc.filter)},
+				"channel": {strconv.Itoa(tc.channel)}, "label": {strconv.Itoa(tc.label)}, "phase": {phase}}
+			vm, status := buildBackwardView("en", q)
+			if status != 200 || !vm.OK || vm.LossNote == "" {
+				t.Fatalf("%+v %s: %d %s", tc, phase, status, vm.Error)
+			}
+			want := lp.GradWeight[wi : wi+kk]
+			if phase == "db" {
+				want = lp.GradBias[tc.filter-1 : tc.filter]
+			}
+			if len(vm.Data.Steps) != len(want) {
+				t.Fatalf("%+v %s: %d steps, want %d", tc, phase, len(vm.Data.Steps), len(want))
+			}
+			for i, st := range vm.Data.Steps {
+				if got := parseF(t, st.Sum); math.Abs(float64(got-want[i])) > 1e-3*math.Abs(float64(want[i]))+1e-9 {
+					t.Errorf("%+v %s step %d: shows %s, the network's gradient is %g", tc, phase, i+1, st.Sum, want[i])
+				}
+			}
+		}
+	}
+	for _, q := range []string{"grad=loss&layer=3", "grad=loss&filter=33", "grad=loss&layer=1&channel=2", "grad=loss&label=10"} {
+		v, _ := url.ParseQuery(q)
+		if vm, status := buildBackwardView("en", v); status != 400 || vm.Error == "" {
+			t.Errorf("%s: %d %q, want 400 with a reason", q, status, vm.Error)
+		}
 	}
 }
