@@ -21,7 +21,7 @@ type BackwardView struct {
 	// Loss holds the form's fields then (label, layer, filter, channel).
 	LossNote string
 	Loss     []KeyValue
-	DY      []BackwardGrid
+	DY       []BackwardGrid
 	// The stage: the grids the phase slides over (dW: the input's padded
 	// grid; dX: dY with the stride's zeros inserted and framed; db: none).
 	Grids      []BackwardGrid
