@@ -31,6 +31,7 @@ var navItems = []navItem{
 	{"animations", "/animations", "nav.animations"},
 	{"train", "/train", "nav.train"},
 	{"draw", "/draw", "nav.draw"},
+	{"network", "/network", "nav.network"},
 }
 
 // withParam returns path (which may hold a query) with key=value set.

@@ -78,6 +78,7 @@ type Maps struct {
 	Run         int   `json:"run"`
 	Step        int   `json:"step"`
 	Digit       Map   `json:"digit"` // the fixed test digit (1×28×28)
+	Index       int   `json:"index"` // its index in the test set
 	Label       int   `json:"label"`
 	Filters     Map   `json:"filters"`
 	FeatureMaps []Map `json:"feature_maps"`

@@ -222,7 +222,7 @@ func (m *Manager) publishMaps(eng Engine, run int) {
 	model := eng.Model()
 	m.mu.Lock()
 	if run == m.run {
-		m.model = model
+		m.model, m.modelStep = model, mp.Step
 	}
 	m.mu.Unlock()
 	m.publish(KindMaps, run, mp)

@@ -85,6 +85,7 @@ type Manager struct {
 	latestProgress *Progress
 	hist           History
 	model          any
+	modelStep      int // the training step model was copied at
 	lastErr        string
 	closed         bool
 	completed      int    // epochs finished (kept in checkpoints)
@@ -212,7 +213,7 @@ func (m *Manager) Start(ctx context.Context, cfg *Config) (State, error) {
 	m.latest = [numKinds]Event{}
 	m.latestProgress = nil
 	m.hist = History{Run: m.run}
-	m.model = eng.Model()
+	m.model, m.modelStep = eng.Model(), engineStep(eng)
 	m.eng, m.completed = eng, 0
 	lctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -463,4 +464,12 @@ func addPoint(ps []Point, p Point) []Point {
 		ps = ps[:n]
 	}
 	return append(ps, p)
+}
+
+// engineStep is the engine's step count, if it tells one (0 otherwise).
+func engineStep(eng Engine) int {
+	if s, ok := eng.(interface{ Steps() int }); ok {
+		return s.Steps()
+	}
+	return 0
 }

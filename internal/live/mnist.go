@@ -172,6 +172,7 @@ func (e *mnistEngine) Maps() Maps {
 	out := Maps{
 		Step:      e.step,
 		Digit:     QuantizeUnsigned("input", 1, mnist.ImageSize, mnist.ImageSize, img),
+		Index:     e.digit,
 		Label:     int(e.test.Labels[e.digit]),
 		Filters:   QuantizeSigned(f.Layer, f.C, f.H, f.W, f.Data),
 		Augmented: e.augmented,
@@ -190,4 +191,16 @@ func (e *mnistEngine) TrainSize() int { return e.train.N }
 func (m *Manager) LiveNet() *mnist.Net {
 	n, _ := m.Model().(*mnist.Net)
 	return n
+}
+
+// Steps is the number of training steps done (for engineStep).
+func (e *mnistEngine) Steps() int { return e.step }
+
+// LiveSnapshot is LiveNet with the training step its weights are from:
+// one consistent copy, never changed by training (nil before a run).
+func (m *Manager) LiveSnapshot() (*mnist.Net, int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, _ := m.model.(*mnist.Net)
+	return n, m.modelStep
 }

@@ -18,8 +18,8 @@ func TestLayoutInBrowser(t *testing.T) {
 	b := browsertest.New(t)
 
 	b.Run(t, chromedp.Navigate(srv.URL+"/?lang=en"))
-	if n := browsertest.Eval[int](t, b, `document.querySelectorAll("nav.site-nav a").length`); n != 4 {
-		t.Errorf("%d navigation links, want 4", n)
+	if n := browsertest.Eval[int](t, b, `document.querySelectorAll("nav.site-nav a").length`); n != 5 {
+		t.Errorf("%d navigation links, want 5", n)
 	}
 	// app.css is applied (not blocked): the header is dark.
 	if bg := browsertest.Eval[string](t, b, `getComputedStyle(document.querySelector(".site-header")).backgroundColor`); bg != "rgb(27, 31, 36)" {

@@ -20,12 +20,14 @@ func (a *app) routes(e *echo.Echo) {
 
 	// Conv-arithmetic animations: the gallery, {name}.gif|.png and custom.gif|.png.
 	e.GET("/animations", a.animationsPage)
+	e.GET("/animations/pool.gif", a.poolAnimationFile, a.heavy)
+	e.GET("/animations/pool.png", a.poolAnimationFile, a.heavy)
 	e.GET("/animations/:file", a.animationFile)
 
 	// Live training, shared by every viewer.
 	e.GET("/train", a.trainPage)
 	e.GET("/api/train/state", a.trainState)
-	e.GET("/api/train/events", a.trainEvents)
+	e.GET("/api/train/events", a.trainEvents, a.viewers.middleware)
 	e.GET("/api/train/model.safetensors", a.trainModel)
 	e.POST("/api/train/start", a.trainStart, presenter)
 	e.POST("/api/train/pause", a.trainPause, presenter)
@@ -37,14 +39,19 @@ func (a *app) routes(e *echo.Echo) {
 
 	// Draw a digit.
 	e.GET("/draw", a.drawPage)
-	e.POST("/api/predict", a.predictAPI)
+	e.POST("/api/predict", a.predictAPI, a.heavy)
+
+	// The network explorer: every layer on one input, any cell explained.
+	e.GET("/network", a.networkPage, a.heavy)
+	e.GET("/network/cell", a.networkCell, a.heavy)
+	e.GET("/network/random-miss", a.networkRandomMiss, a.heavy)
 
 	// Classroom: the quiz and the follow-along.
 	e.GET("/quiz", a.quizPage)
 	e.GET("/api/quiz", a.quizAPI)
 	e.POST("/api/quiz/check", a.quizCheckAPI, bodyLimit(4<<10))
 	e.GET("/api/follow", a.followCurrent)
-	e.GET("/api/follow/events", a.followEvents)
+	e.GET("/api/follow/events", a.followEvents, a.viewers.middleware)
 	e.POST("/api/follow", a.followPublish, bodyLimit(followMaxBody), presenter)
 	e.DELETE("/api/follow", a.followEnd, presenter)
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/convlab/convlab/i18n"
@@ -22,8 +21,7 @@ const maxTrainBody = 4 << 10
 // newTrainManager makes the server's one training run, loading MNIST
 // lazily (on the first start) from -mnist, $MNIST_DIR or the module cache.
 // With -checkpoint the run is saved to that file (checkpoint_handlers.go).
-func newTrainManager(cfg config, log *slog.Logger) *live.Manager {
-	data := &live.MNIST{FlagDir: cfg.MNISTDir, Getenv: os.Getenv}
+func newTrainManager(cfg config, log *slog.Logger, data *live.MNIST) *live.Manager {
 	return live.New(live.Options{Factory: data.Factory, Presenter: cfg.PresenterToken != "",
 		Checkpoint: cfg.CheckpointPath, Resume: data.Resume, Log: log})
 }

@@ -25,9 +25,10 @@ func TestTrainStartRejectsBadBodies(t *testing.T) {
 	}{
 		{"unknown net", `{"net":"huge"}`, 400, `net must be "small" or "reference"`},
 		{"unknown optimizer", `{"optimizer":"rmsprop"}`, 400, `optimizer must be "adam" or "sgd"`},
-		{"lr zero", `{"lr":0}`, 400, "lr (learning rate) must be more than 0 and at most 1"},
+		{"lr zero", `{"lr":0}`, 400, "lr (learning rate) must be between 1e-06 and 1"},
+		{"lr subnormal", `{"lr":1e-320}`, 400, "lr (learning rate) must be between 1e-06 and 1"},
 		{"lr negative", `{"lr":-1}`, 400, "lr (learning rate)"},
-		{"lr too big", `{"lr":10}`, 400, "at most 1"},
+		{"lr too big", `{"lr":10}`, 400, "between 1e-06 and 1"},
 		{"lr not a number", `{"lr":"fast"}`, 400, "lr must be a number"},
 		{"lr overflows", `{"lr":1e999}`, 400, "lr must be a number"},
 		{"batch zero", `{"batch_size":0}`, 400, "batch_size must be between 1 and 512"},
