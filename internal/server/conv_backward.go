@@ -146,7 +146,15 @@ func parseBackwardOptions(q url.Values) (bwOptions, error) {
 
 func (a *app) convBackwardPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	vm, status := buildBackwardView(i18n.Lang(ctx), c.QueryParams())
+	q := c.QueryParams()
+	var src *bwSource
+	if q.Get("grad") == bwGradLoss {
+		var err error
+		if src, err = a.backwardSource(q); err != nil {
+			return netFail(err)
+		}
+	}
+	vm, status := buildBackwardView(i18n.Lang(ctx), q, src)
 	p := a.page(c, i18n.T(ctx, "conv.bw.title"), "conv")
 	p.Scripts = []string{"/static/js/backward.js"}
 	p.Styles = []string{"/static/css/conv.css", "/static/css/backward.css"}
@@ -186,7 +194,7 @@ func equation(lang string, terms []string, sum float32) string {
 
 // buildBackwardView runs the backward pass of the query's layer and fills
 // the page. The status is 200, or 400 with the reason on the page.
-func buildBackwardView(lang string, q url.Values) (views.BackwardView, int) {
+func buildBackwardView(lang string, q url.Values, src *bwSource) (views.BackwardView, int) {
 	t := func(k string, a ...any) string { return i18n.TL(lang, k, a...) }
 	vm := views.BackwardView{Grad: backward.GradOnes, Seed: "1", LR: "0.1", Phase: "dw", BackURL: "/conv"}
 	fail := func(err error) (views.BackwardView, int) {
@@ -205,14 +213,21 @@ func buildBackwardView(lang string, q url.Values) (views.BackwardView, int) {
 	var l *bwLayer
 	var given []float32
 	if o.grad == bwGradLoss {
+		if src == nil {
+			src = defaultSource()
+		}
+		if q.Get("label") == "" {
+			o.label = src.label
+		}
 		var note string
-		l, given, note, err = lossLayer(lang, o)
+		l, given, note, err = lossLayer(lang, o, src)
 		if err != nil {
 			return fail(err)
 		}
 		vm.LossNote = note
 		vm.Loss = []views.KeyValue{{Key: "label", Value: strconv.Itoa(o.label)}, {Key: "layer", Value: strconv.Itoa(o.layer)},
 			{Key: "filter", Value: strconv.Itoa(o.filter + 1)}, {Key: "channel", Value: strconv.Itoa(o.channel + 1)}}
+		vm.Hidden = src.params
 	} else {
 		if l, err = backwardLayer(q); err != nil {
 			return fail(err)
@@ -227,11 +242,11 @@ func buildBackwardView(lang string, q url.Values) (views.BackwardView, int) {
 	if n := backward.Taps(g); n > bwMaxTaps {
 		return fail(&bwError{"too_much", []any{n, bwMaxTaps}})
 	}
-	src := o.grad
-	if src == bwGradLoss {
-		src = backward.GradGiven
+	source := o.grad
+	if source == bwGradLoss {
+		source = backward.GradGiven
 	}
-	p, err := backward.Run(backward.Request{G: g, X: l.x, W: l.w, B: l.b, GradSource: src, Seed: o.seed, DY: given, LR: o.lr})
+	p, err := backward.Run(backward.Request{G: g, X: l.x, W: l.w, B: l.b, GradSource: source, Seed: o.seed, DY: given, LR: o.lr})
 	if err != nil {
 		return fail(err)
 	}
@@ -248,7 +263,7 @@ func buildBackwardView(lang string, q url.Values) (views.BackwardView, int) {
 			v.Set("seed", vm.Seed)
 		case bwGradLoss: // the layer comes from these, not from the /conv query
 			v = url.Values{"grad": {o.grad}}
-			for _, h := range vm.Loss {
+			for _, h := range append(vm.Loss, vm.Hidden...) {
 				v.Set(h.Key, h.Value)
 			}
 		}
@@ -501,21 +516,72 @@ func inputGrids(t func(string, ...any) string, g *conv.Geometry, x []float32) []
 	return out
 }
 
-// lossLayer is grad=loss: the shipped network on the lesson's MNIST digit
-// (convstate's lesson-mnist input, MNIST test image 0) with the cross-
+// bwSource is the network and input of grad=loss.
+type bwSource struct {
+	net    *mnist.Net
+	img    []float32
+	label  int              // the default label of the loss: the true one, else the prediction
+	what   string           // the input, for the note ("" = the lesson's digit)
+	params []views.KeyValue // the explorer's parameters that name them (model, preset, digit, px)
+}
+
+// defaultSource is the shipped network on the lesson's MNIST digit.
+func defaultSource() *bwSource {
+	pix, label, _ := convstate.MNISTDigit()
+	set := mnist.Set{N: 1, Pix: pix[:], Labels: []uint8{uint8(label)}}
+	return &bwSource{net: mnist.Shipped(), img: set.Image(0), label: label}
+}
+
+// backwardSource reads the network explorer's model and input parameters
+// (model, preset, digit, px: see network_handlers.go) for grad=loss.
+func (a *app) backwardSource(q url.Values) (*bwSource, error) {
+	nq := url.Values{}
+	var params []views.KeyValue
+	for _, k := range []string{"model", "preset", "digit", "px"} {
+		if v, ok := q[k]; ok {
+			nq[k] = v
+			params = append(params, views.KeyValue{Key: k, Value: q.Get(k)})
+		}
+	}
+	s, err := parseNetState(nq)
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.netModel(s)
+	if err != nil {
+		return nil, err
+	}
+	img, label, err := a.netInput(s)
+	if err != nil {
+		return nil, err
+	}
+	if label < 0 {
+		label = int(argmax32(m.net.Predict(img)))
+	}
+	return &bwSource{net: m.net, img: img, label: label, what: "network", params: params}, nil
+}
+
+func argmax32(p [mnist.Classes]float32) int {
+	k := 0
+	for i, v := range p {
+		if v > p[k] {
+			k = i
+		}
+	}
+	return k
+}
+
+// lossLayer is grad=loss: the network of src on its input with the cross-
 // entropy of o.label, run forward and backward by mnist.Net.Backprop. The
 // layer shown is filter o.filter of conv layer o.layer on input channel
 // o.channel, as a one-filter /conv state (its input channel, its kernel
 // and bias); dY is the real ∂loss/∂(that filter's output). dW and db of
 // this slice are exactly the network's; dX is this filter's share only.
-func lossLayer(lang string, o bwOptions) (*bwLayer, []float32, string, error) {
-	p, _ := convstate.PresetByName("lesson-mnist")
-	img := p.State().X
-	net := mnist.Shipped()
-	if net == nil {
+func lossLayer(lang string, o bwOptions, src *bwSource) (*bwLayer, []float32, string, error) {
+	if src.net == nil {
 		return nil, nil, "", &bwError{"no_model", nil}
 	}
-	bp := net.Backprop(img, []uint8{uint8(o.label)})
+	bp := src.net.Backprop(src.img, []uint8{uint8(o.label)})
 	var lp *mnist.LayerPass
 	k := 0
 	for i := range bp.Layers {
@@ -553,7 +619,11 @@ func lossLayer(lang string, o bwOptions) (*bwLayer, []float32, string, error) {
 	l := &bwLayer{g: sg, x: s.X, w: s.W, b: s.B, query: s.Query()}
 	l.query.Del("step")
 	dy := append([]float32(nil), lp.GradOut[o.filter*out:(o.filter+1)*out]...)
-	note := i18n.TL(lang, "conv.bw.loss_note", o.layer, o.filter+1, g.OutChannels, o.channel+1, g.InChannels,
+	key := "conv.bw.loss_note"
+	if src.what != "" {
+		key = "conv.bw.loss_note_network"
+	}
+	note := i18n.TL(lang, key, o.layer, o.filter+1, g.OutChannels, o.channel+1, g.InChannels,
 		o.label, fmtBW(float32(bp.Loss)), fmtBW(bp.Probs[o.label]))
 	return l, dy, note, nil
 }

@@ -34,7 +34,7 @@ func TestBackwardViewSumsAreTheEngine(t *testing.T) {
 			var dy []float32
 			for _, phase := range []string{"dw", "dx", "db"} {
 				q.Set("phase", phase)
-				vm, status := buildBackwardView("en", q)
+				vm, status := buildBackwardView("en", q, nil)
 				if status != 200 || !vm.OK {
 					t.Fatalf("%s %s: %d %s", query, phase, status, vm.Error)
 				}
@@ -132,7 +132,7 @@ func TestBackwardFromARealLoss(t *testing.T) {
 		for _, phase := range []string{"dw", "db"} {
 			q := url.Values{"grad": {"loss"}, "layer": {strconv.Itoa(tc.layer)}, "filter": {strconv.Itoa(tc.filter)},
 				"channel": {strconv.Itoa(tc.channel)}, "label": {strconv.Itoa(tc.label)}, "phase": {phase}}
-			vm, status := buildBackwardView("en", q)
+			vm, status := buildBackwardView("en", q, nil)
 			if status != 200 || !vm.OK || vm.LossNote == "" {
 				t.Fatalf("%+v %s: %d %s", tc, phase, status, vm.Error)
 			}
@@ -152,8 +152,34 @@ func TestBackwardFromARealLoss(t *testing.T) {
 	}
 	for _, q := range []string{"grad=loss&layer=3", "grad=loss&filter=33", "grad=loss&layer=1&channel=2", "grad=loss&label=10"} {
 		v, _ := url.ParseQuery(q)
-		if vm, status := buildBackwardView("en", v); status != 400 || vm.Error == "" {
+		if vm, status := buildBackwardView("en", v, nil); status != 400 || vm.Error == "" {
 			t.Errorf("%s: %d %q, want 400 with a reason", q, status, vm.Error)
 		}
+	}
+}
+
+// TestNetworkOpensBackward: a conv cell of /network links to its filter's
+// backward pass from a real loss, for the same model and input, and that
+// page's dW is the network's gradient for that filter and channel.
+func TestNetworkOpensBackward(t *testing.T) {
+	_, srv := newTestServer(t)
+	_, page := get(t, nil, srv.URL+"/network?layer=conv2&c=4&y=3&x=5&step=2")
+	i := strings.Index(page, `data-testid="net-backward"`)
+	if i < 0 {
+		t.Fatal("/network's conv cell has no backward link")
+	}
+	j := strings.LastIndex(page[:i], `href="`) + len(`href="`)
+	href := strings.ReplaceAll(page[j:j+strings.Index(page[j:], `"`)], "&amp;", "&")
+	u, err := url.Parse(href)
+	if err != nil || u.Path != "/conv/backward" || u.Query().Get("layer") != "2" || u.Query().Get("filter") != "5" || u.Query().Get("channel") != "3" {
+		t.Fatalf("link %q", href)
+	}
+	resp, body := get(t, nil, srv.URL+href)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="bw-loss-note"`) {
+		t.Fatalf("%s: %d", href, resp.StatusCode)
+	}
+	// The built-in digit is MNIST test image 0, a 7: the loss uses label 7.
+	if !strings.Contains(body, `name="label" id="bw-label" min="0" step="1" value="7"`) {
+		t.Errorf("%s: the label is not the digit's true label 7", href)
 	}
 }
