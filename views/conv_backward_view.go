@@ -17,6 +17,7 @@ type BackwardView struct {
 	Phase   string // "dw" | "dx" | "db"
 	Phases  []BackwardTab
 	Intro   string // what this phase computes, with the layer's numbers
+	AnimURL string // dX of a Conv2d: the same transposed convolution animated ("" otherwise)
 	// LossNote says where dY came from with grad=loss ("" otherwise);
 	// Loss holds the form's fields then (label, layer, filter, channel).
 	LossNote string

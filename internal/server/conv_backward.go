@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/a-h/templ"
+	"github.com/convlab/convlab/animations"
 	"github.com/convlab/convlab/conv"
 	"github.com/convlab/convlab/i18n"
 	"github.com/convlab/convlab/internal/backward"
@@ -325,6 +326,7 @@ func buildBackwardView(lang string, q url.Values, src *bwSource) (views.Backward
 		if o.grad == bwGradLoss {
 			vm.Intro += " " + t("conv.bw.loss_dx")
 		}
+		vm.AnimURL = dualAnimationURL(d)
 		if g.Transposed {
 			vm.Intro = t("conv.bw.intro_dx_transposed")
 		}
@@ -626,4 +628,25 @@ func lossLayer(lang string, o bwOptions, src *bwSource) (*bwLayer, []float32, st
 	note := i18n.TL(lang, key, o.layer, o.filter+1, g.OutChannels, o.channel+1, g.InChannels,
 		o.label, fmtBW(float32(bp.Loss)), fmtBW(bp.Probs[o.label]))
 	return l, dy, note, nil
+}
+
+// dualAnimationURL is the /animations custom animation of the transposed
+// convolution that gives dX (a Conv2d's dual), or "" when there is none
+// (a transposed layer's dX is a plain convolution) or it is out of the
+// animations' bounds.
+func dualAnimationURL(d *conv.Geometry) string {
+	if !d.Transposed {
+		return ""
+	}
+	pair := func(a [2]int) string { return fmt.Sprintf("%dx%d", a[0], a[1]) }
+	q := url.Values{"input": {pair([2]int{d.InH, d.InW})}, "kernel": {pair(d.KernelSize)}, "stride": {pair(d.Stride)},
+		"dilation": {pair(d.Dilation)}, "output_padding": {pair(d.OutputPadding)}, "transposed": {"1"}}
+	p, err := animations.ParseQuery(q)
+	if err == nil {
+		_, err = animations.Measure(p)
+	}
+	if err != nil {
+		return ""
+	}
+	return "/animations?" + q.Encode() + "#anim-custom-h"
 }

@@ -183,3 +183,25 @@ func TestNetworkOpensBackward(t *testing.T) {
 		t.Errorf("%s: the label is not the digit's true label 7", href)
 	}
 }
+
+// TestBackwardLinksAnimation: dX of a strided Conv2d links to the same
+// transposed convolution on /animations, which draws it.
+func TestBackwardLinksAnimation(t *testing.T) {
+	_, srv := newTestServer(t)
+	_, page := get(t, nil, srv.URL+"/conv/backward?preset=stride&phase=dx")
+	i := strings.Index(page, `data-testid="bw-anim"`)
+	if i < 0 {
+		t.Fatal("no animation link for dX of a strided convolution")
+	}
+	j := strings.LastIndex(page[:i], `href="`) + len(`href="`)
+	href := strings.ReplaceAll(page[j:j+strings.Index(page[j:], `"`)], "&amp;", "&")
+	u, _ := url.Parse(href)
+	if u.Path != "/animations" || u.Query().Get("transposed") != "1" || u.Query().Get("stride") != "2x2" || u.Query().Get("input") != "2x2" {
+		t.Fatalf("link %q", href)
+	}
+	// The page draws it (a preview card), without refusing it.
+	resp, body := get(t, nil, srv.URL+href)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `class="anim-preview"`) || strings.Contains(body, `data-testid="anim-error"`) {
+		t.Fatalf("%s: %d, preview %v", href, resp.StatusCode, strings.Contains(body, "anim-preview"))
+	}
+}
