@@ -9,7 +9,7 @@ import (
 )
 
 // Landing is the preset a bare /conv opens on.
-const Landing = "lesson-5x5"
+const Landing = "lesson-4x4"
 
 // Params are the query parameters of the visualizer's state, in the
 // order Query writes them. "padkind" is the page's form (no script)

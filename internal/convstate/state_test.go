@@ -59,7 +59,7 @@ func TestParse(t *testing.T) {
 		q     string
 		check func(s State) bool
 	}{
-		{"", func(s State) bool { return s.Preset == Landing && s.XSet && s.InH == 5 }},
+		{"", func(s State) bool { return s.Preset == Landing && s.XSet && s.InH == 4 }},
 		{"preset=stride", func(s State) bool { return s.Preset == "stride" && s.SH == 2 && s.XSet && s.WSet }},
 		{"preset=stride&step=3", func(s State) bool { return s.Preset == "stride" && s.Step == 3 }},
 		// Overriding the configuration forgets the name; values that still

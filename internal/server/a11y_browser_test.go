@@ -97,6 +97,11 @@ var a11yPages = []struct{ path, ready string }{
 	{"/network?layer=linear&c=7", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/network?layer=softmax&c=7&present=1", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/network?layer=pool1&c=3&y=5&x=5", `document.querySelector("#network").dataset.busy === "0"`},
+	{"/lesson", ""},
+	{"/lesson/2", ""},
+	{"/lesson/5", ""},
+	{"/lesson/7?present=1", ""},
+	{"/lesson?follow=1", ""},
 	{"/no-such-page", ""},
 }
 

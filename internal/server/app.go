@@ -26,7 +26,7 @@ type config struct {
 	Addr           string // listen address, default ":8080"
 	MNISTDir       string // -mnist: directory of the MNIST files ("" = locate: MNIST_DIR, module cache)
 	ModelPath      string // -model: a .safetensors model to serve instead of the shipped one ("" = shipped)
-	PresenterToken string // -presenter-token or PRESENTER_TOKEN: "" = anyone may control training
+	PresenterToken string // -presenter-token or PRESENTER_TOKEN: "" = loopback requests and the start link present (presenter.go)
 	CheckpointPath string // -checkpoint or CONVLAB_CHECKPOINT: the live run's checkpoint file ("" = off)
 
 	// Server timeouts. Streaming handlers (SSE) lift the write deadline for
@@ -69,7 +69,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (host:port)")
 	fs.StringVar(&cfg.MNISTDir, "mnist", "", "directory holding the MNIST files (default: $MNIST_DIR, then the Go module cache)")
 	fs.StringVar(&cfg.ModelPath, "model", "", "a .safetensors model to serve (default: the shipped model)")
-	fs.StringVar(&cfg.PresenterToken, "presenter-token", "", "token needed to control training (default: $PRESENTER_TOKEN; empty: anyone)")
+	fs.StringVar(&cfg.PresenterToken, "presenter-token", "", "token needed to present: control training, lead the class (default: $PRESENTER_TOKEN; empty: the server's own machine presents, and a random presenter link is printed at start)")
 	fs.StringVar(&cfg.CheckpointPath, "checkpoint", "", "file to checkpoint the live training run to, restored at startup (default: $CONVLAB_CHECKPOINT; empty: off)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long shutdown waits for in-flight requests")
 	fs.IntVar(&cfg.Work.Slots, "work-slots", cfg.Work.Slots, "CPU-heavy requests (conv, predict, custom GIFs) computed at once")
@@ -96,6 +96,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 // dependencies here (and their set-up to newApp, their tear-down to Close).
 type app struct {
 	cfg config
+	out io.Writer // where the log goes, and the start-up links (lan.go)
 	log *slog.Logger
 
 	// streams is cancelled when the server starts shutting down: long-lived
@@ -133,6 +134,17 @@ type app struct {
 
 	// classroom helper: the follow-along broadcast (follow_handlers.go).
 	follow *followHub
+	// lesson: the presenter's stop of /lesson, for followers (lesson.go).
+	lesson *lessonHub
+	// startToken: with no -presenter-token, the random token of the
+	// presenter link printed at start (presenter.go).
+	startToken string
+	// isLocal tells a request from the server's own machine (presenter.go);
+	// requestIsLocal, or a test's stand-in.
+	isLocal func(*http.Request) bool
+	// lanIPs lists the host's LAN addresses for the students' link
+	// (lan.go); hostLANIPs, or a test's stand-in.
+	lanIPs func() []net.IP
 
 	// animations helper: rendered GIFs/PNGs (see a.animations()).
 	animOnce  sync.Once
@@ -156,6 +168,7 @@ func newAppContext(ctx context.Context, cfg config, logw io.Writer) (*app, error
 	}
 	a := &app{
 		cfg: cfg,
+		out: logw,
 		log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
 	a.streams, a.cancelStream = context.WithCancel(context.Background())
@@ -172,6 +185,11 @@ func newAppContext(ctx context.Context, cfg config, logw io.Writer) (*app, error
 	}
 	a.restoreCheckpoint(ctx)
 	a.follow = newFollowHub()
+	a.lesson = newLessonHub()
+	a.onClose(a.lesson.close)
+	a.startToken = newStartToken()
+	a.isLocal = requestIsLocal
+	a.lanIPs = hostLANIPs
 	a.onClose(a.follow.close)
 	a.onClose(a.memory.stop)
 	return a, nil
@@ -296,6 +314,7 @@ func (a *app) listenAndServe(ctx context.Context, e *echo.Echo) error {
 	}
 	srv.RegisterOnShutdown(a.shutdownStarted)
 	a.log.Info("listening", "url", "http://"+displayAddr(ln.Addr()))
+	a.printLinks(a.out, ln.Addr())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

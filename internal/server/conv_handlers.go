@@ -30,7 +30,7 @@ func (a *app) convPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	vm, status := convPageView(i18n.Lang(ctx), c.Request().URL.Query())
 	p := a.page(c, i18n.T(ctx, "conv.title"), "conv")
-	p.Scripts = []string{"/static/js/visualizer.js", "/static/js/follow.js"}
+	p.Scripts = []string{"/static/js/visualizer.js", "/static/js/follow.js", "/static/js/fit.js"}
 	p.Styles = []string{"/static/css/conv.css", "/static/css/classroom.css"}
 	vm.Classroom = a.classroomView(c, p)
 	return render(c, status, views.Conv(p, vm))

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/convlab/convlab/i18n"
 	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/internal/live"
@@ -163,12 +164,18 @@ func (a *app) followEvents(c echo.Context) error {
 // for the presenter, the follow link, the quiz link, and, on
 // /conv?follow=1, the follower's status and "Detach".
 func (a *app) classroomView(c echo.Context, p views.Page) views.ClassroomView {
+	return a.classroomFor(c, p, "/conv?follow=1")
+}
+
+// classroomFor is classroomView for a page whose followers open
+// followPath (the visualizer's /conv?follow=1, /lesson?follow=1).
+func (a *app) classroomFor(c echo.Context, p views.Page, followPath string) views.ClassroomView {
 	follow := c.QueryParam("follow") == "1"
 	canLead := a.isPresenter(c)
-	return views.ClassroomView{
+	v := views.ClassroomView{
 		CanLead:   canLead,
 		Follow:    follow,
-		FollowURL: "/conv?follow=1",
+		FollowURL: followPath,
 		QuizURL:   string(p.NavURL("/quiz")),
 		Data: map[string]any{
 			"messages": i18n.Messages(p.Lang, "class."),
@@ -176,4 +183,18 @@ func (a *app) classroomView(c echo.Context, p views.Page) views.ClassroomView {
 			"can_lead": canLead,
 		},
 	}
+	if canLead {
+		u, svg := a.studentsLink(c, followPath, i18n.T(c.Request().Context(), "class.qr_label"))
+		v.StudentURL = u
+		if svg != "" {
+			v.QR = templ.Raw(svg)
+		}
+		v.Followers = a.followers()
+	}
+	return v
+}
+
+// followCount answers GET /api/follow/count: how many follow now.
+func (a *app) followCount(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]int{"followers": a.followers()})
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // The pages every language test visits.
-var i18nPages = []string{"/", "/conv", "/conv?preset=lesson-5x5", "/conv/backward?preset=lesson-5x5&grad=random&phase=dx", "/animations", "/train", "/draw", "/quiz?kind=cell&seed=1", "/quiz?kind=size&seed=2", "/quiz?kind=padding&seed=3", "/network?layer=softmax&c=1"}
+var i18nPages = []string{"/", "/conv", "/conv?preset=lesson-5x5", "/conv/backward?preset=lesson-5x5&grad=random&phase=dx", "/lesson", "/animations", "/train", "/draw", "/quiz?kind=cell&seed=1", "/quiz?kind=size&seed=2", "/quiz?kind=padding&seed=3", "/network?layer=softmax&c=1"}
 
 // visibleText is the text a reader sees (and a screen reader reads: the
 // title and aria-label/alt/placeholder attributes too), without scripts,
@@ -222,5 +222,31 @@ func TestEngineMessages(t *testing.T) {
 	resp, got = post(t, srv.URL+"/api/conv", "application/json", body)
 	if resp.StatusCode != 422 || !strings.Contains(got, `"kernel 5x5 is larger than the padded input 3x3"`) {
 		t.Errorf("/api/conv in English: %d %s", resp.StatusCode, got)
+	}
+}
+
+// TestUserTextNotExpanded (the #18 finding): a placeholder typed into the
+// URL is shown as typed, once. The old formatter replaced each "{1}" in
+// the unknown preset's name with the list of presets: 9,000 of them made
+// a 2.8 MB page.
+func TestUserTextNotExpanded(t *testing.T) {
+	_, srv := newTestServer(t)
+	name := strings.Repeat("{1}", 9000)
+	for _, lang := range i18n.Langs {
+		resp, body := get(t, nil, srv.URL+"/conv?lang="+lang+"&preset="+name)
+		if resp.StatusCode != 400 {
+			t.Errorf("%s: status %d, want 400", lang, resp.StatusCode)
+		}
+		msg := regexp.MustCompile(`(?s)id="conv-error"[^>]*>(.*?)</p>`).FindStringSubmatch(body)
+		if msg == nil {
+			t.Fatalf("%s: no error message on the page", lang)
+		}
+		// The name as typed (perhaps shortened), never expanded.
+		if len(msg[1]) > len(name)+2000 || !strings.Contains(msg[1], "{1}{1}{1}") {
+			t.Errorf("%s: the message is %d bytes for a %d-byte preset name (want the name as typed): %.300s", lang, len(msg[1]), len(name), msg[1])
+		}
+		if len(body) > 1<<20 {
+			t.Errorf("%s: the page is %d bytes", lang, len(body))
+		}
 	}
 }

@@ -143,7 +143,7 @@ func (a *app) quizCheckAPI(c echo.Context) error {
 // quizPage renders /quiz?kind=&seed=[&answer=].
 func (a *app) quizPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := a.page(c, i18n.T(ctx, "quiz.title"), "")
+	p := a.page(c, i18n.T(ctx, "quiz.title"), "quiz")
 	p.Scripts = []string{"/static/js/quiz.js"}
 	p.Styles = []string{"/static/css/classroom.css"}
 	kind := c.QueryParam("kind")

@@ -6,7 +6,7 @@ import "github.com/labstack/echo/v4"
 // Control of the shared training run and leading the class need the
 // presenter token when one is configured (requirePresenter).
 func (a *app) routes(e *echo.Echo) {
-	presenter := requirePresenter(a.cfg.PresenterToken)
+	presenter := a.requirePresenter()
 
 	e.GET("/healthz", a.healthz)
 	e.GET("/", a.home)
@@ -52,6 +52,14 @@ func (a *app) routes(e *echo.Echo) {
 	e.POST("/api/quiz/check", a.quizCheckAPI, bodyLimit(4<<10))
 	e.GET("/api/follow", a.followCurrent)
 	e.GET("/api/follow/events", a.followEvents, a.viewers.middleware)
+	e.GET("/api/follow/count", a.followCount)
 	e.POST("/api/follow", a.followPublish, bodyLimit(followMaxBody), presenter)
 	e.DELETE("/api/follow", a.followEnd, presenter)
+
+	// The lesson: its stops, and the presenter's stop for followers.
+	e.GET("/lesson", a.lessonIndex)
+	e.GET("/lesson/:n", a.lessonPage)
+	e.GET("/api/lesson/follow", a.lessonCurrent)
+	e.GET("/api/lesson/follow/events", a.lessonEvents, a.viewers.middleware)
+	e.POST("/api/lesson/follow", a.lessonLead, bodyLimit(1<<10), presenter)
 }

@@ -22,7 +22,8 @@ const maxTrainBody = 4 << 10
 // lazily (on the first start) from -mnist, $MNIST_DIR or the module cache.
 // With -checkpoint the run is saved to that file (checkpoint_handlers.go).
 func newTrainManager(cfg config, log *slog.Logger, data *live.MNIST) *live.Manager {
-	return live.New(live.Options{Factory: data.Factory, Presenter: cfg.PresenterToken != "",
+	// Presenter: control always needs the presenter (presenter.go).
+	return live.New(live.Options{Factory: data.Factory, Presenter: true,
 		Checkpoint: cfg.CheckpointPath, Resume: data.Resume, Log: log})
 }
 

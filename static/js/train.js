@@ -113,7 +113,9 @@ export function mount(root) {
       set("train-batch", st.config.batch_size);
       if ($("train-augment") !== document.activeElement) $("train-augment").checked = !!st.config.augment;
     }
-    startBtn.querySelector(".label").textContent = t(st.state === "paused" ? "train.resume" : "train.start");
+    // A run that finished its epochs trains more, it does not "resume".
+    startBtn.querySelector(".label").textContent =
+      t(st.state === "paused" ? (st.finished ? "train.more" : "train.resume") : "train.start");
     if (canControl) {
       startBtn.disabled = st.state === "running";
       pauseBtn.disabled = st.state !== "running";
@@ -127,7 +129,8 @@ export function mount(root) {
   function applyProgress(p) {
     if (p.run !== run) return;
     $("train-step").textContent = String(p.step);
-    $("train-epoch").textContent = String(p.epoch);
+    const epochs = lastState?.epochs;
+    $("train-epoch").textContent = epochs ? t("train.epoch_of", p.epoch, epochs) : String(p.epoch);
     $("train-loss").textContent = p.diverged ? "NaN" : p.loss.toFixed(3);
     $("train-train-acc").textContent = pct(p.train_accuracy);
     $("train-ips").textContent = Math.round(p.images_per_second).toLocaleString();
@@ -279,7 +282,17 @@ export function mount(root) {
     control("start", { net: $("train-net").value, optimizer: $("train-optimizer").value, lr, batch_size: batch, augment: $("train-augment").checked });
   });
   pauseBtn.addEventListener("click", () => control("pause"));
-  resetBtn.addEventListener("click", () => control("reset"));
+  // Reset throws the run away (on the projector too): ask first.
+  const resetDialog = $("train-reset-dialog");
+  resetBtn.addEventListener("click", () => {
+    if (!resetDialog?.showModal) { control("reset"); return; }
+    resetDialog.returnValue = "";
+    resetDialog.showModal();
+  });
+  resetDialog?.addEventListener("close", () => {
+    if (resetDialog.returnValue === "reset") control("reset");
+    else resetBtn.focus();
+  });
 
   // The stream. EventSource reconnects by itself; a fresh connection
   // starts with the state and history, so nothing is lost.
