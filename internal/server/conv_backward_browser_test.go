@@ -79,6 +79,9 @@ func TestBackwardModeLesson(t *testing.T) {
 			if n := browsertest.Eval[int](t, b, `document.querySelectorAll("td.bhl").length`); n == 0 {
 				t.Fatalf("%s step %d: nothing highlighted", phase.name, i+1)
 			}
+			if v := browsertest.Eval[string](t, b, `document.getElementById("conv-scrubber").value`); v != strconv.Itoa(i+1) {
+				t.Fatalf("%s step %d: the scrubber is at %s", phase.name, i+1, v)
+			}
 		}
 		b.Screenshot(t, "backward-"+phase.name)
 	}
