@@ -33,10 +33,16 @@ export function mount(root, data) {
     $("bw-narr").textContent = source === "play" ? st.sum : st.narr;
     shown = n;
     stepper?.set(steps.length, n); // the scrubber and the back/next states follow
-    const u = new URL(location.href);
-    if (n > 1) u.searchParams.set("bstep", String(n));
-    else u.searchParams.delete("bstep");
-    history.replaceState(null, "", u);
+    const at = (k) => {
+      const u = new URL(location.href);
+      if (k > 1) u.searchParams.set("bstep", String(k));
+      else u.searchParams.delete("bstep");
+      return u;
+    };
+    history.replaceState(null, "", at(n));
+    // The links work without the script too: keep them at the neighbours.
+    $("conv-prev").href = at(Math.max(1, n - 1)).href;
+    $("conv-next").href = at(Math.min(steps.length, n + 1)).href;
   }
 
   stepper = mountStepper(root, {
