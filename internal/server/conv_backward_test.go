@@ -205,3 +205,23 @@ func TestBackwardLinksAnimation(t *testing.T) {
 		t.Fatalf("%s: %d, preview %v", href, resp.StatusCode, strings.Contains(body, "anim-preview"))
 	}
 }
+
+// BenchmarkBackwardPage builds /conv/backward for the lesson's MNIST digit
+// (28×28, 3×3), each phase, and reports the page's size.
+func BenchmarkBackwardPage(b *testing.B) {
+	_, srv := newTestServer(b)
+	for _, phase := range []string{"dw", "dx", "db"} {
+		b.Run(phase, func(b *testing.B) {
+			b.ReportAllocs()
+			var n int
+			for b.Loop() {
+				resp, body := get(b, nil, srv.URL+"/conv/backward?preset=lesson-mnist&grad=random&phase="+phase)
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("%d", resp.StatusCode)
+				}
+				n = len(body)
+			}
+			b.ReportMetric(float64(n)/1024, "KB/page")
+		})
+	}
+}
