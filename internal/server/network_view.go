@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/convlab/convlab/i18n"
 	"github.com/convlab/convlab/internal/convstate"
@@ -188,6 +189,7 @@ func cellView(c echo.Context, s *netState, m *netModel, n *explain.Network, cell
 				URL: s.cellURL(l.Name, cell.C, cell.Y, cell.X, i), Selected: i == ch})
 		}
 		nc.Visualizer, nc.VisualizerPart = convVisualizerURL(cc, ch)
+		nc.Backward = s.backwardURL(l.Name, cell.C, st.Channels[ch])
 		v.Conv = nc
 		v.Summary = i18n.T(ctx, "network.cell.conv", cc.From.Name, k, kh, kw)
 	case cell.ReLU != nil:
@@ -276,4 +278,17 @@ func convVisualizerURL(cc *explain.ConvCell, ch int) (u string, part bool) {
 		return "", part
 	}
 	return s.URL(), part
+}
+
+// backwardURL is the /conv/backward page (issue 14) of filter f of conv
+// layer name ("conv1", "conv2") on input channel ch, with dY from the
+// loss of this model and input (the true label, else the prediction).
+func (s *netState) backwardURL(name string, f, ch int) string {
+	layer := strings.TrimPrefix(name, "conv")
+	v := (&netState{Model: s.Model, Preset: s.Preset, Digit: s.Digit, Px: s.Px}).values(false)
+	v.Set("grad", "loss")
+	v.Set("layer", layer)
+	v.Set("filter", strconv.Itoa(f+1))
+	v.Set("channel", strconv.Itoa(ch+1))
+	return "/conv/backward?" + v.Encode()
 }
