@@ -110,7 +110,7 @@ func Build(lang string, s convstate.State, explain Explain) (views.ConvView, err
 		vm.Presets = append(vm.Presets, views.ConvOption{Value: p.Name, Label: t(p.Key), Selected: p.Name == s.Preset})
 	}
 	for _, m := range convstate.Modes {
-		vm.Modes = append(vm.Modes, views.ConvOption{Value: m, Label: m, Selected: m == s.Mode})
+		vm.Modes = append(vm.Modes, views.ConvOption{Value: m, Label: t("conv.mode." + m), Selected: m == s.Mode})
 	}
 	for _, k := range []string{"num", "same", "valid"} {
 		vm.Pads = append(vm.Pads, views.ConvOption{Value: k, Label: t("conv.pad." + k), Selected: k == vm.Form.PadKind})
