@@ -92,9 +92,10 @@ var a11yPages = []struct{ path, ready string }{
 	{"/quiz?kind=cell&seed=2&answer=1", ""},
 	{"/quiz?kind=padding&seed=3", ""},
 	{"/lesson", ""},
-	{"/lesson/2", ""},
+	{"/lesson/2", `window.convlabVisualizer`},
 	{"/lesson/5", ""},
-	{"/lesson/7?present=1", ""},
+	{"/lesson/7?present=1", `window.convlabVisualizer && document.querySelector("#conv.fitted")`},
+	{"/conv?preset=channels&step=5&present=1", `document.querySelector("#conv.fitted")`},
 	{"/lesson?follow=1", ""},
 	{"/no-such-page", ""},
 }
