@@ -203,6 +203,8 @@ function adopt() {
     wireGrid(kt, "w", () => true);
     tb.addEventListener("mouseover", (e) => highlightSource(c, e.target.closest("td")));
     tb.addEventListener("mouseleave", () => highlightSource(c, null));
+    // Touch has no hover: a tap on a copied cell shows its source.
+    tb.addEventListener("pointerdown", (e) => { if (e.pointerType !== "mouse") highlightSource(c, e.target.closest("td")); });
   }
   outCells = Array.from(root.querySelectorAll("#conv-out-grids td[data-step]")).sort((a, b) => a.dataset.step - b.dataset.step);
   outRects = [];
@@ -419,6 +421,8 @@ function wireControls() {
     e.target.value = "";
   });
   root.addEventListener("mouseover", (e) => { if (e.target.closest?.("#conv-detail")) linkTap(e.target.closest("li[data-tap]")); });
+  // ... and a tap on a product does the same on touch screens.
+  root.addEventListener("pointerdown", (e) => { if (e.pointerType !== "mouse" && e.target.closest?.("#conv-detail")) linkTap(e.target.closest("li[data-tap]")); });
   root.addEventListener("mouseout", (e) => { if (e.target.closest?.("#conv-detail") && !e.relatedTarget?.closest?.("#conv-detail")) linkTap(null); });
 }
 
