@@ -39,6 +39,16 @@ type Conv struct {
 	G *Geometry
 	// Workers is the number of goroutines a call may use; 0 means GOMAXPROCS.
 	Workers int
+	// Epilogue, if not nil, is called by Forward with an image's index
+	// once that image's output is complete; Prologue by Backward with an
+	// image's index before any of that image's gradients are computed
+	// (so it may write the image's part of dy). Each runs on the goroutine
+	// that does the image, and calls for different images may run at the
+	// same time. They let the neighbouring layer work on one image while
+	// its data is still in cache: the MNIST network max-pools each image's
+	// output in Epilogue and routes the pooled gradient back in Prologue,
+	// instead of two more passes over the whole batch through memory.
+	Epilogue, Prologue func(ni int)
 
 	kern *gemmKernel
 	plan *colPlan
@@ -54,6 +64,11 @@ type Conv struct {
 	chunkDB                    [][]float64  // backward: bias gradient per chunk
 	x, w, b, y, dx, dw, db, dy []float32
 	gm                         gemmCall
+	// The weights as the A operand, packed once per call for all images
+	// (Groups 1, Conv2d): W with the bias column for Forward, Wᵀ for dX.
+	pw    packedA
+	pwSrc denseSrc
+	usePW bool
 }
 
 // convWorker is one goroutine's scratch.
@@ -150,18 +165,33 @@ func (c *Conv) Forward(y, x, w, b []float32, n int) {
 	if n == 0 {
 		return
 	}
-	if c.isFC() {
-		c.forwardFC(y, x, w, b, n)
-		return
-	}
-	if c.huge() {
-		ForwardNaive(g, y, x, w, b, n)
+	if c.isFC() || c.huge() {
+		if c.isFC() {
+			c.forwardFC(y, x, w, b, n)
+		} else {
+			ForwardNaive(g, y, x, w, b, n)
+		}
+		if c.Epilogue != nil {
+			for ni := range n {
+				c.Epilogue(ni)
+			}
+		}
 		return
 	}
 	nw, split := c.schedule(n)
 	c.setup(max(nw, c.maxWorkers()))
 	c.n, c.splitGemm = n, split
 	c.x, c.w, c.b, c.y = x, w, b, y
+	if c.usePW = g.Groups == 1 && !g.Transposed && n > 1; c.usePW {
+		K := c.plan.rows()
+		A := c.dense(&c.pwSrc, w, K, false)
+		k := K
+		if b != nil {
+			k++
+			A.extra, A.extraVals = K, b
+		}
+		c.pw.prepare(c.kern, A, g.OutChannels, k)
+	}
 	c.next.Store(0)
 	c.parallel(opForward, nw)
 	c.clearArgs()
@@ -254,18 +284,27 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 		clear(db)
 		return
 	}
-	if c.isFC() {
-		c.backwardFC(dx, dw, db, dy, x, w, n)
-		return
-	}
-	if c.huge() {
-		BackwardNaive(g, dx, dw, db, dy, x, w, n)
+	if c.isFC() || c.huge() {
+		if c.Prologue != nil {
+			for ni := range n {
+				c.Prologue(ni)
+			}
+		}
+		if c.isFC() {
+			c.backwardFC(dx, dw, db, dy, x, w, n)
+		} else {
+			BackwardNaive(g, dx, dw, db, dy, x, w, n)
+		}
 		return
 	}
 	nw, split := c.schedule(n)
 	c.setup(max(nw, c.maxWorkers()))
 	c.n, c.splitGemm = n, split
 	c.x, c.w, c.dx, c.dw, c.db, c.dy = x, w, dx, dw, db, dy
+	if c.usePW = dx != nil && g.Groups == 1 && !g.Transposed && n > 1; c.usePW {
+		K := c.plan.rows()
+		c.pw.prepare(c.kern, c.dense(&c.pwSrc, w, K, true), K, g.OutChannels)
+	}
 	c.nch = 1
 	if nw > 1 {
 		c.nch = min(n, 2*nw)
@@ -303,6 +342,7 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 func (c *Conv) clearArgs() {
 	c.x, c.w, c.b, c.y, c.dx, c.dw, c.db, c.dy = nil, nil, nil, nil, nil, nil, nil, nil
 	c.gm = gemmCall{}
+	c.usePW, c.pwSrc, c.pw.src = false, denseSrc{}, nil
 }
 
 // nextImage hands out the images of a call one at a time, so a worker
@@ -323,6 +363,9 @@ func (c *Conv) run(op uint8, i, nw int) {
 			} else {
 				c.forward(ws, ni)
 			}
+			if c.Epilogue != nil {
+				c.Epilogue(ni)
+			}
 		}
 	case opBackward:
 		// Chunks of images, each with its own gradient accumulator, taken
@@ -340,6 +383,9 @@ func (c *Conv) run(op uint8, i, nw int) {
 			db := c.chunkDB[q]
 			clear(db)
 			for ni := q * c.n / c.nch; ni < (q+1)*c.n/c.nch; ni++ {
+				if c.Prologue != nil {
+					c.Prologue(ni)
+				}
 				if g.Transposed {
 					c.backwardTransposed(ws, ni, dw)
 				} else {
@@ -431,7 +477,11 @@ func (c *Conv) forward(ws *convWorker, ni int) {
 				ws.im.ones = true
 			}
 		}
-		c.mm(ws, gemmCall{m: coutG, n: P, k: k, A: A, B: B, c: yg, ldc: P})
+		var Ap panelSrc = A
+		if c.usePW {
+			Ap = &c.pw
+		}
+		c.mm(ws, gemmCall{m: coutG, n: P, k: k, A: Ap, B: B, c: yg, ldc: P})
 	}
 }
 
@@ -459,6 +509,9 @@ func (c *Conv) backward(ws *convWorker, ni int, dw []float32) {
 		if c.dx != nil {
 			dxg := c.dx[xOff:][:cinG*inPlane]
 			call := gemmCall{m: K, n: P, k: coutG, A: c.dense(&ws.a, c.w[grp*coutG*K:], K, true), B: c.dense(&ws.b, dyg, P, true), c: dxg, ldc: P}
+			if c.usePW {
+				call.A = &c.pw
+			}
 			if p.identity {
 				c.mm(ws, call)
 				continue

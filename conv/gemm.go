@@ -34,14 +34,15 @@ type gemmKernel struct {
 	copyPanel copyPanelFunc
 	// edge, if set, is a kernel with the same mr and a narrower nr, used
 	// for the last column panel when it is no wider than edge.nr (less
-	// work wasted on padding columns, e.g. 196 = 6·32 + 4).
+	// work wasted on padding columns, e.g. 196 = 6·32 + 4); it may have an
+	// edge of its own.
 	edge *gemmKernel
 }
 
 // panelKernel is the kernel for a column panel nn wide.
 func (k *gemmKernel) panelKernel(nn int) *gemmKernel {
-	if k.edge != nil && nn <= k.edge.nr {
-		return k.edge
+	for k.edge != nil && nn <= k.edge.nr {
+		k = k.edge
 	}
 	return k
 }
@@ -176,6 +177,10 @@ func (ws *gemmWS) gemm(kern *gemmKernel, m, n, k int, A panelSrc, ia int, B pane
 	ws.bp = grow(ws.bp, kcMax*ncMax)
 	ws.ap = grow(ws.ap, kcMax*mcMax)
 	ws.ct = grow(ws.ct, mr*nr)
+	pa, _ := A.(*packedA)
+	if pa != nil && (pa.kern != kern || ia != 0 || m != pa.m || k != pa.k) {
+		pa = nil // packed for another call: A.pack still serves
+	}
 	for jc := 0; jc < n; jc += ncb {
 		nc := min(ncb, n-jc)
 		for pc := 0; pc < k; pc += gemmKC {
@@ -188,10 +193,15 @@ func (ws *gemmWS) gemm(kern *gemmKernel, m, n, k int, A panelSrc, ia int, B pane
 			}
 			for ic := 0; ic < m; ic += mcMax {
 				mc := min(mcMax, m-ic)
-				for i0 := 0; i0 < mc; i0 += mr {
-					A.pack(ws.ap[i0*kc:i0*kc+kc*mr], mr, ia+ic+i0, min(mr, mc-i0), pc, kc)
+				ap := ws.ap
+				if pa != nil {
+					ap = pa.block(pc, ic, kc)
+				} else {
+					for i0 := 0; i0 < mc; i0 += mr {
+						A.pack(ws.ap[i0*kc:i0*kc+kc*mr], mr, ia+ic+i0, min(mr, mc-i0), pc, kc)
+					}
 				}
-				ws.macro(kern, mc, nc, kc, c[ic*ldc+jc:], ldc, accBlock)
+				ws.macro(kern, ap, mc, nc, kc, c[ic*ldc+jc:], ldc, accBlock)
 			}
 		}
 	}
@@ -200,7 +210,7 @@ func (ws *gemmWS) gemm(kern *gemmKernel, m, n, k int, A panelSrc, ia int, B pane
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
 // macro runs the micro-kernel over an mc×nc block of C from packed panels.
-func (ws *gemmWS) macro(kern *gemmKernel, mc, nc, kc int, c []float32, ldc int, acc bool) {
+func (ws *gemmWS) macro(kern *gemmKernel, apBlock []float32, mc, nc, kc int, c []float32, ldc int, acc bool) {
 	mr := kern.mr
 	ct := ws.ct
 	for j0 := 0; j0 < nc; j0 += kern.nr {
@@ -210,7 +220,7 @@ func (ws *gemmWS) macro(kern *gemmKernel, mc, nc, kc int, c []float32, ldc int, 
 		bp := ws.bp[j0*kc : j0*kc+kc*nr]
 		for i0 := 0; i0 < mc; i0 += mr {
 			mm := min(mr, mc-i0)
-			ap := ws.ap[i0*kc : i0*kc+kc*mr]
+			ap := apBlock[i0*kc : i0*kc+kc*mr]
 			if mm == mr && nn == nr {
 				k.micro(kc, ap, bp, c[i0*ldc+j0:], ldc, acc)
 				continue
@@ -230,6 +240,45 @@ func (ws *gemmWS) macro(kern *gemmKernel, mc, nc, kc int, c []float32, ldc int, 
 		}
 	}
 }
+
+// packedA is an A operand packed once, for many GEMMs with the same
+// kernel, m and k (a convolution's weights, the same for every image of a
+// batch): gemm then reads its panels in place instead of packing A again
+// for each image. Elsewhere (other sizes, a block of rows) it packs from
+// the source it was made from.
+type packedA struct {
+	src  panelSrc
+	kern *gemmKernel
+	m, k int
+	buf  []float32
+}
+
+// prepare packs src (m×k as an A operand) in gemm's blocking for kern:
+// the block (pc, ic) is kc×roundUp(mc, mr) values at pc·roundUp(m, mr) +
+// ic·kc, panels of mr rows at i0·kc within it.
+func (p *packedA) prepare(kern *gemmKernel, src panelSrc, m, k int) {
+	p.src, p.kern, p.m, p.k = src, kern, m, k
+	mr := kern.mr
+	mcMax := min(roundUp(gemmMC, mr), roundUp(m, mr))
+	p.buf = grow(p.buf, roundUp(m, mr)*k)
+	for pc := 0; pc < k; pc += gemmKC {
+		kc := min(gemmKC, k-pc)
+		for ic := 0; ic < m; ic += mcMax {
+			mc := min(mcMax, m-ic)
+			blk := p.block(pc, ic, kc)
+			for i0 := 0; i0 < mc; i0 += mr {
+				src.pack(blk[i0*kc:i0*kc+kc*mr], mr, ic+i0, min(mr, mc-i0), pc, kc)
+			}
+		}
+	}
+}
+
+func (p *packedA) block(pc, ic, kc int) []float32 {
+	off := pc*roundUp(p.m, p.kern.mr) + ic*kc
+	return p.buf[off : off+kc*min(roundUp(p.m-ic, p.kern.mr), roundUp(gemmMC, p.kern.mr))]
+}
+
+func (p *packedA) pack(dst []float32, w, o0, on, i0, ic int) { p.src.pack(dst, w, o0, on, i0, ic) }
 
 // fill sets every element of s to v.
 func fill(s []float32, v float32) {

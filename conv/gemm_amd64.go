@@ -29,6 +29,12 @@ func sgemmKern6x64AVX512(kc int, a, b, c *float32, ldc int, acc bool)
 func sgemmKern6x16AVX2(kc int, a, b, c *float32, ldc int, acc bool)
 
 //go:noescape
+func sgemmKern8x4T(kc int, a, b, c *float32, ldc int, acc bool)
+
+//go:noescape
+func sgemmKern6x4T(kc int, a, b, c *float32, ldc int, acc bool)
+
+//go:noescape
 func gatherF32AVX512(dst, src *float32, idx *int32, n int)
 
 // gatherAVX512 is gatherGo with 16-lane VGATHERDPS.
@@ -78,6 +84,127 @@ func gatherPanelAVX512Go(dst, src []float32, bases, idx []int32) bool {
 	}
 	_ = dst[n*w-1]
 	gatherPanelAVX512(&dst[0], &src[0], &bases[0], n, &idx[0], w/16)
+	return true
+}
+
+//go:noescape
+func permPanelAVX512(dst, src *float32, bases *int32, nrows int, perm, starts *int32, nv int)
+
+// permPanelAVX512Go is the AVX-512 gatherPanelFunc. When each 16 offsets
+// of idx span fewer than 32 floats (the im2col rows of a stride-1
+// convolution: a panel's positions are a few runs of one image row) every
+// 16 values are two loads and a two-table permute (VPERMT2PS) with the
+// indices fixed for the panel; otherwise, and for the last rows when the
+// permute's 32-float reads would pass the end of src, 16-lane gathers
+// (gatherPanelAVX512Go, several times slower).
+func permPanelAVX512Go(dst, src []float32, bases, idx []int32) bool {
+	w, n := len(idx), len(bases)
+	if (w != 16 && w != 32) || n == 0 {
+		return n == 0
+	}
+	var perm [32]int32
+	var starts [2]int32
+	top := int32(0) // largest start
+	for h := range w / 16 {
+		s := idx[16*h]
+		if idx[16*h+15]-s >= 32 || s < 0 {
+			return gatherPanelAVX512Go(dst, src, bases, idx)
+		}
+		starts[h], top = s, max(top, s)
+		for l := range 16 {
+			perm[16*h+l] = idx[16*h+l] - s
+		}
+	}
+	if bases[0] < 0 {
+		panic("conv: gather index out of range")
+	}
+	// Rows whose reads src[base+start : base+start+32] stay inside src
+	// (bases are nondecreasing, so they are a prefix).
+	m := n
+	for m > 0 && int(bases[m-1])+int(top)+32 > len(src) {
+		m--
+	}
+	_ = dst[n*w-1]
+	if m > 0 {
+		permPanelAVX512(&dst[0], &src[0], &bases[0], m, &perm[0], &starts[0], w/16)
+	}
+	if m < n {
+		return gatherPanelAVX512Go(dst[m*w:], src, bases[m:], idx)
+	}
+	return true
+}
+
+//go:noescape
+func permPanelAVX2(dst, src *float32, bases *int32, nrows int, perm, starts *int32, nv int)
+
+// permPanelAVX2Go is the AVX2 gatherPanelFunc, for rows of 8 or 16: when
+// every 8 offsets span fewer than 16 floats (stride-1 im2col rows), two
+// 8-lane permutes and a blend per 8 values, else 8-lane gathers
+// (gatherPanelAVX2Go). The last rows, whose 16-float reads would pass the
+// end of src, are done in Go.
+func permPanelAVX2Go(dst, src []float32, bases, idx []int32) bool {
+	w, n := len(idx), len(bases)
+	if (w != 8 && w != 16) || n == 0 {
+		return n == 0
+	}
+	var perm [16]int32
+	var starts [2]int32
+	top := int32(0)
+	for h := range w / 8 {
+		s := idx[8*h]
+		if idx[8*h+7]-s >= 16 || s < 0 {
+			return gatherPanelAVX2Go(dst, src, bases, idx)
+		}
+		starts[h], top = s, max(top, s)
+		for l := range 8 {
+			perm[8*h+l] = idx[8*h+l] - s
+		}
+	}
+	if bases[0] < 0 {
+		panic("conv: gather index out of range")
+	}
+	m := n
+	for m > 0 && int(bases[m-1])+int(top)+16 > len(src) {
+		m--
+	}
+	_ = dst[n*w-1]
+	if m > 0 {
+		permPanelAVX2(&dst[0], &src[0], &bases[0], m, &perm[0], &starts[0], w/8)
+	}
+	for r := m; r < n; r++ {
+		gatherGo(dst[r*w:(r+1)*w], src[bases[r]:], idx)
+	}
+	return true
+}
+
+//go:noescape
+func addRowsAVX2(dst, src *float32, rows, cols, dstStride int)
+
+// addRowsAVX2Go is addRowsGo with 8-lane AVX (masked for the tail of a row).
+func addRowsAVX2Go(dst, src []float32, rows, cols, dstStride int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	_ = dst[(rows-1)*dstStride+cols-1]
+	_ = src[rows*cols-1]
+	addRowsAVX2(&dst[0], &src[0], rows, cols, dstStride)
+}
+
+//go:noescape
+func gatherPanelAVX2(dst, src *float32, bases *int32, nrows int, idx *int32, nv int)
+
+// gatherPanelAVX2Go is gatherPanelAVX512Go with 8-lane AVX2 gathers, for
+// rows of 8 or 16.
+func gatherPanelAVX2Go(dst, src []float32, bases, idx []int32) bool {
+	w, n := len(idx), len(bases)
+	if (w != 8 && w != 16) || n == 0 {
+		return n == 0
+	}
+	if bases[0] < 0 || idx[0] < 0 || int(bases[n-1])+int(idx[w-1]) >= len(src) {
+		panic("conv: gather index out of range")
+	}
+	_ = dst[n*w-1]
+	gatherPanelAVX2(&dst[0], &src[0], &bases[0], n, &idx[0], w/8)
 	return true
 }
 
@@ -156,16 +283,23 @@ var (
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		avx2Kernel.copyPanel = copyPanelAVX2Go
+		// The last column panel, when at most 4 wide (196 = 12·16 + 4),
+		// by a kernel with the rows in the lanes: 4 FMAs per k, not 12.
+		avx2Kernel.edge = wrap("avx2_6x4T", 6, 4, sgemmKern6x4T)
+		avx2Kernel.copyPanel, avx2Kernel.panel, avx2Kernel.addRows = copyPanelAVX2Go, permPanelAVX2Go, addRowsAVX2Go
 		gemmKernels = append(gemmKernels, avx2Kernel)
 	}
 	if cpu.X86.HasAVX512F {
 		edge := wrap("avx512_8x16", 8, 16, sgemmKern8x16AVX512)
 		for _, k := range []*gemmKernel{avx512Kernel, edge, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64} {
-			k.gather, k.addRows, k.packT, k.panel = gatherAVX512, addRowsAVX512Go, packTAVX512, gatherPanelAVX512Go
+			k.gather, k.addRows, k.packT, k.panel = gatherAVX512, addRowsAVX512Go, packTAVX512, permPanelAVX512Go
 			k.copyPanel = copyPanelAVX2Go
 		}
 		avx512Kernel.edge = edge
+		// Narrower still (196 = 6·32 + 4): the rows in the lanes, 4 FMAs per k.
+		edge.edge = wrap("avx512_8x4T", 8, 4, sgemmKern8x4T)
+		edge.edge.gather, edge.edge.addRows, edge.edge.packT, edge.edge.panel = gatherAVX512, addRowsAVX512Go, packTAVX512, permPanelAVX512Go
+		edge.edge.copyPanel = copyPanelAVX2Go
 		// 8×32 measured fastest on the convolution shapes (BenchmarkGEMM);
 		// the other tile shapes stay available for tuning and the GEMM tests.
 		extraKernels = append(extraKernels, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64)

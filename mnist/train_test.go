@@ -99,20 +99,23 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 	}
 	for _, preset := range Presets {
 		for _, aug := range []bool{false, true} {
-			set := synthSet(400, 2)
-			cfg := TrainConfig{Net: preset, BatchSize: 50}
-			if aug {
-				cfg.Augment, cfg.LRDecay = true, 0.9
-			}
-			tr, err := NewTrainer(cfg, set, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr.Step() // first step: buffers and optimizer state
-			tr.Step()
-			// 4 runs + warm-up cross the epoch end (8 steps of 50).
-			if a := testing.AllocsPerRun(8, func() { tr.Step() }); a != 0 {
-				t.Errorf("%s (augment %v): %v allocations per training step", preset, aug, a)
+			for _, watch := range []*Conv1Update{nil, {}} { // also while WatchConv1 records
+				set := synthSet(400, 2)
+				cfg := TrainConfig{Net: preset, BatchSize: 50}
+				if aug {
+					cfg.Augment, cfg.LRDecay = true, 0.9
+				}
+				tr, err := NewTrainer(cfg, set, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr.WatchConv1(watch)
+				tr.Step() // first step: buffers and optimizer state
+				tr.Step()
+				// 4 runs + warm-up cross the epoch end (8 steps of 50).
+				if a := testing.AllocsPerRun(8, func() { tr.Step() }); a != 0 {
+					t.Errorf("%s (augment %v, watched %v): %v allocations per training step", preset, aug, watch != nil, a)
+				}
 			}
 		}
 	}

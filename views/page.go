@@ -33,6 +33,7 @@ var navItems = []navItem{
 	{"animations", "/animations", "nav.animations"},
 	{"train", "/train", "nav.train"},
 	{"draw", "/draw", "nav.draw"},
+	{"network", "/network", "nav.network"},
 	{"quiz", "/quiz", "nav.quiz"},
 }
 

@@ -115,8 +115,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	c := tr.Config()
-	fmt.Fprintf(stdout, "training %s (%d parameters) with %s lr %g (decay %g per epoch), batch %d, seed %d, shift %d, augment %v (epochs %d, 0: all), on %d images; test set %d images\n",
-		c.Net, tr.Net().ParamCount(), c.Optimizer, c.LR, c.LRDecay, c.BatchSize, c.Seed, c.Shift, c.Augment, c.AugmentEpochs, train.N, test.N)
+	var extra string
+	if c.LRDecay != 0 {
+		extra += fmt.Sprintf(", lr ×%g per epoch", c.LRDecay)
+	}
+	if c.Shift != 0 {
+		extra += fmt.Sprintf(", random shift ±%d", c.Shift)
+	}
+	if c.Augment {
+		extra += ", augmented"
+		if c.AugmentEpochs > 0 {
+			extra += fmt.Sprintf(" (the first %d epochs)", c.AugmentEpochs)
+		}
+	}
+	fmt.Fprintf(stdout, "training %s (%d parameters) with %s lr %g, batch %d, seed %d%s, on %d images; test set %d images\n",
+		c.Net, tr.Net().ParamCount(), c.Optimizer, c.LR, c.BatchSize, c.Seed, extra, train.N, test.N)
 
 	start := time.Now()
 	var evalTime time.Duration

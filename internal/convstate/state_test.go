@@ -424,3 +424,45 @@ func TestMNISTDigit(t *testing.T) {
 		t.Errorf("pixel (7,7) = %v, want 185/255", s.X[7*28+7])
 	}
 }
+
+// FuzzApply: any edit (a JSON patch, whole or not, a form, a typed cell,
+// a named kernel) either makes a valid state or is refused with an *Error
+// and leaves the state as it was; never a panic (POST /conv/stage takes
+// these from the network).
+func FuzzApply(f *testing.F) {
+	f.Add(`{"step": 4}`, false, "", "x", 0, "4", "")
+	f.Add(`{"in_h": 7, "in_w": 7, "sh": 2}`, false, "", "", 0, "", "")
+	f.Add(`{"in_h": 2, "in_w": 2, "kh": 1, "kw": 1, "x": [1, 2, 3, 4]}`, true, "", "", 0, "", "")
+	f.Add(``, false, "input=6x9&kernel=3x2&padkind=same&bias=1", "", 0, "", "sobel-x")
+	f.Add(`{"channels": 4, "filters": 4}`, false, "transposed=1&stride=2&output_padding=1", "w", 3, "−0,5", "blur")
+	f.Add(`{"x": [1e39]}`, false, "input=abc", "b", -1, "NaN", "nope")
+	lesson, _ := PresetByName("lesson-5x5")
+	base := lesson.State()
+	f.Fuzz(func(t *testing.T, patch string, replace bool, form, of string, index int, text, kernel string) {
+		e := Edit{Patch: json.RawMessage(patch), Replace: replace, Form: form, Kernel: kernel}
+		if of != "" {
+			e.Cell = &CellEdit{Of: of, Index: index, Text: text}
+		}
+		if patch != "" && !json.Valid([]byte(patch)) {
+			e.Patch = nil
+		}
+		from := base.clone()
+		got, err := from.Apply(e)
+		if err != nil {
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %T %v", err, err)
+			}
+			if !reflect.DeepEqual(got, base) {
+				t.Fatal("a refused edit changed the state")
+			}
+			return
+		}
+		if err := got.Validate(); err != nil {
+			t.Fatalf("accepted an edit into an invalid state: %v", err)
+		}
+		if !reflect.DeepEqual(from, base) {
+			t.Fatal("Apply changed its receiver")
+		}
+	})
+}

@@ -75,7 +75,13 @@ func (a *app) convStageEdit(c echo.Context) error {
 		convstate.Edit
 	}
 	if err := readJSON(c, &req); err != nil {
-		return err
+		// The script reads a fragment or JSON {"error"}, never a page: the
+		// one error mapping (errorReply), as JSON.
+		status, body, _ := errorReply(err, lang)
+		if status >= 500 {
+			return err
+		}
+		return c.JSON(status, body)
 	}
 	if req.State == nil {
 		return apiError(c, http.StatusBadRequest, `send {"state": {...}}: the visualizer's state, and the edit`)

@@ -14,14 +14,7 @@ import (
 )
 
 // The pages every language test visits.
-var i18nPages = []string{"/", "/conv", "/conv?preset=lesson-5x5", "/animations", "/train", "/draw", "/quiz?kind=cell&seed=1", "/quiz?kind=size&seed=2", "/quiz?kind=padding&seed=3", "/lesson"}
-
-func init() {
-	// Every stop of the lesson.
-	for i := range lessonStops {
-		i18nPages = append(i18nPages, lessonURL(i+1))
-	}
-}
+var i18nPages = []string{"/", "/conv", "/conv?preset=lesson-5x5", "/conv/backward?preset=lesson-5x5&grad=random&phase=dx", "/lesson", "/animations", "/train", "/draw", "/quiz?kind=cell&seed=1", "/quiz?kind=size&seed=2", "/quiz?kind=padding&seed=3", "/network?layer=softmax&c=1"}
 
 // visibleText is the text a reader sees (and a screen reader reads: the
 // title and aria-label/alt/placeholder attributes too), without scripts,
@@ -70,7 +63,7 @@ var englishRun = regexp.MustCompile(`[A-Za-z]{2,}(?:[ ,'-]+[A-Za-z]{2,})+`) // n
 
 // allowedLatin are Latin-script words that stay as they are in Korean
 // pages: names, code and PyTorch's own parameter names and values.
-var allowedLatin = regexp.MustCompile(`^(?:convlab|PyTorch|MNIST|ReLU|SGD|Adam|GIF|GIFs|CNN|CNNs|Enter|Space|Esc|Tab|Shift|zeros|reflect|replicate|circular|same|valid|dilation|bias|transposed|padding_mode|output_padding|kernel_size|stride|padding|groups|Conv2d|ConvTranspose2d|nn|torch|Size|HxW|H|W|x|k|p|s|d|Dumoulin|Visin|[ ,.'()-])+$`)
+var allowedLatin = regexp.MustCompile(`^(?:convlab|PyTorch|MNIST|ReLU|SGD|Adam|GIF|GIFs|CNN|CNNs|Enter|Space|Esc|Tab|Shift|zeros|reflect|replicate|circular|same|valid|dilation|bias|transposed|padding_mode|output_padding|kernel_size|stride|padding|groups|Conv2d|ConvTranspose2d|MaxPool2d|AvgPool2d|ceil_mode|count_include_pad|True|False|nn|torch|Size|HxW|H|W|x|k|p|s|d|Dumoulin|Visin|[ ,.'()-])+$`)
 
 // paperTitle is cited by its English title on /animations.
 const paperTitle = "A guide to convolution arithmetic for deep learning"

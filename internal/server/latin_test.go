@@ -29,14 +29,19 @@ var latinNames = map[string]bool{
 
 var latinWord = regexp.MustCompile(`[A-Za-z][A-Za-z0-9_]*`)
 
+// codeLike is text that is code: a call (nn.MaxPool2d(kernel_size=2)) or
+// an index (weight[0, 0, 1, 2]).
+var codeLike = regexp.MustCompile(`^[A-Za-z_][\w.]*(?:\(.*\)|\[[\d, ]*\])$`)
+
 // latinOnly reports whether s has Latin letters and no Hangul, and a
-// word that is not a name.
+// word that is not a name, a symbol of a formula (one or two letters:
+// w, dX, lr) or an identifier (conv1, kernel_size), unless it is code.
 func latinOnly(s string) bool {
-	if strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Hangul, r) }) {
+	if strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Hangul, r) }) || codeLike.MatchString(s) {
 		return false
 	}
 	for _, w := range latinWord.FindAllString(s, -1) {
-		if !latinNames[w] {
+		if !latinNames[w] && len(w) > 2 && !strings.ContainsAny(w, "0123456789_") {
 			return true
 		}
 	}
@@ -141,10 +146,11 @@ func optionLabels(t *testing.T, page string) []string {
 
 // TestOptionLabelsTranslated: every option label with words goes through
 // the catalogue: the Korean page's label differs from the English one,
-// unless it is only numbers and signs (1×, 0.5×, —) or a name (Adam).
+// unless it is only numbers and signs (1×, 0.5×, —), a name (Adam) or an
+// identifier (conv1).
 func TestOptionLabelsTranslated(t *testing.T) {
 	_, srv := newTestServer(t)
-	for _, path := range []string{"/conv", "/conv?preset=reflect", "/train", "/draw", "/animations", "/quiz?kind=padding&seed=3"} {
+	for _, path := range []string{"/conv", "/conv?preset=reflect", "/train", "/draw", "/animations", "/quiz?kind=padding&seed=3", "/network", "/network?model=untrained"} {
 		sep := "?"
 		if strings.Contains(path, "?") {
 			sep = "&"
@@ -157,12 +163,9 @@ func TestOptionLabelsTranslated(t *testing.T) {
 			continue
 		}
 		for i := range le {
-			words := latinWord.FindAllString(le[i], -1)
-			named := true
-			for _, w := range words {
-				named = named && latinNames[w]
-			}
-			if le[i] == lk[i] && len(words) > 0 && !named {
+			// Only numbers and signs (1×), names (Adam) and identifiers
+			// (conv1) may read the same.
+			if le[i] == lk[i] && latinOnly(le[i]) {
 				t.Errorf("%s: option %q is the same in Korean", path, le[i])
 			}
 		}

@@ -99,35 +99,6 @@ func bodyLimit(n int64) echo.MiddlewareFunc {
 	}
 }
 
-// limitConcurrent lets at most n requests through at once (a route adds
-// it to bound CPU and memory: each request of POST /api/conv may hold a
-// megabyte of input and some of work). Others wait in line up to wait,
-// then get 503 with Retry-After and a message; a client that gives up
-// leaves the line.
-func limitConcurrent(n int, wait time.Duration) echo.MiddlewareFunc {
-	sem := make(chan struct{}, n)
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			select {
-			case sem <- struct{}{}:
-			default:
-				t := time.NewTimer(wait)
-				defer t.Stop()
-				select {
-				case sem <- struct{}{}:
-				case <-t.C:
-					c.Response().Header().Set("Retry-After", "2")
-					return apperr.New(apperr.Unavailable, "busy")
-				case <-c.Request().Context().Done():
-					return nil // the client left
-				}
-			}
-			defer func() { <-sem }()
-			return next(c)
-		}
-	}
-}
-
 // isTooLarge reports whether err comes from reading past a body limit.
 func isTooLarge(err error) bool {
 	var mb *http.MaxBytesError

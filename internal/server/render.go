@@ -27,20 +27,14 @@ func (a *app) page(c echo.Context, title, active string) views.Page {
 }
 
 // pathForLinks is the request path and query without the parameters the
-// layout sets itself (lang, present) or must never echo (presenter).
+// layout sets itself (lang, present) or must never echo (presenter), made
+// by sameSiteLink (links.go): always a link to this site.
 func pathForLinks(u *url.URL) string {
-	path := u.Path
-	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.ContainsAny(path, "\\\r\n") {
-		path = "/" // never a link to another host ("//evil.example/")
-	}
 	q := u.Query()
 	q.Del("lang")
 	q.Del("present")
 	q.Del("presenter")
-	if enc := q.Encode(); enc != "" {
-		return path + "?" + enc
-	}
-	return path
+	return sameSiteLink(u.Path, q)
 }
 
 // render writes a templ component as an HTML response, in the request's

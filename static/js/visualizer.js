@@ -23,6 +23,7 @@
 
 import { editable, cellAt } from "./grid.js";
 import { mount as mountStepper, reducedMotion } from "./stepper.js";
+import { format } from "./i18n.js";
 
 let D = null;        // the server's data: {state, query, ok, error, form, steps, out, ...}
 let S = null;        // the state (D.state, with the step the page shows)
@@ -34,7 +35,7 @@ let aborter = null;
 const listeners = new Set();
 
 const $ = (sel) => root.querySelector(sel);
-const t = (key) => (D && Object.hasOwn(D.messages, key) ? D.messages[key] : key);
+const t = (key, ...args) => format(D && Object.hasOwn(D.messages, key) ? D.messages[key] : key, args);
 const clone = (o) => JSON.parse(JSON.stringify(o));
 
 // ---------- the API ----------
@@ -108,17 +109,20 @@ async function edit(e, source) {
   root.classList.add("loading");
   let html = null, err = "";
   try {
-    const r = await fetch("/conv/stage", {
+    // The stage speaks the page's language.
+    const r = await fetch("/conv/stage?lang=" + encodeURIComponent(document.documentElement.lang || "en"), {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/html" },
       body: JSON.stringify({ state: S, ...e }),
       signal: aborter.signal,
     });
-    if ((r.headers.get("Content-Type") || "").startsWith("text/html")) html = await r.text();
+    // A stage is 200 (shown) or 422 (refused, with the reason); anything
+    // else is JSON {"error"}.
+    if ((r.status === 200 || r.status === 422) && (r.headers.get("Content-Type") || "").startsWith("text/html")) html = await r.text();
     else err = (await r.json().catch(() => ({}))).error || r.statusText || String(r.status);
   } catch (ex) {
     if (ex.name === "AbortError") return;
-    err = t("conv.err.network") + " " + ex.message;
+    err = t("conv.err.network", ex.message);
   }
   if (my !== seq) return;
   pending = 0;
@@ -265,7 +269,7 @@ function showStep(source) {
     const td = inCells[c]?.[y]?.[x];
     mark(td, "tap");
     if (td) td.dataset.w = w;
-    if (sy >= 0) mark(inCells[c]?.[sy]?.[sx], "src");
+    if (sy !== undefined) mark(inCells[c]?.[sy]?.[sx], "src");
   }
   outCells.forEach((td, i) => {
     const done = i < S.step;
@@ -310,7 +314,7 @@ function fillDetail(st) {
     const sum = g.querySelector(".group-sum b");
     if (sum) sum.textContent = st.ch[c];
     const ol = g.querySelector("ol");
-    st.taps.forEach(([tc, , , , , x, w, p, kind], i) => {
+    st.taps.forEach(([tc, , , , , x, w, p, kind = "real"], i) => {
       if (tc !== c) return;
       const li = termTpl.cloneNode(true);
       li.className = kind;
