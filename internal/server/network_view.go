@@ -68,10 +68,16 @@ func networkView(c echo.Context, s *netState, m *netModel, n *explain.Network, l
 		f.Models = append(f.Models, views.NetworkOption{Value: mo, Label: i18n.T(ctx, "network.model_"+mo), Selected: mo == s.Model})
 	}
 	for _, p := range []string{"reference", "small"} {
-		f.Presets = append(f.Presets, views.NetworkOption{Value: p, Label: p, Selected: p == s.Preset})
+		f.Presets = append(f.Presets, views.NetworkOption{Value: p, Label: i18n.T(ctx, "train.net."+p), Selected: p == s.Preset})
 	}
 	for _, l := range n.Layers {
-		f.Layers = append(f.Layers, views.NetworkOption{Value: l.Name, Label: l.Name, Selected: l.Name == s.Layer})
+		// Layers named by a word have a label in the reader's language
+		// (conv1, relu2, ... stay as the network calls them).
+		label := l.Name
+		if k := "network.layer_label." + l.Name; i18n.T(ctx, k) != k {
+			label = i18n.T(ctx, k)
+		}
+		f.Layers = append(f.Layers, views.NetworkOption{Value: l.Name, Label: label, Selected: l.Name == s.Layer})
 	}
 	vm.Form = f
 	base := *s
