@@ -18,14 +18,14 @@ import (
 	"github.com/a-h/templ"
 	"github.com/convlab/convlab/conv"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/views"
 )
 
 // Explain words an error for the reader: the message in the reader's
 // language and the parameter it is about. The server passes its one
-// error wording (engine refusals included); ExplainKeys is enough for
-// convstate's own errors.
+// error wording, ExplainKeys.
 type Explain func(lang string, err error) (msg, param string)
 
 // Script is the JSON block "conv-data" the page's script reads: the state
@@ -78,12 +78,17 @@ type Kernel struct {
 	Index []int    `json:"i"` // index into State.W (data-i, for editing)
 }
 
-// ExplainKeys words convstate's errors ("conv.err.<Key>") and anything
-// else as its English text.
+// ExplainKeys words a state the visualizer cannot use, in lang: the
+// engine's refusal (a *conv.Error, by its code) after "conv.err.engine",
+// any other *apperr.Error (convstate's, by its key) as it is; anything
+// else, a bug, as its English text.
 func ExplainKeys(lang string, err error) (string, string) {
-	var e *convstate.Error
-	if errors.As(err, &e) {
-		return i18n.TL(lang, "conv.err."+e.Key, e.Args...), e.Param
+	var ce *conv.Error
+	if errors.As(err, &ce) {
+		return i18n.TL(lang, "conv.err.engine", apperr.FromConv(ce).Message(lang)), ce.Param
+	}
+	if e, ok := apperr.As(err); ok {
+		return e.Message(lang), e.Param
 	}
 	return i18n.TL(lang, "conv.err.engine", err.Error()), ""
 }
@@ -97,9 +102,6 @@ func scriptMessages(lang string) map[string]string {
 	}
 	return m
 }
-
-// errOverflow: the output does not fit float32.
-var errOverflow = &convstate.Error{Key: "overflow"}
 
 // lessonSequence is the order of the lesson's examples (/lesson follows
 // it too): "Next example" on /conv walks it.
