@@ -53,14 +53,11 @@ type Script struct {
 
 // Step is one output cell of the trace, written out.
 type Step struct {
-	Index string   `json:"i"`     // "5 / 9"
-	Where string   `json:"where"` // "Output row 2, column 2"
-	Eq    string   `json:"eq"`    // "1×1 + 2×0 + … = 8"
-	Sum   string   `json:"sum"`
-	Bias  string   `json:"bias,omitempty"`
-	F     int      `json:"f"`   // the filter (output channel): which Kernels to show
-	Win   [4]int   `json:"win"` // the window on the padded grid: rows [0, 1), columns [2, 3)
-	Ch    []string `json:"ch"`  // the sum of each input channel
+	views.StepText
+	Bias string   `json:"bias,omitempty"`
+	F    int      `json:"f"`   // the filter (output channel): which Kernels to show
+	Win  [4]int   `json:"win"` // the window on the padded grid: rows [0, 1), columns [2, 3)
+	Ch   []string `json:"ch"`  // the sum of each input channel
 	// Taps, one a multiplication: [channel, y, x, ky, kx, input, weight,
 	// product] with y, x on the padded grid, then the cell's kind when it
 	// is not "real" ("pad", "inserted", "copy"), and for a copied padding
