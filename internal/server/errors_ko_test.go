@@ -38,6 +38,8 @@ func TestBadRequestsInKorean(t *testing.T) {
 		{"lesson: no such stop", "POST", "/api/lesson/follow", `{"stop": 99}`},
 		{"train: pause before a run", "POST", "/api/train/pause", ``},
 		{"train: bad config", "POST", "/api/train/start", `{"epochs": -1}`},
+		{"no such endpoint", "GET", "/api/nothing-here", ``},
+		{"wrong method", "DELETE", "/api/conv", ``},
 	} {
 		for _, how := range []string{"query", "cookie", "accept"} {
 			url, header := srv.URL+tc.path, http.Header{}
