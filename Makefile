@@ -5,7 +5,7 @@ PKGS     ?= ./...
 TIMEOUT  ?= 10m
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-arm64 test-short vet bench bench-torch bench-torch-cpu bench-gemm generate check-generated fuzz model golden ci
+.PHONY: run build test test-arm64 test-short vet bench bench-torch bench-torch-cpu bench-gemm generate check-generated fuzz model golden ci golden-pool golden-network
 
 ## run: serve the app on http://localhost:8080 (ARGS="-addr :9090" to change)
 run:
@@ -76,6 +76,16 @@ generate:
 golden:
 	/usr/bin/python3 scripts/gen_conv_golden.py
 	$(GO) test -count=1 -run 'Golden|Lesson' ./conv/
+
+## golden-pool: regenerate conv/testdata/pool_golden.json.gz (every MaxPool2d/AvgPool2d parameter) from PyTorch, then check
+golden-pool:
+	/usr/bin/python3 scripts/gen_pool_golden.py
+	$(GO) test -count=1 -run 'PoolGolden' ./conv/
+
+## golden-network: after changing mnist/model/reference.safetensors, regenerate internal/explain's fixture (every layer's output in PyTorch), then check
+golden-network:
+	/usr/bin/python3 scripts/gen_network_golden.py
+	$(GO) test -count=1 -run 'NetworkGolden' ./internal/explain/
 
 ## check-generated: fail if generated templ code is out of date
 check-generated: generate

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/convlab/convlab/conv"
+	"github.com/convlab/convlab/internal/apperr"
+	"github.com/convlab/convlab/internal/convstate"
 )
 
 // Limits on what one animation may ask for. They keep every GIF small
@@ -42,19 +44,27 @@ type Params struct {
 	Numbers bool
 }
 
-// Error is a parameter a student should change, with a message naming it.
-// Param uses the query spelling ("input", "kernel", "stride", "padding",
-// "dilation", "output_padding", "transposed").
+// Error is a parameter a student should change. Param uses the query
+// spelling ("input", "kernel", "stride", "padding", "dilation",
+// "output_padding", "transposed"). Err holds the stable code, the named
+// arguments and the message ("err.anim_<code>" in the catalogues, or the
+// engine's "conv.engine.<code>"), so a page says it in the reader's
+// language: apperr.Message(lang, err).
 type Error struct {
 	Param string
-	Msg   string
+	Err   *apperr.Error
 }
 
-func (e *Error) Error() string { return e.Msg }
+func (e *Error) Error() string { return e.Err.Error() }
 
-func errf(param, format string, a ...any) *Error {
-	return &Error{Param: param, Msg: fmt.Sprintf(format, a...)}
+func (e *Error) Unwrap() error { return e.Err }
+
+// errf is the error "err.anim_<code>" about param.
+func errf(param, code string, args ...apperr.Arg) *Error {
+	return &Error{Param: param, Err: apperr.New(apperr.Invalid, "anim_"+code, args...).WithParam(param)}
 }
+
+var arg = apperr.A
 
 // IsUserError reports whether err is about the parameters (answer 4xx)
 // rather than a failure of the renderer.
@@ -109,7 +119,7 @@ func (p Params) Resolve() (*conv.Geometry, error) {
 	} {
 		for _, v := range f.v {
 			if v < f.min || v > f.max {
-				return nil, errf(f.name, "%s must be between %d and %d, got %s", f.name, f.min, f.max, pair(f.v))
+				return nil, errf(f.name, "range", arg("field", f.name), arg("min", f.min), arg("max", f.max), arg("got", pair(f.v)))
 			}
 		}
 	}
@@ -117,23 +127,21 @@ func (p Params) Resolve() (*conv.Geometry, error) {
 	if err != nil {
 		var ce *conv.Error
 		if errors.As(err, &ce) {
-			return nil, &Error{Param: queryName(ce.Param), Msg: ce.Msg}
+			return nil, &Error{Param: queryName(ce.Param), Err: apperr.FromConv(ce)}
 		}
-		return nil, &Error{Param: "input", Msg: err.Error()}
+		return nil, err
 	}
 	if g.PaddedH() > MaxGrid || g.PaddedW() > MaxGrid {
-		return nil, errf("input", "the grid the kernel slides over would be %dx%d, too large to animate (at most %d per side)",
-			g.PaddedH(), g.PaddedW(), MaxGrid)
+		return nil, errf("input", "grid_big", arg("h", g.PaddedH()), arg("w", g.PaddedW()), arg("max", MaxGrid))
 	}
 	if g.PaddedH() < 1 || g.PaddedW() < 1 {
-		return nil, errf("padding", "padding %s leaves nothing to draw", pair(p.Padding))
+		return nil, errf("padding", "nothing_to_draw", arg("padding", pair(p.Padding)))
 	}
 	if g.OutH > MaxOutput || g.OutW > MaxOutput {
-		return nil, errf("input", "the output would be %dx%d, too large to animate (at most %d per side)", g.OutH, g.OutW, MaxOutput)
+		return nil, errf("input", "output_big", arg("h", g.OutH), arg("w", g.OutW), arg("max", MaxOutput))
 	}
 	if n := g.OutH*g.OutW + 1; n > MaxFrames {
-		return nil, errf("input", "the output would be %dx%d = %d cells, too many frames to animate (at most %d cells)",
-			g.OutH, g.OutW, g.OutH*g.OutW, MaxFrames-1)
+		return nil, errf("input", "too_many_frames", arg("h", g.OutH), arg("w", g.OutW), arg("cells", g.OutH*g.OutW), arg("max", MaxFrames-1))
 	}
 	return g, nil
 }
@@ -173,9 +181,10 @@ func (p Params) Key() string {
 	return k
 }
 
-// Query is p as the query string ParseQuery reads back (and the visualizer
-// /conv understands): input, kernel, stride, padding, dilation, and for a
-// transposed convolution transposed=1 and output_padding.
+// Query is p as the query string ParseQuery reads back (the animations'
+// own URLs; ConvURL is the visualizer's): input, kernel, stride, padding,
+// dilation, and for a transposed convolution transposed=1 and
+// output_padding.
 func (p Params) Query() string {
 	p = p.Normalize()
 	v := url.Values{}
@@ -229,7 +238,7 @@ func ParseQuery(q url.Values) (Params, error) {
 			continue
 		}
 		if len(vs) != 1 {
-			return Params{}, errf(f.name, "%s is given %d times; give it once", f.name, len(vs))
+			return Params{}, errf(f.name, "repeated", arg("field", f.name), arg("n", len(vs)))
 		}
 		v, err := ParsePair(f.name, vs[0])
 		if err != nil {
@@ -246,7 +255,7 @@ func ParseQuery(q url.Values) (Params, error) {
 			continue
 		}
 		if len(vs) != 1 {
-			return Params{}, errf(f.name, "%s is given %d times; give it once", f.name, len(vs))
+			return Params{}, errf(f.name, "repeated", arg("field", f.name), arg("n", len(vs)))
 		}
 		switch strings.ToLower(strings.TrimSpace(vs[0])) {
 		case "1", "true", "on", "yes":
@@ -254,7 +263,7 @@ func ParseQuery(q url.Values) (Params, error) {
 		case "0", "false", "off", "no", "":
 			*f.dst = false
 		default:
-			return Params{}, errf(f.name, "%s must be 1 or 0, got %q", f.name, clip(vs[0]))
+			return Params{}, errf(f.name, "bool", arg("field", f.name), apperr.Q("got", clip(vs[0])))
 		}
 	}
 	// Zero would mean "the default" to Normalize; a typed 0 is a mistake.
@@ -264,42 +273,44 @@ func ParseQuery(q url.Values) (Params, error) {
 		max  int
 	}{{"stride", p.Stride, MaxStride}, {"dilation", p.Dilation, MaxDilation}} {
 		if f.v[0] < 1 || f.v[1] < 1 {
-			return Params{}, errf(f.name, "%s must be between 1 and %d, got %s", f.name, f.max, pair(f.v))
+			return Params{}, errf(f.name, "range", arg("field", f.name), arg("min", 1), arg("max", f.max), arg("got", pair(f.v)))
 		}
 	}
 	if !p.Transposed && p.OutputPadding != [2]int{} {
-		return Params{}, errf("output_padding", "output_padding only applies to transposed convolutions (add transposed=1)")
+		return Params{}, errf("output_padding", "output_padding")
 	}
 	return p, nil
 }
 
 // ParsePair reads "N" (both axes) or "HxW" (also "H,W" or "H×W") as a
-// non-negative pair; name is used in the error message.
+// non-negative pair with convstate.ParsePair (the app's one pair
+// parser); name is used in the error message.
 func ParsePair(name, s string) ([2]int, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return [2]int{}, errf(name, "%s is empty: give a number like 3 or a size like 3x2", name)
+		return [2]int{}, errf(name, "empty", arg("field", name))
 	}
 	if len(s) > maxQueryValue {
-		return [2]int{}, errf(name, "%s %q is too long: give a number like 3 or a size like 3x2", name, clip(s))
+		return [2]int{}, errf(name, "too_long", arg("field", name), apperr.Q("got", clip(s)))
 	}
-	norm := strings.NewReplacer("X", "x", ",", "x", "×", "x").Replace(s)
-	parts := strings.Split(norm, "x")
-	if len(parts) > 2 {
-		return [2]int{}, errf(name, "%s %q is not a number like 3 or a size like 3x2", name, clip(s))
+	h, w, ok := convstate.ParsePair(s)
+	if !ok || h < 0 || w < 0 || h > 1_000_000 || w > 1_000_000 {
+		return [2]int{}, errf(name, "not_a_size", arg("field", name), apperr.Q("got", clip(s)))
 	}
-	var v [2]int
-	for i, part := range parts {
-		n, err := strconv.Atoi(strings.TrimSpace(part))
-		if err != nil || n < 0 || n > 1_000_000 {
-			return [2]int{}, errf(name, "%s %q is not a number like 3 or a size like 3x2", name, clip(s))
-		}
-		v[i] = n
+	return [2]int{h, w}, nil
+}
+
+// ConvURL is the same configuration on the visualizer (/conv). The URL is
+// convstate's (the only writer of /conv URLs).
+func (p Params) ConvURL() string {
+	p = p.Normalize()
+	s := convstate.Configure(p.Input, p.Kernel, p.Stride, p.Padding, p.Dilation)
+	if p.Transposed {
+		s.Transposed = true
+		s.OPH, s.OPW = p.OutputPadding[0], p.OutputPadding[1]
+		s.FillW()
 	}
-	if len(parts) == 1 {
-		v[1] = v[0]
-	}
-	return v, nil
+	return s.URL()
 }
 
 // clip shortens a user's value for an error message.

@@ -36,7 +36,7 @@ func TestParsePair(t *testing.T) {
 		got, err := ParsePair("kernel", tc.in)
 		if tc.wantErr != "" {
 			var e *Error
-			if !errors.As(err, &e) || e.Param != "kernel" || !strings.Contains(e.Msg, tc.wantErr) {
+			if !errors.As(err, &e) || e.Param != "kernel" || !strings.Contains(e.Error(), tc.wantErr) || e.Err.Code == "" {
 				t.Errorf("ParsePair(%q) error = %v, want an *Error about kernel containing %q", tc.in, err, tc.wantErr)
 			}
 			continue
@@ -146,7 +146,7 @@ func TestResolveRejects(t *testing.T) {
 	} {
 		_, err := tc.p.Resolve()
 		var e *Error
-		if !errors.As(err, &e) || e.Param != tc.param || !strings.Contains(e.Msg, tc.msg) {
+		if !errors.As(err, &e) || e.Param != tc.param || !strings.Contains(e.Error(), tc.msg) {
 			t.Errorf("%s: Resolve() error = %v, want an *Error about %q containing %q", tc.name, err, tc.param, tc.msg)
 			continue
 		}

@@ -386,6 +386,7 @@ func TestGoldenResolveRejects(t *testing.T) {
 		if !known || !strings.Contains(ce.Msg, word) {
 			t.Errorf("%s\n  our error's Param %q is not a PyTorch parameter named in its message: %s", desc, ce.Param, ce.Msg)
 		}
+		checkErrorCode(t, desc, ce)
 		if r.Param == "" {
 			continue
 		}
@@ -571,6 +572,7 @@ func TestGoldenPoolRejects(t *testing.T) {
 			t.Errorf("%s\n  error %T is not a *conv.Error", desc, err)
 			continue
 		}
+		checkErrorCode(t, desc, ce)
 		if ce.Param != c.Param {
 			t.Errorf("%s\n  our error names %q, want %q: %s", desc, ce.Param, c.Param, ce.Msg)
 		}

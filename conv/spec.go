@@ -123,19 +123,87 @@ func (g *Geometry) PaddedW() int {
 // Error is a configuration PyTorch would reject (or convlab cannot run),
 // with a message written for a student. Param names the offending
 // parameter in PyTorch's spelling ("kernel_size", "padding", ...).
+//
+// Code is stable (one of Codes, e.g. "kernel_too_large"): message
+// catalogues key their translations on it, and clients may branch on it.
+// Args are the message's arguments by name, in the order Msg uses them, so
+// a translation can put them where its grammar wants. Msg is the English
+// text.
 type Error struct {
+	Code  string
 	Param string
 	Msg   string
-	// Format and Args made Msg (fmt.Sprintf): a page can look Format up in
-	// its message catalogue and say the same in the reader's language.
-	Format string
-	Args   []any
+	Args  []Arg
+}
+
+// Arg is one named argument of an Error. Text is Value as Msg writes it
+// (a string quoted where Msg quotes it).
+type Arg struct {
+	Name  string
+	Value any // int or string
+	Text  string
 }
 
 func (e *Error) Error() string { return e.Msg }
 
-func errf(param, format string, a ...any) error {
-	return &Error{Param: param, Msg: fmt.Sprintf(format, a...), Format: format, Args: a}
+// Codes lists every Error.Code the engine makes. Each has a message in the
+// app's catalogues ("conv.engine.<code>"); a new refusal adds its code here.
+var Codes = []string{
+	"input_too_small", "input_too_large", "output_too_large", "output_empty_transposed",
+	"padding_word_transposed", "same_needs_stride_1", "crop_leaves_nothing",
+	"kernel_too_large", "dilated_kernel_too_large", "reflect_padding_too_large", "circular_padding_too_large",
+	"in_channels_range", "out_channels_range", "groups_not_positive",
+	"in_channels_not_divisible", "out_channels_not_divisible",
+	"negative_padding_zeros", "param_negative", "param_below_1", "param_too_large",
+	"padding_mode_case", "padding_mode_unknown", "padding_case", "padding_word_unknown",
+	"transposed_padding_mode", "output_padding_too_large", "output_padding_not_transposed",
+	"pool_kernel_range", "pool_stride_range", "pool_padding_negative", "pool_padding_over_half",
+	"pool_input_empty", "pool_kernel_too_large",
+	"pool_dilation_range", "pool_avg_dilation", "pool_dilated_kernel_too_large",
+}
+
+var knownCodes = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range Codes {
+		m[c] = true
+	}
+	return m
+}()
+
+// arg names one argument of an error message.
+func arg(name string, v any) Arg { return Arg{Name: name, Value: v} }
+
+// errf makes an *Error. format's verbs take args' values in order; an
+// unknown code is a programmer error.
+func errf(code, param, format string, args ...Arg) error {
+	if !knownCodes[code] {
+		panic("conv: error code " + code + " is not in Codes")
+	}
+	verbs := formatVerbs(format)
+	if len(verbs) != len(args) {
+		panic("conv: error " + code + ": the format's verbs and the arguments differ in number")
+	}
+	vals := make([]any, len(args))
+	for i := range args {
+		vals[i] = args[i].Value
+		args[i].Text = fmt.Sprintf(verbs[i], args[i].Value)
+	}
+	return &Error{Code: code, Param: param, Msg: fmt.Sprintf(format, vals...), Args: args}
+}
+
+// formatVerbs lists the verbs of a format string in order ("%d", "%q", ...).
+func formatVerbs(f string) []string {
+	var out []string
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] != '%' {
+			continue
+		}
+		if f[i+1] != '%' {
+			out = append(out, f[i:i+2])
+		}
+		i++
+	}
+	return out
 }
 
 func or1(v int) int {
@@ -167,10 +235,10 @@ func (s Spec) Resolve(inH, inW int) (*Geometry, error) {
 		return nil, err
 	}
 	if inH < 1 || inW < 1 {
-		return nil, errf("input", "the input must be at least 1x1, got %dx%d", inH, inW)
+		return nil, errf("input_too_small", "input", "the input must be at least 1x1, got %dx%d", arg("h", inH), arg("w", inW))
 	}
 	if inH > MaxDim || inW > MaxDim {
-		return nil, errf("input", "the input %dx%d is too large (at most %d per side)", inH, inW, MaxDim)
+		return nil, errf("input_too_large", "input", "the input %dx%d is too large (at most %d per side)", arg("h", inH), arg("w", inW), arg("max", MaxDim))
 	}
 	g := &Geometry{Spec: s, InH: inH, InW: inW}
 	kh, kw := s.KernelSize[0], s.KernelSize[1]
@@ -179,19 +247,19 @@ func (s Spec) Resolve(inH, inW int) (*Geometry, error) {
 
 	if s.Transposed {
 		if s.PaddingStr != "" {
-			return nil, errf("padding", "padding=%q is only for Conv2d; ConvTranspose2d takes numbers", s.PaddingStr)
+			return nil, errf("padding_word_transposed", "padding", "padding=%q is only for Conv2d; ConvTranspose2d takes numbers", arg("padding", s.PaddingStr))
 		}
 		g.PadTop, g.PadBottom = s.Padding[0], s.Padding[0]
 		g.PadLeft, g.PadRight = s.Padding[1], s.Padding[1]
 		g.OutH = (inH-1)*s.Stride[0] - 2*s.Padding[0] + ekh - 1 + s.OutputPadding[0] + 1
 		g.OutW = (inW-1)*s.Stride[1] - 2*s.Padding[1] + ekw - 1 + s.OutputPadding[1] + 1
 		if g.OutH < 1 || g.OutW < 1 {
-			return nil, errf("padding",
+			return nil, errf("output_empty_transposed", "padding",
 				"the output would be %dx%d: padding %dx%d crops away everything the transposed convolution makes from a %dx%d input",
-				g.OutH, g.OutW, s.Padding[0], s.Padding[1], inH, inW)
+				arg("out_h", g.OutH), arg("out_w", g.OutW), arg("pad_h", s.Padding[0]), arg("pad_w", s.Padding[1]), arg("in_h", inH), arg("in_w", inW))
 		}
 		if g.OutH > MaxDim || g.OutW > MaxDim {
-			return nil, errf("stride", "the output would be %dx%d, too large (at most %d per side)", g.OutH, g.OutW, MaxDim)
+			return nil, errf("output_too_large", "stride", "the output would be %dx%d, too large (at most %d per side)", arg("out_h", g.OutH), arg("out_w", g.OutW), arg("max", MaxDim))
 		}
 		return g, nil
 	}
@@ -205,8 +273,8 @@ func (s Spec) Resolve(inH, inW int) (*Geometry, error) {
 		g.Spec.Padding = s.Padding
 	case "same":
 		if s.Stride != [2]int{1, 1} {
-			return nil, errf("padding", "padding=\"same\" needs stride 1 (PyTorch does not support it for strided convolutions), got stride %dx%d",
-				s.Stride[0], s.Stride[1])
+			return nil, errf("same_needs_stride_1", "padding", "padding=\"same\" needs stride 1 (PyTorch does not support it for strided convolutions), got stride %dx%d",
+				arg("stride_h", s.Stride[0]), arg("stride_w", s.Stride[1]))
 		}
 		th, tw := ekh-1, ekw-1
 		g.PadTop, g.PadBottom = th/2, th-th/2
@@ -214,8 +282,9 @@ func (s Spec) Resolve(inH, inW int) (*Geometry, error) {
 	}
 	if s.PaddingMode != Zeros {
 		if ph, pw := inH+g.PadTop+g.PadBottom, inW+g.PadLeft+g.PadRight; ph < 1 || pw < 1 {
-			return nil, errf("padding", "negative padding %dx%d (padding_mode=%q) crops %d rows and %d columns off each side, which leaves nothing of the %dx%d input",
-				s.Padding[0], s.Padding[1], string(s.PaddingMode), max(-s.Padding[0], 0), max(-s.Padding[1], 0), inH, inW)
+			return nil, errf("crop_leaves_nothing", "padding", "negative padding %dx%d (padding_mode=%q) crops %d rows and %d columns off each side, which leaves nothing of the %dx%d input",
+				arg("pad_h", s.Padding[0]), arg("pad_w", s.Padding[1]), arg("mode", string(s.PaddingMode)),
+				arg("rows", max(-s.Padding[0], 0)), arg("cols", max(-s.Padding[1], 0)), arg("in_h", inH), arg("in_w", inW))
 		}
 		if err := checkModePadding(s.PaddingMode, inH, g.PadTop, g.PadBottom, "height"); err != nil {
 			return nil, err
@@ -226,11 +295,11 @@ func (s Spec) Resolve(inH, inW int) (*Geometry, error) {
 	}
 	ph, pw := inH+g.PadTop+g.PadBottom, inW+g.PadLeft+g.PadRight
 	if ekh > ph || ekw > pw {
-		what := "kernel"
+		args := []Arg{arg("k_h", ekh), arg("k_w", ekw), arg("padded_h", ph), arg("padded_w", pw)}
 		if dh > 1 || dw > 1 {
-			what = "kernel (dilated)"
+			return nil, errf("dilated_kernel_too_large", "kernel_size", "kernel (dilated) %dx%d is larger than the padded input %dx%d", args...)
 		}
-		return nil, errf("kernel_size", "%s %dx%d is larger than the padded input %dx%d", what, ekh, ekw, ph, pw)
+		return nil, errf("kernel_too_large", "kernel_size", "kernel %dx%d is larger than the padded input %dx%d", args...)
 	}
 	g.OutH = (ph-ekh)/s.Stride[0] + 1
 	g.OutW = (pw-ekw)/s.Stride[1] + 1
@@ -241,13 +310,13 @@ func checkModePadding(m PaddingMode, size, before, after int, dim string) error 
 	switch m {
 	case Reflect:
 		if before >= size || after >= size {
-			return errf("padding", "padding_mode=\"reflect\" needs padding smaller than the input: padding %d on an input %s of %d",
-				max(before, after), dim, size)
+			return errf("reflect_padding_too_large", "padding", "padding_mode=\"reflect\" needs padding smaller than the input: padding %d on an input %s of %d",
+				arg("padding", max(before, after)), arg("dim", dim), arg("size", size))
 		}
 	case Circular:
 		if before > size || after > size {
-			return errf("padding", "padding_mode=\"circular\" can wrap around at most once: padding %d on an input %s of %d",
-				max(before, after), dim, size)
+			return errf("circular_padding_too_large", "padding", "padding_mode=\"circular\" can wrap around at most once: padding %d on an input %s of %d",
+				arg("padding", max(before, after)), arg("dim", dim), arg("size", size))
 		}
 	}
 	return nil
@@ -256,19 +325,19 @@ func checkModePadding(m PaddingMode, size, before, after int, dim string) error 
 // check validates what does not depend on the input size.
 func (s Spec) check() error {
 	if s.InChannels < 1 || s.InChannels > MaxChannels {
-		return errf("in_channels", "in_channels must be between 1 and %d, got %d", MaxChannels, s.InChannels)
+		return errf("in_channels_range", "in_channels", "in_channels must be between 1 and %d, got %d", arg("max", MaxChannels), arg("got", s.InChannels))
 	}
 	if s.OutChannels < 1 || s.OutChannels > MaxChannels {
-		return errf("out_channels", "out_channels must be between 1 and %d, got %d", MaxChannels, s.OutChannels)
+		return errf("out_channels_range", "out_channels", "out_channels must be between 1 and %d, got %d", arg("max", MaxChannels), arg("got", s.OutChannels))
 	}
 	if s.Groups < 1 {
-		return errf("groups", "groups must be a positive number, got %d", s.Groups)
+		return errf("groups_not_positive", "groups", "groups must be a positive number, got %d", arg("groups", s.Groups))
 	}
 	if s.InChannels%s.Groups != 0 {
-		return errf("groups", "in_channels (%d) must be divisible by groups (%d)", s.InChannels, s.Groups)
+		return errf("in_channels_not_divisible", "groups", "in_channels (%d) must be divisible by groups (%d)", arg("in_channels", s.InChannels), arg("groups", s.Groups))
 	}
 	if s.OutChannels%s.Groups != 0 {
-		return errf("groups", "out_channels (%d) must be divisible by groups (%d)", s.OutChannels, s.Groups)
+		return errf("out_channels_not_divisible", "groups", "out_channels (%d) must be divisible by groups (%d)", arg("out_channels", s.OutChannels), arg("groups", s.Groups))
 	}
 	type pair struct {
 		name string
@@ -286,14 +355,14 @@ func (s Spec) check() error {
 			if v < p.min {
 				switch {
 				case p.name == "padding" && !s.Transposed:
-					return errf(p.name, "padding cannot be negative with padding_mode=\"zeros\", got %dx%d (only reflect, replicate and circular padding may be negative: then it crops the input)", p.v[0], p.v[1])
+					return errf("negative_padding_zeros", p.name, "padding cannot be negative with padding_mode=\"zeros\", got %dx%d (only reflect, replicate and circular padding may be negative: then it crops the input)", arg("h", p.v[0]), arg("w", p.v[1]))
 				case p.min == 0:
-					return errf(p.name, "%s cannot be negative, got %dx%d", p.name, p.v[0], p.v[1])
+					return errf("param_negative", p.name, "%s cannot be negative, got %dx%d", arg("param", p.name), arg("h", p.v[0]), arg("w", p.v[1]))
 				}
-				return errf(p.name, "%s must be at least 1, got %dx%d", p.name, p.v[0], p.v[1])
+				return errf("param_below_1", p.name, "%s must be at least 1, got %dx%d", arg("param", p.name), arg("h", p.v[0]), arg("w", p.v[1]))
 			}
 			if v > MaxDim || v < -MaxDim {
-				return errf(p.name, "%s %dx%d is too large (at most %d)", p.name, p.v[0], p.v[1], MaxDim)
+				return errf("param_too_large", p.name, "%s %dx%d is too large (at most %d)", arg("param", p.name), arg("h", p.v[0]), arg("w", p.v[1]), arg("max", MaxDim))
 			}
 		}
 	}
@@ -301,31 +370,32 @@ func (s Spec) check() error {
 	case Zeros, Reflect, Replicate, Circular:
 	default:
 		if l := PaddingMode(strings.ToLower(string(s.PaddingMode))); l == Zeros || l == Reflect || l == Replicate || l == Circular {
-			return errf("padding_mode", "padding_mode must be written %q in lower case, as PyTorch spells it, got %q", l, string(s.PaddingMode))
+			return errf("padding_mode_case", "padding_mode", "padding_mode must be written %q in lower case, as PyTorch spells it, got %q", arg("want", string(l)), arg("got", string(s.PaddingMode)))
 		}
-		return errf("padding_mode", "padding_mode must be zeros, reflect, replicate or circular, got %q", string(s.PaddingMode))
+		return errf("padding_mode_unknown", "padding_mode", "padding_mode must be zeros, reflect, replicate or circular, got %q", arg("got", string(s.PaddingMode)))
 	}
 	switch s.PaddingStr {
 	case "", "valid", "same":
 	default:
 		if l := strings.ToLower(s.PaddingStr); l == "valid" || l == "same" {
-			return errf("padding", "padding must be written %q in lower case, as PyTorch spells it, got %q", l, s.PaddingStr)
+			return errf("padding_case", "padding", "padding must be written %q in lower case, as PyTorch spells it, got %q", arg("want", l), arg("got", s.PaddingStr))
 		}
-		return errf("padding", "padding must be numbers, \"valid\" or \"same\", got %q", s.PaddingStr)
+		return errf("padding_word_unknown", "padding", "padding must be numbers, \"valid\" or \"same\", got %q", arg("got", s.PaddingStr))
 	}
 	if s.Transposed {
 		if s.PaddingMode != Zeros {
-			return errf("padding_mode", "ConvTranspose2d only supports padding_mode=\"zeros\", got %q", string(s.PaddingMode))
+			return errf("transposed_padding_mode", "padding_mode", "ConvTranspose2d only supports padding_mode=\"zeros\", got %q", arg("got", string(s.PaddingMode)))
 		}
 		for i := range 2 {
 			if s.OutputPadding[i] >= s.Stride[i] && s.OutputPadding[i] >= s.Dilation[i] {
-				return errf("output_padding",
+				return errf("output_padding_too_large", "output_padding",
 					"output_padding must be smaller than either stride or dilation: output_padding %dx%d, stride %dx%d, dilation %dx%d",
-					s.OutputPadding[0], s.OutputPadding[1], s.Stride[0], s.Stride[1], s.Dilation[0], s.Dilation[1])
+					arg("op_h", s.OutputPadding[0]), arg("op_w", s.OutputPadding[1]), arg("stride_h", s.Stride[0]), arg("stride_w", s.Stride[1]),
+					arg("dilation_h", s.Dilation[0]), arg("dilation_w", s.Dilation[1]))
 			}
 		}
 	} else if s.OutputPadding != [2]int{} {
-		return errf("output_padding", "output_padding only applies to transposed convolutions")
+		return errf("output_padding_not_transposed", "output_padding", "output_padding only applies to transposed convolutions")
 	}
 	return nil
 }

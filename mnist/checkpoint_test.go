@@ -97,6 +97,7 @@ func TestCheckpointContinuesExactly(t *testing.T) {
 		{"sgd with shift mid-epoch", TrainConfig{Net: "small", Optimizer: "sgd", BatchSize: 16, Seed: 9, Shift: 2}, 5, 5},
 		{"sgd before any step", TrainConfig{Net: "small", Optimizer: "sgd", BatchSize: 16, Seed: 9}, 0, 2},
 		{"reference adam", TrainConfig{Net: "reference", BatchSize: 10, Seed: 1, Shift: 1}, 2, 2},
+		{"augment with lr decay across an epoch", TrainConfig{Net: "small", BatchSize: 20, Seed: 5, Augment: true, LRDecay: 0.5}, 2, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			straight, err := NewTrainer(tc.cfg, set, test)

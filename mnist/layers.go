@@ -446,19 +446,29 @@ func softmaxCrossEntropy(probs, dlogits, logits []float32, labels []uint8, n, k 
 // softmax writes the softmax of each row of logits (n×k) to probs.
 func softmax(probs, logits []float32, n, k int) {
 	for i := range n {
-		row := logits[i*k : (i+1)*k]
-		m := row[0]
-		for _, v := range row {
-			if v > m {
-				m = v
-			}
-		}
-		var s float64
-		for _, v := range row {
-			s += math.Exp(float64(v - m))
-		}
-		for j, v := range row {
-			probs[i*k+j] = float32(math.Exp(float64(v-m)) / s)
+		softmaxRow(probs[i*k:(i+1)*k], logits[i*k:(i+1)*k], nil)
+	}
+}
+
+// softmaxRow writes the softmax of row to probs: exp(v − max) over their
+// sum (float64). exps, if not nil, receives each exp(v − max); it returns
+// the max and the sum (for SoftmaxSteps).
+func softmaxRow(probs, row []float32, exps []float64) (m float32, s float64) {
+	m = row[0]
+	for _, v := range row {
+		if v > m {
+			m = v
 		}
 	}
+	for j, v := range row {
+		e := math.Exp(float64(v - m))
+		if exps != nil {
+			exps[j] = e
+		}
+		s += e
+	}
+	for j, v := range row {
+		probs[j] = float32(math.Exp(float64(v-m)) / s)
+	}
+	return m, s
 }

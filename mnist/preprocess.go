@@ -37,6 +37,55 @@ const (
 // caller's input is at fault); Preprocess never panics and never writes
 // NaN.
 func Preprocess(dst []float32, src []float32, w, h int) error {
+	return preprocessInto(dst, src, w, h, nil)
+}
+
+// PreprocessSteps records what Preprocess did, so that a page can show each
+// step as an image (the draw page: crop → fit 20×20 → centre by mass).
+type PreprocessSteps struct {
+	DrawW, DrawH int       // the drawing's size
+	Empty        bool      // no ink: the other fields are zero
+	X, Y, W, H   int       // step 2: the ink's bounding box in the drawing
+	Crop         []float32 // the drawing inside the box, W×H, cleaned (step 1)
+	FitW, FitH   int       // step 3: the box's size scaled to fit 20×20
+	Fit          []float32 // FitW×FitH, stretched so the brightest pixel is 1 (step 4)
+	OffX, OffY   int       // step 5: where Fit's top-left corner lands in 28×28
+}
+
+// PreprocessWithSteps is Preprocess that also returns its steps.
+func PreprocessWithSteps(dst []float32, src []float32, w, h int) (PreprocessSteps, error) {
+	st := PreprocessSteps{DrawW: w, DrawH: h}
+	err := preprocessInto(dst, src, w, h, &st)
+	return st, err
+}
+
+// Drawing hints for a student: the ink is small, or touches the edge.
+const (
+	HintNone  = ""
+	HintSmall = "small" // the ink's box is less than SmallDrawing of the pad's side
+	HintEdge  = "edge"  // the ink touches the drawing's border
+)
+
+// SmallDrawing is the fraction of the pad's shorter side below which a
+// drawing's larger side counts as small.
+const SmallDrawing = 0.3
+
+// Hint says whether the drawing is very small ("small") or touches the
+// edge ("edge"; a digit cut by the border cannot be read whole), else "".
+// Small wins: a tiny digit in a corner should first be drawn bigger.
+func (s PreprocessSteps) Hint() string {
+	switch {
+	case s.Empty:
+		return HintNone
+	case float64(max(s.W, s.H)) < SmallDrawing*float64(min(s.DrawW, s.DrawH)):
+		return HintSmall
+	case s.X == 0 || s.Y == 0 || s.X+s.W == s.DrawW || s.Y+s.H == s.DrawH:
+		return HintEdge
+	}
+	return HintNone
+}
+
+func preprocessInto(dst []float32, src []float32, w, h int, st *PreprocessSteps) error {
 	if len(dst) != Pixels {
 		return fmt.Errorf("mnist: Preprocess: destination has %d values, want %d (28×28)", len(dst), Pixels)
 	}
@@ -60,9 +109,21 @@ func Preprocess(dst []float32, src []float32, w, h int) error {
 		}
 	}
 	if x1 < 0 {
+		if st != nil {
+			st.Empty = true
+		}
 		return nil // no ink
 	}
 	bw, bh := x1-x0+1, y1-y0+1
+	if st != nil {
+		st.X, st.Y, st.W, st.H = x0, y0, bw, bh
+		st.Crop = make([]float32, bw*bh)
+		for y := range bh {
+			for x := range bw {
+				st.Crop[y*bw+x] = clean(src[(y0+y)*w+x0+x])
+			}
+		}
+	}
 
 	// 3: scale to fit FitSide×FitSide.
 	scale := float64(FitSide) / float64(max(bw, bh))
@@ -98,6 +159,9 @@ func Preprocess(dst []float32, src []float32, w, h int) error {
 		}
 	}
 	if !(peak > 0) {
+		if st != nil {
+			*st = PreprocessSteps{DrawW: w, DrawH: h, Empty: true}
+		}
 		return nil
 	}
 
@@ -119,6 +183,15 @@ func Preprocess(dst []float32, src []float32, w, h int) error {
 	// digit inside the field.
 	offX := clampInt(int(math.Round(ImageSize/2-mx)), 0, ImageSize-nw)
 	offY := clampInt(int(math.Round(ImageSize/2-my)), 0, ImageSize-nh)
+	if st != nil {
+		st.FitW, st.FitH, st.OffX, st.OffY = nw, nh, offX, offY
+		st.Fit = make([]float32, nw*nh)
+		for oy := range nh {
+			for ox := range nw {
+				st.Fit[oy*nw+ox] = float32(min(1, max(0, small[oy*FitSide+ox])))
+			}
+		}
+	}
 	for oy := range nh {
 		for ox := range nw {
 			v := small[oy*FitSide+ox]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -29,6 +30,19 @@ type TrainConfig struct {
 	// in): a simple data augmentation. 0 (the default) trains on the
 	// images as they are.
 	Shift int `json:"shift,omitempty"`
+	// Augment, if true, changes each training image by a random
+	// Augmentation (rotation, scale, shift, stroke thickness; see
+	// augment.go) drawn from the seed. It replaces Shift (set one or the
+	// other).
+	Augment bool `json:"augment,omitempty"`
+	// AugmentEpochs, with Augment, augments only the first AugmentEpochs
+	// epochs; the later ones train on the images as they are (a short
+	// clean finish at the end of a learning-rate decay). 0: every epoch.
+	AugmentEpochs int `json:"augment_epochs,omitempty"`
+	// LRDecay, if positive, multiplies the learning rate by this factor
+	// after every epoch (torch.optim.lr_scheduler.ExponentialLR's gamma):
+	// epoch e trains with LR·LRDecay^(e-1). 0 (the default) keeps LR.
+	LRDecay float64 `json:"lr_decay,omitempty"`
 }
 
 // WithDefaults fills the zero fields: net "reference", optimizer "adam",
@@ -71,7 +85,24 @@ func (c TrainConfig) Validate() error {
 	if c.Shift < 0 || c.Shift > MaxShift {
 		return fmt.Errorf("the random shift must be between 0 and %d pixels, got %d", MaxShift, c.Shift)
 	}
+	if c.Augment && c.Shift != 0 {
+		return errors.New("choose either the random shift or augment (which shifts too), not both")
+	}
+	if c.AugmentEpochs < 0 || (c.AugmentEpochs > 0 && !c.Augment) {
+		return fmt.Errorf("augment_epochs must be 0 (every epoch) or, with augment, a positive number of epochs, got %d", c.AugmentEpochs)
+	}
+	if !(c.LRDecay >= 0 && c.LRDecay <= 1) {
+		return fmt.Errorf("the learning-rate decay must be between 0 (off) and 1, got %g", c.LRDecay)
+	}
 	return nil
+}
+
+// EpochLR is the learning rate of epoch e (from 1) under LRDecay.
+func (c TrainConfig) EpochLR(e int) float64 {
+	if c.LRDecay == 0 || e <= 1 {
+		return c.LR
+	}
+	return c.LR * math.Pow(c.LRDecay, float64(e-1))
 }
 
 // Progress is reported after every training step.
@@ -88,6 +119,7 @@ type Progress struct {
 	// smoothed over about 20 steps).
 	ImagesPerSecond float64 `json:"images_per_second"`
 	Images          int     `json:"images"` // images seen so far
+	LR              float64 `json:"lr"`     // the learning rate of this step
 }
 
 // Miss is a misclassified test image.
@@ -138,6 +170,10 @@ type Trainer struct {
 	ws map[int]*workspace // training workspaces by batch size
 	x  []float32
 	y  []uint8
+	// scratch is Augmentation.Apply's buffer.
+	scratch []float32
+
+	watch *Conv1Update // WatchConv1's record, or nil
 
 	epochLoss    float64
 	epochCorrect int
@@ -174,6 +210,9 @@ func NewTrainer(cfg TrainConfig, train, test *Set) (*Trainer, error) {
 		ws:     map[int]*workspace{},
 		x:      make([]float32, cfg.BatchSize*Pixels),
 		y:      make([]uint8, cfg.BatchSize),
+	}
+	if cfg.Augment {
+		t.scratch = make([]float32, Pixels)
 	}
 	t.rng, t.augRng = rand.New(t.rngSrc), rand.New(t.augSrc)
 	for i := range t.perm {
@@ -220,7 +259,9 @@ func (t *Trainer) Step() Progress {
 	x, y := t.x[:b*Pixels], t.y[:b]
 	for i, k := range t.perm[t.pos : t.pos+b] {
 		src, dst := t.train.Pix[int(k)*Pixels:(int(k)+1)*Pixels], x[i*Pixels:(i+1)*Pixels]
-		if s := t.cfg.Shift; s > 0 {
+		if t.cfg.Augment && (t.cfg.AugmentEpochs == 0 || t.epoch <= t.cfg.AugmentEpochs) {
+			RandomAugmentation(t.augRng).Apply(dst, src, t.scratch)
+		} else if s := t.cfg.Shift; s > 0 {
 			shiftImage(dst, src, t.augRng.IntN(2*s+1)-s, t.augRng.IntN(2*s+1)-s)
 		} else {
 			convertPixels(dst, src)
@@ -232,6 +273,12 @@ func (t *Trainer) Step() Progress {
 	logits := t.net.forward(ws, x, b)
 	loss, correct := softmaxCrossEntropy(ws.probs, ws.dlogits, logits, y, b, Classes)
 	t.net.backward(ws, ws.dlogits, b)
+	if t.cfg.LRDecay != 0 {
+		setLR(t.opt, t.cfg.EpochLR(t.epoch))
+	}
+	if t.watch != nil { // after the learning rate is set: Preview uses it
+		t.recordConv1()
+	}
 	t.opt.Step(t.net.ps)
 
 	t.step++
@@ -251,11 +298,22 @@ func (t *Trainer) Step() Progress {
 		RunningLoss:     t.epochLoss / float64(t.epochImages),
 		RunningAccuracy: float64(t.epochCorrect) / float64(t.epochImages),
 		Images:          t.images,
+		LR:              t.cfg.EpochLR(t.epoch),
 	}
 	if t.secPerImage > 0 {
 		p.ImagesPerSecond = 1 / t.secPerImage
 	}
 	return p
+}
+
+// setLR sets the learning rate of Adam or SGD.
+func setLR(o Optimizer, lr float64) {
+	switch o := o.(type) {
+	case *Adam:
+		o.LR = lr
+	case *SGD:
+		o.LR = lr
+	}
 }
 
 // workspace returns the training workspace for batches of b.

@@ -98,15 +98,25 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 		t.Skip("allocation count: -short (the race detector allocates)")
 	}
 	for _, preset := range Presets {
-		set := synthSet(400, 2)
-		tr, err := NewTrainer(TrainConfig{Net: preset, BatchSize: 50}, set, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr.Step() // first step: buffers and optimizer state
-		tr.Step()
-		if a := testing.AllocsPerRun(4, func() { tr.Step() }); a != 0 {
-			t.Errorf("%s: %v allocations per training step", preset, a)
+		for _, aug := range []bool{false, true} {
+			for _, watch := range []*Conv1Update{nil, {}} { // also while WatchConv1 records
+				set := synthSet(400, 2)
+				cfg := TrainConfig{Net: preset, BatchSize: 50}
+				if aug {
+					cfg.Augment, cfg.LRDecay = true, 0.9
+				}
+				tr, err := NewTrainer(cfg, set, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr.WatchConv1(watch)
+				tr.Step() // first step: buffers and optimizer state
+				tr.Step()
+				// 4 runs + warm-up cross the epoch end (8 steps of 50).
+				if a := testing.AllocsPerRun(8, func() { tr.Step() }); a != 0 {
+					t.Errorf("%s (augment %v, watched %v): %v allocations per training step", preset, aug, watch != nil, a)
+				}
+			}
 		}
 	}
 }

@@ -2,9 +2,11 @@ package views
 
 import "github.com/a-h/templ"
 
-// ConvView is the view model of the convolution visualizer (/conv). The
-// handler (internal/server/conv_handlers.go) fills it from the engine; every
-// number in it is already formatted, every sentence already translated.
+// ConvView is the view model of the convolution visualizer (/conv).
+// internal/convview.Build fills it from the engine; every number in it is
+// already formatted, every sentence already translated. The same
+// components render the first paint (Conv) and the stage after an edit
+// (ConvFragment).
 type ConvView struct {
 	Error      string // why this configuration cannot run ("" when it can)
 	ErrorParam string // the parameter the error is about (PyTorch's name)
@@ -14,8 +16,13 @@ type ConvView struct {
 	Modes   []ConvOption
 	Pads    []ConvOption // padding kinds: number, same, valid
 	Kernels []ConvOption // named kernels
+	// NextExample: on a preset of the lesson's sequence, the next one
+	// (Value is its /conv URL); empty otherwise.
+	NextExample ConvOption
 
 	OK         bool   // the configuration ran: everything below is filled
+	Op         string // the operation (convstate.Op): "conv", "conv_transpose"
+	Query      string // the state's /conv query without the step (for the script)
 	OutSize    string // "3×3"
 	StepIndex  string // "1 / 9"
 	Step       int    // 1-based
@@ -29,8 +36,9 @@ type ConvView struct {
 	Outputs  []ConvGrid    // one per filter (output channel)
 	Images   []ConvImage   // input/output drawn as images (large grids)
 
-	Detail    ConvDetail // the current step, written out
-	Narration string
+	Detail       ConvDetail // the current step, written out
+	Narration    ConvNarration
+	ChannelNames []string // "channel 1", ... (group labels of the step's products)
 
 	FormulaH, FormulaW string // the output-size formula with the numbers
 	Uncovered          []string
@@ -119,4 +127,11 @@ type ConvTermGroup struct {
 type ConvTerm struct {
 	X, W, Product string
 	Class         string // the grid cell's kind: real, pad, copy, inserted
+	Tap           int    // its index in the step's taps
+}
+
+// ConvNarration is the step said in words (the aria-live region):
+// "<Where>: <Equation>".
+type ConvNarration struct {
+	Where, Equation string
 }

@@ -10,6 +10,7 @@ type TrainView struct {
 	Optimizer  string
 	LR         float64
 	BatchSize  int
+	Augment    bool // train on randomly changed copies (rotation, scale, shift, thickness)
 	MaxLR      float64
 	MaxBatch   int
 	Messages   map[string]string // "train." messages for train.js

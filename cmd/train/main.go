@@ -4,9 +4,10 @@
 //	go run ./cmd/train -net reference -epochs 3 [-seed 1] [-out model.safetensors] [-mnist DIR]
 //	go run ./cmd/train -net reference -target 0.98   # time to first reach 98% test accuracy
 //
-// The progress bar shows images per second, the epoch's ETA and the
-// running loss; after each epoch the accuracy on the 10,000 test images is
-// printed. With -target the full test set is evaluated every -eval-every
+// The progress (on stderr) shows images per second, the epoch's ETA and
+// the running loss: one line redrawn in place on a terminal, a plain line
+// every 5 s and at each epoch's end otherwise (a log, a pipe, CI). After
+// each epoch the accuracy on the 10,000 test images is printed. With -target the full test set is evaluated every -eval-every
 // steps and training stops at the first evaluation that reaches it.
 package main
 
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/convlab/convlab/mnist"
+	"golang.org/x/term"
 )
 
 func main() {
@@ -55,6 +57,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.cfg.LR, "lr", 0, "learning rate (default 0.001 for adam, 0.01 for sgd)")
 	fs.IntVar(&o.cfg.BatchSize, "batch", 100, "batch size")
 	fs.IntVar(&o.cfg.Shift, "shift", 0, "data augmentation: move each training image by up to this many pixels (0: off)")
+	fs.BoolVar(&o.cfg.Augment, "augment", false, "data augmentation: random rotation (±15°), scale (±15%), shift (±3 px) and stroke thickness")
+	fs.IntVar(&o.cfg.AugmentEpochs, "augment-epochs", 0, "with -augment: augment only the first N epochs, the rest train on the plain images (0: all)")
+	fs.Float64Var(&o.cfg.LRDecay, "lr-decay", 0, "multiply the learning rate by this after every epoch (0: constant)")
 	fs.Uint64Var(&o.cfg.Seed, "seed", 1, "seed of the initial weights and the shuffling")
 	fs.IntVar(&o.epochs, "epochs", 3, "epochs to train (with -target: at most)")
 	fs.StringVar(&o.out, "out", "", "save the trained network here (safetensors, written atomically)")
@@ -110,12 +115,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	c := tr.Config()
-	fmt.Fprintf(stdout, "training %s (%d parameters) with %s lr %g, batch %d, seed %d, shift %d, on %d images; test set %d images\n",
-		c.Net, tr.Net().ParamCount(), c.Optimizer, c.LR, c.BatchSize, c.Seed, c.Shift, train.N, test.N)
+	var extra string
+	if c.LRDecay != 0 {
+		extra += fmt.Sprintf(", lr ×%g per epoch", c.LRDecay)
+	}
+	if c.Shift != 0 {
+		extra += fmt.Sprintf(", random shift ±%d", c.Shift)
+	}
+	if c.Augment {
+		extra += ", augmented"
+		if c.AugmentEpochs > 0 {
+			extra += fmt.Sprintf(" (the first %d epochs)", c.AugmentEpochs)
+		}
+	}
+	fmt.Fprintf(stdout, "training %s (%d parameters) with %s lr %g, batch %d, seed %d%s, on %d images; test set %d images\n",
+		c.Net, tr.Net().ParamCount(), c.Optimizer, c.LR, c.BatchSize, c.Seed, extra, train.N, test.N)
 
 	start := time.Now()
 	var evalTime time.Duration
-	bar := &progressBar{w: stderr, epochs: o.epochs, perEpoch: tr.StepsPerEpoch()}
+	bar := newProgressBar(stderr, o.epochs, tr.StepsPerEpoch())
 	var last mnist.Progress
 	var acc float64
 	reached := false
@@ -174,34 +192,67 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// progressBar draws one line, rewritten in place with \r, at most ten
-// times a second.
+// progressBar shows the training's progress on w. On a terminal it
+// redraws one line in place with \r, at most ten times a second. Into a
+// file, a pipe or CI (w is not a terminal) it prints a plain line every
+// plainEvery and one at each epoch's end, so a log holds a few readable
+// lines instead of thousands of carriage-returned updates.
 type progressBar struct {
 	w        io.Writer
+	tty      bool
 	epochs   int
 	perEpoch int
+	now      func() time.Time // time.Now; tests set a fake clock
 	lastDraw time.Time
 	drawn    bool
 }
 
+// plainEvery is how often a non-terminal progress line is printed.
+const plainEvery = 5 * time.Second
+
+func newProgressBar(w io.Writer, epochs, perEpoch int) *progressBar {
+	return &progressBar{w: w, tty: isTerminal(w), epochs: epochs, perEpoch: perEpoch, now: time.Now}
+}
+
+// isTerminal reports whether w is a terminal (golang.org/x/term).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// update shows p; force (at an epoch's end) draws regardless of the time.
 func (b *progressBar) update(p mnist.Progress, force bool) {
-	now := time.Now()
-	if !force && now.Sub(b.lastDraw) < 100*time.Millisecond {
+	now := b.now()
+	every := 100 * time.Millisecond
+	if !b.tty {
+		every = plainEvery
+	}
+	if !force && now.Sub(b.lastDraw) < every {
+		return
+	}
+	if b.lastDraw.IsZero() && !b.tty && !force {
+		b.lastDraw = now // the first plain line after plainEvery, not at step 1
 		return
 	}
 	b.lastDraw = now
-	const width = 30
-	fill := int(p.EpochProgress * width)
 	eta := "--:--"
 	if p.ImagesPerSecond > 0 {
 		left := (1 - p.EpochProgress) * float64(b.perEpoch) * float64(p.Images) / float64(p.Step) / p.ImagesPerSecond
 		eta = fmt.Sprintf("%d:%02d", int(left)/60, int(left)%60)
 	}
+	if !b.tty {
+		fmt.Fprintf(b.w, "epoch %d/%d %3.0f%%  step %d  %.0f img/s  ETA %s  loss %.4f  lr %.3g\n",
+			p.Epoch, b.epochs, 100*p.EpochProgress, p.Step, p.ImagesPerSecond, eta, p.RunningLoss, p.LR)
+		return
+	}
+	const width = 30
+	fill := int(p.EpochProgress * width)
 	fmt.Fprintf(b.w, "\repoch %d/%d [%s%s] %3.0f%%  %6.0f img/s  ETA %s  loss %.4f ",
 		p.Epoch, b.epochs, strings.Repeat("=", fill), strings.Repeat(" ", width-fill), 100*p.EpochProgress, p.ImagesPerSecond, eta, p.RunningLoss)
 	b.drawn = true
 }
 
+// clear erases the terminal line (nothing to do for plain lines).
 func (b *progressBar) clear() {
 	if b.drawn {
 		fmt.Fprintf(b.w, "\r%s\r", strings.Repeat(" ", 100))

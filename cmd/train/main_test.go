@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/convlab/convlab/mnist"
 )
@@ -23,6 +24,8 @@ func TestParseRejects(t *testing.T) {
 		{[]string{"-batch", "0"}, "batch size"},
 		{[]string{"-optimizer", "lbfgs"}, "optimizer"},
 		{[]string{"extra"}, "unexpected"},
+		{[]string{"-augment", "-shift", "2"}, "not both"},
+		{[]string{"-lr-decay", "1.5"}, "decay"},
 	} {
 		_, err := parse(tc.args, new(bytes.Buffer))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -77,5 +80,67 @@ func TestTrainSmallSubset(t *testing.T) {
 	}
 	if n, err := mnist.LoadNet(b); err != nil || n.Preset() != "small" {
 		t.Fatalf("saved model: %v", err)
+	}
+}
+
+// Into a file or pipe the progress is plain lines: one every plainEvery
+// and one at each epoch's end, no carriage returns.
+func TestProgressPlainWhenNotATerminal(t *testing.T) {
+	var buf bytes.Buffer
+	b := newProgressBar(&buf, 2, 100)
+	if b.tty {
+		t.Fatal("a bytes.Buffer taken for a terminal")
+	}
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b.now = func() time.Time { return clock }
+	step := func(i int, force bool) {
+		p := mnist.Progress{Step: i, Epoch: 1 + (i-1)/100, EpochProgress: float64((i-1)%100+1) / 100,
+			Images: 100 * i, ImagesPerSecond: 1000, RunningLoss: 0.5, LR: 0.001}
+		b.update(p, force)
+	}
+	// 200 steps, 100 ms apart: 20 s of training, two epochs.
+	for i := 1; i <= 200; i++ {
+		clock = clock.Add(100 * time.Millisecond)
+		step(i, i%100 == 0)
+	}
+	b.clear()
+	out := buf.String()
+	if strings.Contains(out, "\r") {
+		t.Errorf("carriage returns in non-terminal output: %q", out)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	// Every 5 s (at 5, 10, 15, 20 s) plus the two epoch ends (10 s is
+	// also the end of epoch 1, 20 s of epoch 2: forced, and they reset
+	// the timer).
+	if len(lines) < 4 || len(lines) > 6 {
+		t.Fatalf("%d lines, want 4 to 6:\n%s", len(lines), out)
+	}
+	for _, want := range []string{"epoch 1/2 100%", "epoch 2/2 100%"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no line %q at an epoch's end:\n%s", want, out)
+		}
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "epoch ") || !strings.Contains(l, "img/s") || !strings.Contains(l, "ETA") {
+			t.Errorf("line %q", l)
+		}
+	}
+}
+
+// On a terminal the bar redraws one line with \r.
+func TestProgressRedrawsOnATerminal(t *testing.T) {
+	var buf bytes.Buffer
+	b := newProgressBar(&buf, 1, 10)
+	b.tty = true
+	clock := time.Now()
+	b.now = func() time.Time { return clock }
+	for i := 1; i <= 10; i++ {
+		clock = clock.Add(time.Second)
+		b.update(mnist.Progress{Step: i, Epoch: 1, EpochProgress: float64(i) / 10, Images: i, ImagesPerSecond: 1}, i == 10)
+	}
+	b.clear()
+	out := buf.String()
+	if strings.Count(out, "\r") < 10 || strings.Contains(out, "\n") {
+		t.Errorf("terminal output should be \\r redraws without newlines: %q", out)
 	}
 }

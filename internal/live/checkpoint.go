@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"time"
 
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/atomicfile"
 	"github.com/convlab/convlab/mnist"
 )
@@ -32,6 +32,10 @@ type Checkpointer interface {
 // settings and the extra entries saved with it. Its errors say what is
 // wrong with the file.
 type Resumer func(ctx context.Context, b []byte) (Engine, Config, map[string]string, error)
+
+// MaxCheckpointFile bounds the checkpoint file read at startup; the
+// largest run (the reference net with Adam) saves about 1 MB.
+const MaxCheckpointFile = 64 << 20
 
 // DefaultCheckpointEvery is the training time between periodic saves.
 const DefaultCheckpointEvery = time.Minute
@@ -79,7 +83,7 @@ func (m *Manager) writeCheckpoint(eng Engine, why string) (int, error) {
 	m.mu.Lock()
 	if off := m.ckptOff; off != "" {
 		m.mu.Unlock()
-		return 0, &Error{Status: http.StatusConflict, Msg: off}
+		return 0, conflict("checkpoint_kept", apperr.A("path", m.opt.Checkpoint))
 	}
 	s := savedRun{Run: m.run, Config: m.cfg, Budget: m.budget, Finished: m.finished, Completed: m.completed,
 		History: m.historyLocked(), Progress: m.latestProgress}
@@ -94,7 +98,9 @@ func (m *Manager) writeCheckpoint(eng Engine, why string) (int, error) {
 	t0 := time.Now()
 	b, step, err := ck.Checkpoint(map[string]string{"live": string(js)})
 	if err == nil {
-		err = atomicfile.WriteFile(m.opt.Checkpoint, b, 0o644)
+		if werr := atomicfile.WriteFile(m.opt.Checkpoint, b, 0o644); werr != nil {
+			err = saveError(m.opt.Checkpoint, werr)
+		}
 	}
 	if err != nil {
 		m.opt.Log.Warn("checkpoint not saved", "path", m.opt.Checkpoint, "when", why, "error", err.Error())
@@ -127,11 +133,13 @@ func (m *Manager) serveSave(eng Engine) bool {
 }
 
 // SaveCheckpoint saves the run now (POST /api/train/checkpoint) and
-// returns the checkpoint's path and step. Errors are *Error: 409 when
-// checkpoints are off or there is no run.
+// returns the checkpoint's path and step. Errors are *apperr.Error: of
+// kind Conflict when checkpoints are off or there is no run; code
+// checkpoint_save_* when the file could not be written (why, and what to
+// do: saveError).
 func (m *Manager) SaveCheckpoint(ctx context.Context) (path string, step int, err error) {
 	if m.opt.Checkpoint == "" {
-		return "", 0, conflict("checkpoints are off: start the server with -checkpoint FILE (or CONVLAB_CHECKPOINT) to save the run")
+		return "", 0, conflict("checkpoint_off")
 	}
 	m.ctl.Lock()
 	defer m.ctl.Unlock()
@@ -140,25 +148,24 @@ func (m *Manager) SaveCheckpoint(ctx context.Context) (path string, step int, er
 	m.mu.Unlock()
 	switch {
 	case off != "":
-		return "", 0, conflict(off)
+		return "", 0, conflict("checkpoint_kept", apperr.A("path", m.opt.Checkpoint))
 	case diverged:
-		return "", 0, conflict("the training diverged, so there is nothing worth saving (the last checkpoint is kept): press reset and choose a smaller learning rate")
+		return "", 0, conflict("checkpoint_diverged")
 	case idle:
-		return "", 0, conflict("there is no run to checkpoint: press start")
+		return "", 0, conflict("checkpoint_no_run")
 	}
 	reply := make(chan saveResult, 1)
 	select {
 	case m.saveReq <- reply:
 	case <-done:
-		return "", 0, conflict("the run ended before it could be saved")
+		return "", 0, conflict("checkpoint_run_ended")
 	case <-ctx.Done():
 		return "", 0, ctx.Err()
 	}
 	select {
 	case r := <-reply:
 		if r.err != nil {
-			var e *Error
-			if errors.As(r.err, &e) {
+			if e, ok := apperr.As(r.err); ok {
 				return "", 0, e
 			}
 			return "", 0, fmt.Errorf("saving the checkpoint: %w", r.err)
@@ -179,7 +186,7 @@ func (m *Manager) RestoreCheckpoint(ctx context.Context) (bool, error) {
 	if path == "" {
 		return false, nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := atomicfile.ReadFile(path, MaxCheckpointFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
@@ -240,7 +247,7 @@ func (m *Manager) RestoreCheckpoint(ctx context.Context) (bool, error) {
 			}
 		}
 	}
-	m.model = eng.Model()
+	m.model, m.modelStep = eng.Model(), engineStep(eng)
 	m.eng = eng
 	lctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -260,7 +267,12 @@ func (m *Manager) forgetCheckpoint() {
 	if !m.checkpointing() {
 		return
 	}
-	if err := os.Remove(m.opt.Checkpoint); err == nil {
+	path, err := atomicfile.Target(m.opt.Checkpoint) // a symbolic link is kept; the file it names goes
+	if err != nil {
+		m.opt.Log.Warn("checkpoint not removed", "path", m.opt.Checkpoint, "error", err.Error())
+		return
+	}
+	if err := os.Remove(path); err == nil {
 		m.opt.Log.Info("checkpoint removed (the run was reset)", "path", m.opt.Checkpoint)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		m.opt.Log.Warn("checkpoint not removed", "path", m.opt.Checkpoint, "error", err.Error())
@@ -310,6 +322,6 @@ func ResumeMNISTEngine(b []byte, train, test *mnist.Set) (Engine, Config, map[st
 		return nil, Config{}, nil, err
 	}
 	c := tr.Config()
-	cfg := Config{Net: c.Net, Optimizer: c.Optimizer, LR: c.LR, BatchSize: c.BatchSize}
-	return &mnistEngine{tr: tr, train: train, test: test, digitImg: test.Image(0), step: tr.Steps()}, cfg, extra, nil
+	cfg := Config{Net: c.Net, Optimizer: c.Optimizer, LR: c.LR, BatchSize: c.BatchSize, Augment: c.Augment}
+	return newMNISTEngine(tr, train, test), cfg, extra, nil
 }

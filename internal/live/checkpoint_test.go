@@ -122,6 +122,9 @@ func TestCheckpointPauseSaveCloseRestore(t *testing.T) {
 		t.Fatalf("SaveCheckpoint = %q, %d, %v; want %q and the paused step %d", gotPath, step, err, path, saved.Steps())
 	}
 	waitFor(t, "the snapshot of the pause", func() bool { return sameNet(m.LiveNet(), saved.Net()) })
+	if n, s := m.LiveSnapshot(); !sameNet(n, saved.Net()) || s != saved.Steps() {
+		t.Errorf("LiveSnapshot after the pause says step %d, the paused run is at %d", s, saved.Steps())
+	}
 	st := m.State()
 	hist := m.history()
 	m.Close()
@@ -140,6 +143,9 @@ func TestCheckpointPauseSaveCloseRestore(t *testing.T) {
 	}
 	if !sameNet(m2.LiveNet(), saved.Net()) {
 		t.Fatal("the restored live model is not the saved one")
+	}
+	if _, s := m2.LiveSnapshot(); s != saved.Steps() {
+		t.Errorf("the restored LiveSnapshot says step %d, want %d", s, saved.Steps())
 	}
 	h2 := m2.history()
 	if len(h2.Loss) == 0 || len(h2.Loss) != len(hist.Loss) || h2.Loss[len(h2.Loss)-1] != hist.Loss[len(hist.Loss)-1] {

@@ -11,16 +11,18 @@ package live
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"math"
+
+	"github.com/convlab/convlab/internal/apperr"
+	"github.com/convlab/convlab/internal/jsonreq"
+	"github.com/convlab/convlab/mnist"
 )
 
 // Bounds on the hyperparameters a viewer may choose.
+// The learning rate's bounds are the trainer's own (mnist.MinLR,
+// mnist.MaxLR), so a value the API takes is one the trainer runs.
 const (
-	MaxLR        = 1.0
+	MinLR        = mnist.MinLR
+	MaxLR        = mnist.MaxLR
 	MinBatchSize = 1
 	MaxBatchSize = 512
 )
@@ -30,8 +32,11 @@ const (
 type Config struct {
 	Net       string  `json:"net"`        // "small" | "reference"
 	Optimizer string  `json:"optimizer"`  // "adam" | "sgd"
-	LR        float64 `json:"lr"`         // in (0, 1]
+	LR        float64 `json:"lr"`         // MinLR..MaxLR (1e-6..1)
 	BatchSize int     `json:"batch_size"` // 1..512
+	// Augment trains on randomly rotated, scaled, shifted, thickened or
+	// thinned copies of the images (mnist.TrainConfig.Augment).
+	Augment bool `json:"augment"`
 }
 
 // DefaultConfig is the quick classroom run: the small network with Adam.
@@ -61,30 +66,35 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports the first field out of bounds, in words for a student.
+// Validate reports the first field out of bounds, in words for a student
+// (an *apperr.Error of kind Invalid).
 func (c Config) Validate() error {
+	bad := func(code string, args ...apperr.Arg) error {
+		return apperr.New(apperr.Invalid, code, args...)
+	}
 	switch c.Net {
 	case "small", "reference":
 	default:
-		return fmt.Errorf("net must be \"small\" or \"reference\", not %q", c.Net)
+		return bad("train_net", apperr.Q("got", c.Net))
 	}
 	switch c.Optimizer {
 	case "adam", "sgd":
 	default:
-		return fmt.Errorf("optimizer must be \"adam\" or \"sgd\", not %q", c.Optimizer)
+		return bad("train_optimizer", apperr.Q("got", c.Optimizer))
 	}
-	if math.IsNaN(c.LR) || math.IsInf(c.LR, 0) || c.LR <= 0 || c.LR > MaxLR {
-		return fmt.Errorf("lr (learning rate) must be more than 0 and at most %g", MaxLR)
+	if !(c.LR >= MinLR && c.LR <= MaxLR) { // also catches NaN
+		return bad("train_lr", apperr.A("min", MinLR), apperr.A("max", MaxLR))
 	}
 	if c.BatchSize < MinBatchSize || c.BatchSize > MaxBatchSize {
-		return fmt.Errorf("batch_size must be between %d and %d, not %d", MinBatchSize, MaxBatchSize, c.BatchSize)
+		return bad("train_batch", apperr.A("min", MinBatchSize), apperr.A("max", MaxBatchSize), apperr.A("got", c.BatchSize))
 	}
 	return nil
 }
 
 // ParseConfig decodes an optional JSON start body ({"net", "optimizer",
-// "lr", "batch_size"}; empty means all defaults), fills defaults and
-// validates. Its errors are worded for a student.
+// "lr", "batch_size", "augment"}; empty means all defaults) with the one
+// request decoder (internal/jsonreq), fills defaults and validates. Its
+// errors are *apperr.Error, worded for a student.
 func ParseConfig(body []byte) (Config, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return DefaultConfig(), nil
@@ -94,38 +104,22 @@ func ParseConfig(body []byte) (Config, error) {
 		Optimizer *string  `json:"optimizer"`
 		LR        *float64 `json:"lr"`
 		BatchSize *int     `json:"batch_size"`
+		Augment   *bool    `json:"augment"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te) && te.Field != "":
-			want := map[string]string{"float64": "a number", "int": "a whole number", "string": "a string"}[te.Type.String()]
-			if want == "" {
-				want = te.Type.String()
-			}
-			return Config{}, fmt.Errorf("%s must be %s, not %s", te.Field, want, te.Value)
-		case errors.As(err, &te):
-			return Config{}, errors.New("the body must be a JSON object like {\"net\": \"small\", \"lr\": 0.001}")
-		default:
-			return Config{}, fmt.Errorf("the body is not valid JSON: %v", err)
-		}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Config{}, errors.New("the body must hold one JSON object and nothing after it")
+	if err := jsonreq.Decode(body, &raw); err != nil {
+		return Config{}, err
 	}
 	var c Config
 	if raw.Net != nil {
 		c.Net = *raw.Net
 		if c.Net == "" {
-			return Config{}, errors.New("net must be \"small\" or \"reference\", not empty")
+			return Config{}, apperr.New(apperr.Invalid, "train_net", apperr.Q("got", ""))
 		}
 	}
 	if raw.Optimizer != nil {
 		c.Optimizer = *raw.Optimizer
 		if c.Optimizer == "" {
-			return Config{}, errors.New("optimizer must be \"adam\" or \"sgd\", not empty")
+			return Config{}, apperr.New(apperr.Invalid, "train_optimizer", apperr.Q("got", ""))
 		}
 	}
 	c = c.WithDefaults()
@@ -134,6 +128,9 @@ func ParseConfig(body []byte) (Config, error) {
 	}
 	if raw.BatchSize != nil {
 		c.BatchSize = *raw.BatchSize
+	}
+	if raw.Augment != nil {
+		c.Augment = *raw.Augment
 	}
 	return c, c.Validate()
 }

@@ -15,7 +15,7 @@ func ExampleParseConfig() {
 	_, err = live.ParseConfig([]byte(`{"batch_size": 1000}`))
 	fmt.Println(err)
 	// Output:
-	// {Net:reference Optimizer:adam LR:0.001 BatchSize:64} <nil>
+	// {Net:reference Optimizer:adam LR:0.001 BatchSize:64 Augment:false} <nil>
 	// batch_size must be between 1 and 512, not 1000
 }
 

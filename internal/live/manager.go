@@ -2,12 +2,12 @@ package live
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net/http"
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/convlab/convlab/internal/apperr"
 )
 
 // Engine is one training run: a network, its optimizer and the data. The
@@ -28,19 +28,16 @@ type Engine interface {
 }
 
 // Factory builds the engine of a new run. It may be slow (it loads data
-// the first time); its errors should be *Error with a status and a
-// message for the student.
+// the first time); an error meant for the student is an *apperr.Error
+// (e.g. kind Unavailable when the MNIST data is missing); any other error
+// is the server's problem.
 type Factory func(ctx context.Context, cfg Config) (Engine, error)
 
-// Error is a control error with the HTTP status it deserves.
-type Error struct {
-	Status int
-	Msg    string
+// conflict is a control that does not fit the run's state; its message is
+// the catalogue entry "err.<code>".
+func conflict(code string, args ...apperr.Arg) error {
+	return apperr.New(apperr.Conflict, code, args...)
 }
-
-func (e *Error) Error() string { return e.Msg }
-
-func conflict(msg string) error { return &Error{Status: http.StatusConflict, Msg: msg} }
 
 // Options tune a Manager; zero fields take the documented defaults.
 type Options struct {
@@ -49,6 +46,7 @@ type Options struct {
 	EvalSample    int           // test images in a sample evaluation; 2000
 	MapsEvery     time.Duration // between filter/feature-map updates; 1s
 	ProgressEvery time.Duration // between progress events; 100ms (≤ 10/s)
+	FilterEvery   time.Duration // between filter events (FilterWatcher engines); 500ms
 	Epochs        int           // budget: the run pauses itself after this many; 5
 	Presenter     bool          // control needs a presenter token (shown to viewers)
 	// Yield runs between two training steps so that requests get the
@@ -87,12 +85,14 @@ type Manager struct {
 	latestProgress *Progress
 	hist           History
 	model          any
+	modelStep      int // the training step model was copied at
 	lastErr        string
 	closed         bool
 	completed      int    // epochs finished (kept in checkpoints)
 	eng            Engine // the run's engine: the loop's, or Close's once the loop has stopped
 	ckptOff        string // why checkpoints are off although configured
 	saveReq        chan chan saveResult
+	stepReq        chan chan int // Step's requests to a paused loop; it answers the step number
 }
 
 // New returns an idle manager.
@@ -105,6 +105,9 @@ func New(opt Options) *Manager {
 	}
 	if opt.MapsEvery <= 0 {
 		opt.MapsEvery = time.Second
+	}
+	if opt.FilterEvery <= 0 {
+		opt.FilterEvery = 500 * time.Millisecond
 	}
 	if opt.ProgressEvery <= 0 {
 		opt.ProgressEvery = 100 * time.Millisecond
@@ -124,7 +127,7 @@ func New(opt Options) *Manager {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{opt: opt, hub: NewHub(), state: StateIdle, cfg: DefaultConfig(), saveReq: make(chan chan saveResult)}
+	return &Manager{opt: opt, hub: NewHub(), state: StateIdle, cfg: DefaultConfig(), saveReq: make(chan chan saveResult), stepReq: make(chan chan int)}
 }
 
 // Hub is the manager's broadcast hub.
@@ -159,14 +162,14 @@ func (m *Manager) Start(ctx context.Context, cfg *Config) (State, error) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		return State{}, &Error{Status: http.StatusServiceUnavailable, Msg: "the server is shutting down"}
+		return State{}, apperr.New(apperr.Unavailable, "shutting_down")
 	}
 	switch m.state {
 	case StateRunning, StatePaused:
 		if cfg != nil && *cfg != m.cfg {
 			st := m.stateLocked()
 			m.mu.Unlock()
-			return st, conflict("a run with other settings has begun: press reset first to change the settings")
+			return st, conflict("train_other_settings")
 		}
 		if m.state == StatePaused {
 			m.resumeLocked()
@@ -182,17 +185,17 @@ func (m *Manager) Start(ctx context.Context, cfg *Config) (State, error) {
 	}
 	m.mu.Unlock()
 	if err := c.Validate(); err != nil {
-		return m.State(), &Error{Status: http.StatusBadRequest, Msg: err.Error()}
+		return m.State(), err
 	}
 	eng, err := m.opt.Factory(ctx, c)
 	if err != nil {
-		// An *Error is meant for the student; anything else is the
+		// An *apperr.Error is meant for the student (every viewer sees it,
+		// in English: the state is one for all); anything else is the
 		// server's problem: its cause goes to the caller (and the log),
 		// not to every viewer.
-		var e *Error
 		msg := "training could not start because of a problem on the server"
-		if errors.As(err, &e) {
-			msg = e.Msg
+		if e, ok := apperr.As(err); ok {
+			msg = e.Error()
 		}
 		m.mu.Lock()
 		m.lastErr = msg
@@ -210,7 +213,7 @@ func (m *Manager) Start(ctx context.Context, cfg *Config) (State, error) {
 	m.latest = [numKinds]Event{}
 	m.latestProgress = nil
 	m.hist = History{Run: m.run}
-	m.model = eng.Model()
+	m.model, m.modelStep = eng.Model(), engineStep(eng)
 	m.eng, m.completed = eng, 0
 	lctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -247,7 +250,7 @@ func (m *Manager) Resume() (State, error) {
 	case StateIdle:
 		st := m.stateLocked()
 		m.mu.Unlock()
-		return st, conflict("there is no run to resume: press start")
+		return st, conflict("train_no_run_resume")
 	case StatePaused:
 		m.resumeLocked()
 	}
@@ -265,13 +268,46 @@ func (m *Manager) Pause() (State, error) {
 	if m.state == StateIdle {
 		st := m.stateLocked()
 		m.mu.Unlock()
-		return st, conflict("there is no run to pause: press start")
+		return st, conflict("train_no_run_pause")
 	}
 	m.pauseLocked(false)
 	st := m.stateLocked()
 	m.mu.Unlock()
 	m.publishState()
 	return st, nil
+}
+
+// Step trains one batch of a paused run and leaves it paused: the
+// presenter's "step" control, to follow training one step at a time. It
+// returns the state and the number of the step made.
+func (m *Manager) Step(ctx context.Context) (State, int, error) {
+	m.ctl.Lock()
+	defer m.ctl.Unlock()
+	m.mu.Lock()
+	st := m.stateLocked()
+	done := m.loopDone
+	paused := m.state == StatePaused
+	m.mu.Unlock()
+	if !paused {
+		return st, 0, conflict("train_step_not_paused")
+	}
+	gone := apperr.New(apperr.Unavailable, "train_step_stopped")
+	r := make(chan int, 1)
+	select {
+	case m.stepReq <- r:
+	case <-done:
+		return m.State(), 0, gone
+	case <-ctx.Done():
+		return m.State(), 0, ctx.Err()
+	}
+	select {
+	case step := <-r:
+		return m.State(), step, nil
+	case <-done:
+		return m.State(), 0, gone
+	case <-ctx.Done():
+		return m.State(), 0, ctx.Err()
+	}
 }
 
 func (m *Manager) pauseLocked(finished bool) {
@@ -428,4 +464,12 @@ func addPoint(ps []Point, p Point) []Point {
 		ps = ps[:n]
 	}
 	return append(ps, p)
+}
+
+// engineStep is the engine's step count, if it tells one (0 otherwise).
+func engineStep(eng Engine) int {
+	if s, ok := eng.(interface{ Steps() int }); ok {
+		return s.Steps()
+	}
+	return 0
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/convlab/convlab/internal/apperr"
 )
 
 func newTestManager(t *testing.T, ff *fakeFactory, opt Options) *Manager {
@@ -37,12 +39,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// statusOf is the HTTP status internal/server answers for err (0 for an
+// internal error).
 func statusOf(err error) int {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Status
-	}
-	return 0
+	return map[apperr.Kind]int{apperr.Invalid: http.StatusBadRequest, apperr.Conflict: http.StatusConflict,
+		apperr.Unavailable: http.StatusServiceUnavailable}[apperr.KindOf(err)]
 }
 
 func TestManagerLifecycle(t *testing.T) {
@@ -105,6 +106,14 @@ func TestManagerLifecycle(t *testing.T) {
 	if m.Model() == nil {
 		t.Fatal("Model while paused is nil, want the paused model")
 	}
+	// The model copy and its step are taken together (the fake's model
+	// is its step count): a reader never gets a step from another copy.
+	m.mu.Lock()
+	mdl, step := m.model, m.modelStep
+	m.mu.Unlock()
+	if mdl.(int) != step || step == 0 {
+		t.Fatalf("the live model is from step %v, the manager says %d", mdl, step)
+	}
 
 	if st, err := m.Resume(); err != nil || st.State != StateRunning {
 		t.Fatalf("Resume = %+v, %v", st, err)
@@ -133,7 +142,7 @@ func TestManagerLifecycle(t *testing.T) {
 }
 
 func TestManagerStartErrors(t *testing.T) {
-	ff := &fakeFactory{err: &Error{Status: http.StatusServiceUnavailable, Msg: "MNIST not found: run go mod download"}}
+	ff := &fakeFactory{err: apperr.New(apperr.Unavailable, "train_no_mnist", apperr.A("reason", "MNIST not found: run go mod download"))}
 	m := newTestManager(t, ff, Options{})
 	_, err := m.Start(context.Background(), nil)
 	if statusOf(err) != http.StatusServiceUnavailable || !strings.Contains(err.Error(), "MNIST not found") {

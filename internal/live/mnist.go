@@ -3,9 +3,9 @@ package live
 import (
 	"context"
 
-	"net/http"
 	"sync"
 
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/mnist"
 )
 
@@ -39,11 +39,11 @@ func (d *MNIST) Data() (train, test *mnist.Set, err error) {
 	}
 	dir, err := mnist.Locate(d.FlagDir, getenv)
 	if err != nil {
-		return nil, nil, &Error{Status: http.StatusServiceUnavailable, Msg: "training needs the MNIST data, which this server cannot find: " + err.Error()}
+		return nil, nil, apperr.New(apperr.Unavailable, "train_no_mnist", apperr.A("reason", err.Error())).Wrap(err)
 	}
 	tr, te, err := mnist.LoadDir(dir)
 	if err != nil {
-		return nil, nil, &Error{Status: http.StatusServiceUnavailable, Msg: "the MNIST data could not be loaded: " + err.Error()}
+		return nil, nil, apperr.New(apperr.Unavailable, "train_mnist_unreadable", apperr.A("reason", err.Error())).Wrap(err)
 	}
 	d.train, d.test = tr, te
 	return tr, te, nil
@@ -61,17 +61,76 @@ func (d *MNIST) Factory(_ context.Context, cfg Config) (Engine, error) {
 // NewMNISTEngine wraps a fresh mnist.Trainer for cfg.
 func NewMNISTEngine(cfg Config, train, test *mnist.Set) (Engine, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, &Error{Status: http.StatusBadRequest, Msg: err.Error()}
+		return nil, err
 	}
 	tr, err := mnist.NewTrainer(mnist.TrainConfig{Net: cfg.Net, Optimizer: cfg.Optimizer, LR: cfg.LR,
-		BatchSize: cfg.BatchSize, Seed: Seed}, train, test)
+		BatchSize: cfg.BatchSize, Seed: Seed, Augment: cfg.Augment}, train, test)
 	if err != nil {
-		return nil, &Error{Status: http.StatusBadRequest, Msg: err.Error()}
+		return nil, apperr.New(apperr.Invalid, "train_config", apperr.A("reason", err.Error())).Wrap(err)
 	}
 	if test == nil || test.N == 0 {
-		return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "the MNIST test set is empty"}
+		return nil, apperr.New(apperr.Unavailable, "train_no_test_set")
 	}
-	return &mnistEngine{tr: tr, train: train, test: test, digit: 0, digitImg: test.Image(0)}, nil
+	return newMNISTEngine(tr, train, test), nil
+}
+
+// AugmentSamples is how many augmented training images a maps event
+// shows when the run augments.
+const AugmentSamples = 6
+
+func newMNISTEngine(tr *mnist.Trainer, train, test *mnist.Set) *mnistEngine {
+	e := &mnistEngine{tr: tr, train: train, test: test, digit: 0, digitImg: test.Image(0), step: tr.Steps()}
+	if tr.Config().Augment {
+		// The first training images, each changed as training changes
+		// them (a fixed seed, so every viewer sees the same samples).
+		for i := range min(AugmentSamples, train.N) {
+			_, imgs := mnist.AugmentedSamples(train.Pix[i*mnist.Pixels:(i+1)*mnist.Pixels], uint64(i), 1)
+			e.augmented = append(e.augmented, QuantizeUnsigned("augmented", 1, mnist.ImageSize, mnist.ImageSize, imgs[0]))
+		}
+	}
+	// Record the first conv layer's update of every step (filter events).
+	e.watch = new(mnist.Conv1Update)
+	tr.WatchConv1(e.watch)
+	return e
+}
+
+// FilterUpdate implements FilterWatcher from the Trainer's own record.
+func (e *mnistEngine) FilterUpdate() (FilterUpdate, bool) {
+	u := e.watch
+	n := len(u.Adam) + len(u.SGD)
+	if u.Step == 0 || n == 0 {
+		return FilterUpdate{}, false
+	}
+	f := FilterUpdate{Step: u.Step, Optimizer: u.Optimizer, C: u.Filters, H: u.KH, W: u.KW}
+	cols := func(k int) [][]float32 {
+		out := make([][]float32, k)
+		for i := range out {
+			out[i] = make([]float32, n)
+		}
+		return out
+	}
+	if len(u.Adam) > 0 {
+		d0 := u.Adam[0]
+		f.LR, f.T, f.Beta1, f.Beta2, f.Eps, f.BC1, f.BC2, f.StepSize = d0.LR, d0.T, d0.Beta1, d0.Beta2, d0.Eps, d0.BC1, d0.BC2, float64(d0.StepSize)
+		c := cols(9)
+		for i, d := range u.Adam {
+			c[0][i], c[1][i], c[2][i], c[3][i], c[4][i], c[5][i], c[6][i], c[7][i], c[8][i] =
+				d.Before, d.Grad, d.MPrev, d.M, d.VPrev, d.V, d.Denom, d.Update, d.After
+		}
+		f.Before, f.Grad, f.MPrev, f.M, f.VPrev, f.V, f.Denom, f.Update, f.After = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+	} else {
+		d0 := u.SGD[0]
+		f.LR, f.Momentum = d0.LR, d0.Momentum
+		c := cols(6)
+		for i, d := range u.SGD {
+			c[0][i], c[1][i], c[2][i], c[3][i], c[4][i], c[5][i] = d.Before, d.Grad, d.BufPrev, d.Buf, d.Update, d.After
+		}
+		f.Before, f.Grad, f.MPrev, f.M, f.Update, f.After = c[0], c[1], c[2], c[3], c[4], c[5]
+	}
+	for _, s := range [][]float32{f.Before, f.Grad, f.MPrev, f.M, f.VPrev, f.V, f.Denom, f.Update, f.After} {
+		finite32(s)
+	}
+	return f, true
 }
 
 // mnistEngine adapts mnist.Trainer to Engine.
@@ -81,6 +140,8 @@ type mnistEngine struct {
 	digit       int       // index of the fixed test digit whose feature maps are shown
 	digitImg    []float32 // its pixels, converted once
 	step        int
+	watch       *mnist.Conv1Update // the Trainer's record of the last step at conv1
+	augmented   []Map              // with Augment: a few augmented training images, made once
 }
 
 func (e *mnistEngine) Step() StepInfo {
@@ -109,10 +170,12 @@ func (e *mnistEngine) Maps() Maps {
 	img := e.digitImg
 	f := net.Filters()
 	out := Maps{
-		Step:    e.step,
-		Digit:   QuantizeUnsigned("input", 1, mnist.ImageSize, mnist.ImageSize, img),
-		Label:   int(e.test.Labels[e.digit]),
-		Filters: QuantizeSigned(f.Layer, f.C, f.H, f.W, f.Data),
+		Step:      e.step,
+		Digit:     QuantizeUnsigned("input", 1, mnist.ImageSize, mnist.ImageSize, img),
+		Index:     e.digit,
+		Label:     int(e.test.Labels[e.digit]),
+		Filters:   QuantizeSigned(f.Layer, f.C, f.H, f.W, f.Data),
+		Augmented: e.augmented,
 	}
 	for _, fm := range net.FeatureMaps(img) {
 		out.FeatureMaps = append(out.FeatureMaps, QuantizeUnsigned(fm.Layer, fm.C, fm.H, fm.W, fm.Data))
@@ -128,4 +191,16 @@ func (e *mnistEngine) TrainSize() int { return e.train.N }
 func (m *Manager) LiveNet() *mnist.Net {
 	n, _ := m.Model().(*mnist.Net)
 	return n
+}
+
+// Steps is the number of training steps done (for engineStep).
+func (e *mnistEngine) Steps() int { return e.step }
+
+// LiveSnapshot is LiveNet with the training step its weights are from:
+// one consistent copy, never changed by training (nil before a run).
+func (m *Manager) LiveSnapshot() (*mnist.Net, int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, _ := m.model.(*mnist.Net)
+	return n, m.modelStep
 }

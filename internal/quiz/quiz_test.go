@@ -3,10 +3,12 @@ package quiz
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"reflect"
 	"testing"
 
 	"github.com/convlab/convlab/conv"
+	"github.com/convlab/convlab/internal/convstate"
 )
 
 // outSize is PyTorch's formula, written out independently of the engine.
@@ -182,14 +184,20 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestConvQuery: the visualizer link opens the question's convolution,
-// at the asked cell's step.
-func TestConvQuery(t *testing.T) {
+// TestConvURL: the visualizer link opens the question's convolution,
+// at the asked cell's step, and the visualizer reads it back.
+func TestConvURL(t *testing.T) {
 	q := &Question{Kind: KindCell, Input: 4, Kernel: 2, Stride: 2, Padding: 0, Dilation: 1, Out: 2, OutY: 1, OutX: 0,
 		X: [][]float32{{1, 2, 3, 4}, {5, 6, 7, 8}, {0, 1, 2, 3}, {4, 5, 6, 7}}, W: [][]float32{{1, -1}, {0, 2}}}
-	want := "input=4&kernel=2&stride=2&padding=0&x=1,2,3,4,5,6,7,8,0,1,2,3,4,5,6,7&w=1,-1,0,2&step=3"
-	if got := q.ConvQuery(); got != want {
-		t.Errorf("ConvQuery = %q, want %q", got, want)
+	want := "/conv?input=4&kernel=2&step=3&stride=2&w=1%2C-1%2C0%2C2&x=1%2C2%2C3%2C4%2C5%2C6%2C7%2C8%2C0%2C1%2C2%2C3%2C4%2C5%2C6%2C7"
+	got := q.ConvURL()
+	if got != want {
+		t.Errorf("ConvURL = %q, want %q", got, want)
+	}
+	u, _ := url.Parse(got)
+	s, err := convstate.Parse(u.Query())
+	if err != nil || s.Step != 3 || s.SH != 2 || s.W[1] != -1 || s.X[8] != 0 {
+		t.Errorf("the visualizer reads %q as %+v, %v", got, s, err)
 	}
 }
 

@@ -41,7 +41,7 @@ func TestAnimationsPageInBrowser(t *testing.T) {
 	b.Run(t, chromedp.Navigate(srv.URL+"/animations?input=6x5&kernel=3&stride=2&padding=1"))
 	b.Wait(t, allImagesLoaded)
 	r := browsertest.Eval[imgReport](t, b, allImagesLoaded)
-	if want := len(animations.Classic) + 1; r.N != want || r.OK != want {
+	if want := len(animations.Classic) + len(animations.ClassicPool) + 1; r.N != want || r.OK != want {
 		t.Errorf("%d images, %d loaded; want %d and %d: %v", r.N, r.OK, want, want, r.Srcs)
 	}
 	for _, s := range r.Srcs {
@@ -61,7 +61,7 @@ func TestAnimationsPageInBrowser(t *testing.T) {
 	b.Run(t, chromedp.Navigate(srv.URL+"/animations?lang=ko"))
 	b.Wait(t, allImagesLoaded)
 	r = browsertest.Eval[imgReport](t, b, allImagesLoaded)
-	if r.N != len(animations.Classic) || r.OK != r.N {
+	if r.N != len(animations.Classic)+len(animations.ClassicPool) || r.OK != r.N {
 		t.Errorf("reduced motion: %d images, %d loaded", r.N, r.OK)
 	}
 	for _, s := range r.Srcs {
@@ -74,5 +74,42 @@ func TestAnimationsPageInBrowser(t *testing.T) {
 	}
 	if errs := b.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
+	}
+}
+
+// The custom form on the Korean page: an impossible configuration is
+// refused with the engine's reason in Korean (issue 12), and so is one
+// over the animation bounds.
+func TestAnimationsCustomFormKoreanRefusal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	b.Run(t, chromedp.Navigate(srv.URL+"/animations?lang=ko"))
+	for _, tc := range []struct{ input, kernel, want string }{
+		{"3", "5", "커널 5x5이(가) 패딩된 입력 3x3보다 큽니다"},
+		{"4", "12", "kernel은(는) 1에서 9 사이여야 합니다. 입력한 값: 12"},
+	} {
+		b.Run(t,
+			chromedp.WaitVisible("#anim-input"),
+			chromedp.SetValue("#anim-input", tc.input),
+			chromedp.SetValue("#anim-kernel", tc.kernel),
+			chromedp.Click(".anim-submit button"),
+		)
+		b.Wait(t, `(() => { const e = document.querySelector("[data-testid=anim-error]"); return e !== null && location.search.includes("kernel=`+tc.kernel+`"); })()`)
+		got := browsertest.Eval[string](t, b, `document.querySelector("[data-testid=anim-error]").textContent`)
+		if !strings.Contains(got, tc.want) || !hasHangul(got) {
+			t.Errorf("input %s kernel %s: the refusal says %q, want %q", tc.input, tc.kernel, got, tc.want)
+		}
+		if lang := browsertest.Eval[string](t, b, `document.documentElement.lang`); lang != "ko" {
+			t.Errorf("page language %q after the form", lang)
+		}
+	}
+	b.Screenshot(t, "animations-ko-refusal")
+	for _, e := range b.ConsoleErrors() {
+		if !strings.Contains(e, "status of 400") { // the refused form answers 400, by design
+			t.Errorf("console error: %q", e)
+		}
 	}
 }

@@ -163,7 +163,7 @@ func TestAnimationsPage(t *testing.T) {
 		if !strings.Contains(body, `srcset="/animations/`+c.Name+`.png"`) {
 			t.Errorf("no still for %s", c.Name)
 		}
-		conv := html.EscapeString("/conv?" + c.Params.Query())
+		conv := html.EscapeString(c.Params.ConvURL())
 		if !strings.Contains(body, `href="`+conv+`"`) {
 			t.Errorf("no visualizer link %s", conv)
 		}
@@ -174,14 +174,14 @@ func TestAnimationsPage(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(body, `href="/conv?input=3&amp;kernel=3&amp;stride=2&amp;padding=1&amp;dilation=1&amp;transposed=1&amp;output_padding=1"`) {
+	if !strings.Contains(body, `href="/conv?input=3&amp;kernel=3&amp;output_padding=1&amp;padding=1&amp;stride=2&amp;transposed=1"`) {
 		t.Error("the odd transposed animation's visualizer link lacks transposed=1&output_padding=1")
 	}
 	if n := strings.Count(body, "numbers=1#anim-custom-h"); n != len(animations.Classic) {
 		t.Errorf("%d \"with numbers\" links, want one per classic animation", n)
 	}
-	if strings.Count(body, `loading="lazy"`) != len(animations.Classic) {
-		t.Errorf("%d lazy images, want %d", strings.Count(body, `loading="lazy"`), len(animations.Classic))
+	if want := len(animations.Classic) + len(animations.ClassicPool); strings.Count(body, `loading="lazy"`) != want {
+		t.Errorf("%d lazy images, want %d", strings.Count(body, `loading="lazy"`), want)
 	}
 	if strings.Contains(body, "anim.") {
 		t.Error("an untranslated anim. key shows on the page")

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/convlab/convlab/internal/live"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/labstack/echo/v4"
 )
 
@@ -19,14 +19,14 @@ const restoreTimeout = 2 * time.Minute
 // restoreCheckpoint brings back the live run saved in the -checkpoint
 // file, paused, as the server starts. A file that cannot be restored is
 // logged, kept untouched and never written over; the server starts fresh.
-func (a *app) restoreCheckpoint() {
+func (a *app) restoreCheckpoint(ctx context.Context) {
 	if a.cfg.CheckpointPath == "" {
 		return
 	}
 	if dir := filepath.Dir(a.cfg.CheckpointPath); !isDir(dir) {
 		a.log.Error("the folder of the -checkpoint file does not exist: the run cannot be saved until it does", "path", a.cfg.CheckpointPath)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
+	ctx, cancel := context.WithTimeout(ctx, restoreTimeout)
 	defer cancel()
 	ok, err := a.train.RestoreCheckpoint(ctx)
 	switch {
@@ -55,14 +55,10 @@ func (a *app) trainCheckpoint(c echo.Context) error {
 	defer cancel()
 	path, step, err := a.train.SaveCheckpoint(ctx)
 	if err != nil {
-		var le *live.Error
-		switch {
-		case errors.As(err, &le):
-			return apiError(c, le.Status, le.Msg)
-		case errors.Is(err, context.DeadlineExceeded):
-			return apiError(c, http.StatusServiceUnavailable, "the training run did not answer in time: try again")
+		if errors.Is(err, context.DeadlineExceeded) {
+			return apperr.New(apperr.Unavailable, "train_no_answer").Wrap(err)
 		}
-		return err // logged; the viewer sees a general message
+		return err // *apperr.Error (409 with its reason), or logged and a general message
 	}
 	return c.JSON(http.StatusOK, checkpointAnswer{Path: path, Step: step})
 }

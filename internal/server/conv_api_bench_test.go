@@ -37,6 +37,7 @@ func BenchmarkConvAPI(b *testing.B) {
 			b.SetBytes(int64(len(tc.body)))
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodPost, "/api/conv", strings.NewReader(tc.body))
+				req.Header.Set("Content-Type", "application/json")
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, req)
 				if rec.Code != 200 {

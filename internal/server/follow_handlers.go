@@ -1,14 +1,13 @@
 package server
 
 import (
-	"fmt"
-	"math"
 	"net/http"
-	"regexp"
 	"sync"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/internal/live"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
@@ -30,9 +29,9 @@ const followMaxBody = 128 << 10
 // followState is what a follower receives: the visualizer's state and a
 // sequence number (which grows with every publication).
 type followState struct {
-	Seq   int64     `json:"seq"`
-	State convState `json:"state"`
-	Time  int64     `json:"time"` // Unix milliseconds of the publication
+	Seq   int64           `json:"seq"`
+	State convstate.State `json:"state"`
+	Time  int64           `json:"time"` // Unix milliseconds of the publication
 	// Run identifies this server run: after a restart Seq starts again
 	// from 1, so a follower that reconnects compares Seq only within a Run.
 	Run int64 `json:"run"`
@@ -57,7 +56,7 @@ func newFollowHub() *followHub { return &followHub{hub: live.NewHub(), run: time
 func (f *followHub) close() error { f.hub.Close(); return nil }
 
 // publish stores s as the latest state and hands it to every follower.
-func (f *followHub) publish(s convState, now time.Time) (followState, error) {
+func (f *followHub) publish(s convstate.State, now time.Time) (followState, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.publishLocked(followState{Seq: f.seq + 1, Run: f.run, State: s, Time: now.UnixMilli()})
@@ -116,10 +115,10 @@ func (a *app) followEnd(c echo.Context) error {
 }
 
 // followPublish handles POST /api/follow {"state": {...}}: the teacher's
-// visualizer state, checked against the visualizer's own bounds.
+// visualizer state, checked as the visualizer checks it (convstate).
 func (a *app) followPublish(c echo.Context) error {
 	var req struct {
-		State *convState `json:"state"`
+		State *convstate.State `json:"state"`
 	}
 	if err := readJSON(c, &req); err != nil {
 		return err
@@ -127,8 +126,12 @@ func (a *app) followPublish(c echo.Context) error {
 	if req.State == nil {
 		return apiError(c, http.StatusBadRequest, `send {"state": {...}}: the visualizer's state`)
 	}
-	if err := checkFollowState(req.State); err != nil {
-		return apiError(c, http.StatusBadRequest, err.Error())
+	// The one check of the visualizer (bounds, value lengths, the
+	// engine's rules, the page's budget): a state the page cannot run is
+	// not sent to the class. The reason is in the teacher's language.
+	if _, err := req.State.Resolve(); err != nil {
+		msg, _ := localizeConvError(i18n.Lang(c.Request().Context()), err)
+		return apiError(c, http.StatusBadRequest, msg)
 	}
 	fs, err := a.follow.publish(*req.State, time.Now())
 	if err != nil {
@@ -157,75 +160,22 @@ func (a *app) followEvents(c echo.Context) error {
 	return nil
 }
 
-var presetName = regexp.MustCompile(`^[a-z0-9-]{0,40}$`)
-
-// checkFollowState refuses a state the visualizer would not show: the
-// same bounds as a /conv URL (conv_state.go), values that match the
-// shapes, finite and not too large, and a step within the trace.
-func checkFollowState(s *convState) error {
-	ints := []struct {
-		name   string
-		v      []int
-		lo, hi int
-	}{
-		{"input", []int{s.InH, s.InW}, 1, convMaxInput},
-		{"kernel", []int{s.KH, s.KW}, 1, convMaxKernel},
-		{"stride", []int{s.SH, s.SW}, 1, convMaxStride},
-		{"dilation", []int{s.DH, s.DW}, 1, convMaxDilation},
-		{"padding", []int{s.PadH, s.PadW}, 0, convMaxPadding},
-		{"output_padding", []int{s.OPH, s.OPW}, 0, convMaxKernel},
-		{"channels", []int{s.Channels}, 1, convMaxChannels},
-		{"filters", []int{s.Filters}, 1, convMaxFilters},
-		{"step", []int{s.Step}, 1, convMaxFilters * convMaxOutput * convMaxOutput},
-	}
-	for _, it := range ints {
-		for _, v := range it.v {
-			if v < it.lo || v > it.hi {
-				return fmt.Errorf("state.%s is %d: it must be between %d and %d", it.name, v, it.lo, it.hi)
-			}
-		}
-	}
-	switch s.Mode {
-	case "zeros", "reflect", "replicate", "circular":
-	default:
-		return fmt.Errorf("state.mode %q: use zeros, reflect, replicate or circular", truncateRunes(s.Mode, 20))
-	}
-	switch s.PadStr {
-	case "", "same", "valid":
-	default:
-		return fmt.Errorf("state.pad_str %q: use \"\", \"same\" or \"valid\"", truncateRunes(s.PadStr, 20))
-	}
-	if !presetName.MatchString(s.Preset) {
-		return fmt.Errorf("state.preset %q is not a preset name", truncateRunes(s.Preset, 40))
-	}
-	vals := []struct {
-		name string
-		v    []float32
-		n    int
-	}{{"x", s.X, s.xLen()}, {"w", s.W, s.wLen()}, {"b", s.B, s.Filters}}
-	for _, it := range vals {
-		if len(it.v) != it.n {
-			return fmt.Errorf("state.%s has %d numbers; this configuration needs %d", it.name, len(it.v), it.n)
-		}
-		for i, v := range it.v {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || math.Abs(float64(v)) > convMaxAbs {
-				return fmt.Errorf("state.%s[%d] must be a number between -%d and %d", it.name, i, convMaxAbs, convMaxAbs)
-			}
-		}
-	}
-	return nil
-}
-
 // classroomView fills the visualizer's classroom bar: "Lead the class"
 // for the presenter, the follow link, the quiz link, and, on
 // /conv?follow=1, the follower's status and "Detach".
 func (a *app) classroomView(c echo.Context, p views.Page) views.ClassroomView {
+	return a.classroomFor(c, p, "/conv?follow=1")
+}
+
+// classroomFor is classroomView for a page whose followers open
+// followPath (the visualizer's /conv?follow=1, /lesson?follow=1).
+func (a *app) classroomFor(c echo.Context, p views.Page, followPath string) views.ClassroomView {
 	follow := c.QueryParam("follow") == "1"
 	canLead := a.isPresenter(c)
-	return views.ClassroomView{
+	v := views.ClassroomView{
 		CanLead:   canLead,
 		Follow:    follow,
-		FollowURL: "/conv?follow=1",
+		FollowURL: followPath,
 		QuizURL:   string(p.NavURL("/quiz")),
 		Data: map[string]any{
 			"messages": i18n.Messages(p.Lang, "class."),
@@ -233,4 +183,18 @@ func (a *app) classroomView(c echo.Context, p views.Page) views.ClassroomView {
 			"can_lead": canLead,
 		},
 	}
+	if canLead {
+		u, svg := a.studentsLink(c, followPath, i18n.T(c.Request().Context(), "class.qr_label"))
+		v.StudentURL = u
+		if svg != "" {
+			v.QR = templ.Raw(svg)
+		}
+		v.Followers = a.followers()
+	}
+	return v
+}
+
+// followCount answers GET /api/follow/count: how many follow now.
+func (a *app) followCount(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]int{"followers": a.followers()})
 }

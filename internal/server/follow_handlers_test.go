@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/convlab/convlab/internal/convstate"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -16,11 +17,11 @@ import (
 
 // teacherState is a valid visualizer state (the default 5×5 with a 3×3
 // kernel) at a step.
-func teacherState(step int) convState {
-	s := defaultConvState()
-	s.fillX()
-	s.fillW()
-	s.fillB()
+func teacherState(step int) convstate.State {
+	s := convstate.Default()
+	s.FillX()
+	s.FillW()
+	s.FillB()
 	s.Step = step
 	return s
 }
@@ -176,7 +177,7 @@ func TestFollowEnd(t *testing.T) {
 // refused with a 4xx that names the problem; nothing is published.
 func TestFollowRejectsBadStates(t *testing.T) {
 	a, srv := newTestServer(t)
-	mod := func(f func(s *convState)) string {
+	mod := func(f func(s *convstate.State)) string {
 		s := teacherState(1)
 		f(&s)
 		return followBody(t, s)
@@ -190,17 +191,17 @@ func TestFollowRejectsBadStates(t *testing.T) {
 		{"no state", `{}`, 400, "state"},
 		{"not JSON", `{"state": `, 400, "JSON"},
 		{"wrong type", `{"state": {"in_h": "five"}}`, 400, "in_h"},
-		{"input 0", mod(func(s *convState) { s.InH = 0 }), 400, "state.input"},
-		{"input too large", mod(func(s *convState) { s.InW = 1000 }), 400, "between 1 and 32"},
-		{"kernel too large", mod(func(s *convState) { s.KH = 9 }), 400, "state.kernel"},
-		{"negative padding", mod(func(s *convState) { s.PadW = -1 }), 400, "state.padding"},
-		{"step 0", mod(func(s *convState) { s.Step = 0 }), 400, "state.step"},
-		{"bad mode", mod(func(s *convState) { s.Mode = "mirror" }), 400, "state.mode"},
-		{"bad padding word", mod(func(s *convState) { s.PadStr = "full" }), 400, "state.pad_str"},
-		{"bad preset", mod(func(s *convState) { s.Preset = "../../etc" }), 400, "state.preset"},
-		{"x too short", mod(func(s *convState) { s.X = s.X[:3] }), 400, "state.x has 3 numbers"},
-		{"w too long", mod(func(s *convState) { s.W = append(s.W, 1) }), 400, "state.w has 10"},
-		{"value too large", mod(func(s *convState) { s.B[0] = 5000 }), 400, "state.b[0]"},
+		{"input 0", mod(func(s *convstate.State) { s.InH = 0 }), 400, "input “0” is out of range"},
+		{"input too large", mod(func(s *convstate.State) { s.InW = 1000 }), 400, "between 1 and 32"},
+		{"kernel too large", mod(func(s *convstate.State) { s.KH = 9 }), 400, "kernel “9” is out of range"},
+		{"negative padding", mod(func(s *convstate.State) { s.PadW = -1 }), 400, "padding “-1” is out of range"},
+		{"step 0", mod(func(s *convstate.State) { s.Step = 0 }), 400, "step “0” is out of range"},
+		{"bad mode", mod(func(s *convstate.State) { s.Mode = "mirror" }), 400, "The padding mode must be"},
+		{"bad padding word", mod(func(s *convstate.State) { s.PadStr = "full" }), 400, "padding must be a whole number"},
+		{"bad preset", mod(func(s *convstate.State) { s.Preset = "../../etc" }), 400, "There is no preset called “../../etc”"},
+		{"x too short", mod(func(s *convstate.State) { s.X = s.X[:3] }), 400, "x needs exactly 25 numbers"},
+		{"w too long", mod(func(s *convstate.State) { s.W = append(s.W, 1) }), 400, "w needs exactly 9 numbers"},
+		{"value too large", mod(func(s *convstate.State) { s.B[0] = 5000 }), 400, "b holds 5000"},
 		{"float32 overflow", `{"state": {"x": [1e39]}}`, 400, "x"},
 		{"body too large", big, 413, "too large"},
 	} {
@@ -212,12 +213,15 @@ func TestFollowRejectsBadStates(t *testing.T) {
 	if a.follow.current() != nil {
 		t.Errorf("a refused state was published")
 	}
-	// The largest state the visualizer allows, with long numbers, fits.
-	s := defaultConvState()
-	s.InH, s.InW, s.KH, s.KW, s.Channels, s.Filters = convMaxInput, convMaxInput, convMaxKernel, convMaxKernel, convMaxChannels, convMaxFilters
-	s.fillX()
-	s.fillW()
-	s.fillB()
+	// The largest state the visualizer runs (every array at its longest;
+	// a stride of 8 keeps the trace within the budget), with long
+	// numbers, fits.
+	s := convstate.Default()
+	s.InH, s.InW, s.KH, s.KW, s.Channels, s.Filters = convstate.MaxInput, convstate.MaxInput, convstate.MaxKernel, convstate.MaxKernel, convstate.MaxChannels, convstate.MaxFilters
+	s.SH, s.SW = convstate.MaxStride, convstate.MaxStride
+	s.FillX()
+	s.FillW()
+	s.FillB()
 	for i := range s.X {
 		s.X[i] = -0.00012345678
 	}
@@ -359,7 +363,7 @@ func FuzzClassroomAPI(f *testing.F) {
 			t.Fatalf("POST %s %q: %d %s", path, body, rec.Code, rec.Body)
 		}
 		if !quizCheck && rec.Code == 200 {
-			if err := checkFollowState(&a.follow.current().State); err != nil {
+			if _, err := a.follow.current().State.Resolve(); err != nil {
 				t.Fatalf("accepted state fails the check: %v", err)
 			}
 		}

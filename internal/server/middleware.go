@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/labstack/echo/v4"
 )
 
@@ -26,8 +27,7 @@ func (a *app) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			a.log.Error("panic", "method", c.Request().Method, "path", c.Request().URL.Path,
 				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			err = echo.NewHTTPError(http.StatusInternalServerError, "internal error").
-				SetInternal(fmt.Errorf("panic: %v", r))
+			err = fmt.Errorf("panic: %v", r) // internal: the user sees only that something went wrong
 		}()
 		return next(c)
 	}
@@ -91,40 +91,9 @@ func bodyLimit(n int64) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.ContentLength > n {
-				return echo.NewHTTPError(http.StatusRequestEntityTooLarge,
-					fmt.Sprintf("the request body is too large (at most %d bytes)", n))
+				return apperr.New(apperr.TooLarge, "body_too_large", apperr.A("limit", n))
 			}
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
-			return next(c)
-		}
-	}
-}
-
-// limitConcurrent lets at most n requests through at once (a route adds
-// it to bound CPU and memory: each request of POST /api/conv may hold a
-// megabyte of input and some of work). Others wait in line up to wait,
-// then get 503 with Retry-After and a message; a client that gives up
-// leaves the line.
-func limitConcurrent(n int, wait time.Duration) echo.MiddlewareFunc {
-	sem := make(chan struct{}, n)
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			select {
-			case sem <- struct{}{}:
-			default:
-				t := time.NewTimer(wait)
-				defer t.Stop()
-				select {
-				case sem <- struct{}{}:
-				case <-t.C:
-					c.Response().Header().Set("Retry-After", "2")
-					return echo.NewHTTPError(http.StatusServiceUnavailable,
-						"the server is busy with many requests right now; please try again in a moment")
-				case <-c.Request().Context().Done():
-					return nil // the client left
-				}
-			}
-			defer func() { <-sem }()
 			return next(c)
 		}
 	}

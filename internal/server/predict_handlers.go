@@ -1,15 +1,11 @@
 package server
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
-	"os"
-	"sync"
 
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/live"
 	"github.com/convlab/convlab/mnist"
 	"github.com/labstack/echo/v4"
@@ -41,15 +37,6 @@ import (
 
 const maxDrawSide = 512
 
-// liveModel is what "model": "live" needs from the training run: the
-// network being trained, as an independent copy, or nil when no run has
-// started. internal/live's *Manager implements it (LiveNet).
-type liveModel interface{ LiveNet() *mnist.Net }
-
-// liveOf returns the app's training run for "model": "live", or nil when
-// there is none. The train/draw helper sets it (e.g. to return a.train).
-var liveOf = func(a *app) liveModel { return nil }
-
 type predictRequest struct {
 	Image      []float64 `json:"image"`
 	Preprocess bool      `json:"preprocess"`
@@ -65,128 +52,72 @@ type predictResponse struct {
 	FeatureMaps   []live.Map `json:"feature_maps"`
 	Model         string     `json:"model"`
 	Preset        string     `json:"preset"`
-}
-
-// apiErr is a 4xx answer with a message for the student.
-type apiErr struct {
-	status int
-	msg    string
-}
-
-func (e *apiErr) Error() string { return e.msg }
-
-func badRequest(format string, a ...any) *apiErr {
-	return &apiErr{http.StatusBadRequest, fmt.Sprintf(format, a...)}
+	drawAnswer               // sure, top, hint, steps: predict_draw.go
 }
 
 func (a *app) predictAPI(c echo.Context) error {
 	var req predictRequest
-	if err := decodeStrict(c.Request().Body, &req); err != nil {
-		return err // *echo.HTTPError, worded by jsonError
+	if err := readJSON(c, &req); err != nil {
+		return err
 	}
 	net, which, err := a.predictModel(req.Model)
-	if err == nil {
-		var resp *predictResponse
-		resp, err = predict(net, &req)
-		if err == nil {
-			resp.Model = which
-			return c.JSON(http.StatusOK, resp)
-		}
+	if err != nil {
+		return err
 	}
-	var ae *apiErr
-	if errors.As(err, &ae) {
-		return apiError(c, ae.status, ae.msg)
+	resp, err := predict(net, &req)
+	if err != nil {
+		return err
 	}
-	return err
+	resp.Model = which
+	return c.JSON(http.StatusOK, resp)
 }
 
-// decodeStrict reads one JSON object, refusing unknown fields (a typo
-// like "img" gets an answer that names it).
-func decodeStrict(r io.Reader, v any) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if msg, ok := unknownField(err); ok {
-			return echo.NewHTTPError(http.StatusBadRequest, msg)
-		}
-		return jsonError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if isTooLarge(err) {
-			return jsonError(err)
-		}
-		return echo.NewHTTPError(http.StatusBadRequest, "the body must hold one JSON object, with nothing after it")
-	}
-	return nil
-}
-
-func unknownField(err error) (string, bool) {
-	const p = "json: unknown field "
-	if s := err.Error(); len(s) > len(p) && s[:len(p)] == p {
-		return "unknown field " + s[len(p):] + `: send "image", "preprocess", "width", "height" and "model"`, true
-	}
-	return "", false
-}
-
-// shippedModels caches the model served as "shipped": the embedded one, or
-// the -model file, loaded once per path.
-var shippedModels sync.Map // path → func() (*mnist.Net, error)
-
+// predictModel is the network "model" names: "shipped" is the -model file
+// (loaded and checked once at startup, model_file.go) or else the embedded
+// one; "live" is the training run's latest snapshot (a copy made about
+// every second, and at each pause).
 func (a *app) predictModel(name string) (*mnist.Net, string, error) {
 	switch name {
 	case "", "shipped":
-		path := a.cfg.ModelPath
-		if path == "" {
-			if n := mnist.Shipped(); n != nil {
-				return n, "shipped", nil
-			}
-			return nil, "", fmt.Errorf("the embedded model does not load: %w", mnist.ShippedErr())
+		if a.model != nil {
+			return a.model, "shipped", nil
 		}
-		f, _ := shippedModels.LoadOrStore(path, sync.OnceValues(func() (*mnist.Net, error) {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return nil, err
-			}
-			return mnist.LoadNet(b)
-		}))
-		n, err := f.(func() (*mnist.Net, error))()
-		if err != nil {
-			return nil, "", &apiErr{http.StatusServiceUnavailable, fmt.Sprintf("the model file %s cannot be used: %v", path, err)}
+		if n := mnist.Shipped(); n != nil {
+			return n, "shipped", nil
 		}
-		return n, "shipped", nil
+		return nil, "", fmt.Errorf("the embedded model does not load: %w", mnist.ShippedErr())
 	case "live":
-		if lm := liveOf(a); lm != nil {
-			if n := lm.LiveNet(); n != nil {
-				return n, "live", nil
-			}
+		if n := a.liveNets.LiveNet(); n != nil {
+			return n, "live", nil
 		}
-		return nil, "", &apiErr{http.StatusConflict, "no training run yet: start one on the Train page, then ask the live model"}
+		return nil, "", apperr.New(apperr.Conflict, "predict_no_live")
 	}
-	return nil, "", badRequest(`"model" must be "shipped" or "live", got %q`, name)
+	return nil, "", apperr.New(apperr.Invalid, "predict_model", apperr.Q("got", name)).WithParam("model")
 }
 
 // predict validates the request and runs the network.
 func predict(net *mnist.Net, req *predictRequest) (*predictResponse, error) {
+	bad := func(code string, args ...apperr.Arg) *apperr.Error { return apperr.New(apperr.Invalid, code, args...) }
 	w, h := req.Width, req.Height
 	if w == 0 && h == 0 {
 		w, h = mnist.ImageSize, mnist.ImageSize
 	}
 	if !req.Preprocess && (w != mnist.ImageSize || h != mnist.ImageSize) {
-		return nil, badRequest(`without "preprocess": true the image must be 28x28 (784 numbers), got width %d and height %d`, w, h)
+		return nil, bad("predict_size_raw", apperr.A("w", w), apperr.A("h", h))
 	}
 	if w < 1 || h < 1 || w > maxDrawSide || h > maxDrawSide {
-		return nil, badRequest(`"width" and "height" must be between 1 and %d, got %d and %d`, maxDrawSide, w, h)
+		return nil, bad("predict_size", apperr.A("max", maxDrawSide), apperr.A("w", w), apperr.A("h", h))
 	}
 	if req.Image == nil {
-		return nil, badRequest(`the body needs "image": a list of %d numbers between 0 and 1`, w*h)
+		return nil, bad("predict_image_missing", apperr.A("n", w*h))
 	}
 	if len(req.Image) != w*h {
-		return nil, badRequest(`"image" must hold %d numbers (%dx%d), got %d`, w*h, w, h, len(req.Image))
+		return nil, bad("predict_image_len", apperr.A("n", w*h), apperr.A("w", w), apperr.A("h", h), apperr.A("got", len(req.Image)))
 	}
 	src := make([]float32, len(req.Image))
 	for i, v := range req.Image {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > 1 {
-			return nil, badRequest(`"image"[%d] = %g: every value must be between 0 (background) and 1 (ink)`, i, v)
+			return nil, bad("predict_pixel", apperr.A("i", i), apperr.A("v", fmt.Sprintf("%g", v)))
 		}
 		src[i] = float32(v)
 	}
@@ -195,7 +126,7 @@ func predict(net *mnist.Net, req *predictRequest) (*predictResponse, error) {
 	if req.Preprocess {
 		img = make([]float32, mnist.Pixels)
 		if err := mnist.Preprocess(img, src, w, h); err != nil {
-			return nil, badRequest("%v", err)
+			return nil, bad("predict_preprocess").Wrap(err)
 		}
 		resp.Input = img
 	}
@@ -203,7 +134,7 @@ func predict(net *mnist.Net, req *predictRequest) (*predictResponse, error) {
 	best := 0
 	for i, v := range p {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, &apiErr{http.StatusConflict, "the model's numbers are not finite (its training diverged): reset the training run or lower the learning rate"}
+			return nil, apperr.New(apperr.Conflict, "predict_diverged")
 		}
 		if v > p[best] {
 			best = i
@@ -211,6 +142,7 @@ func predict(net *mnist.Net, req *predictRequest) (*predictResponse, error) {
 	}
 	resp.Digit = best
 	resp.Probabilities = p[:]
+	resp.drawAnswer = drawAnswerFor(p, src, w, h, req.Preprocess)
 	for _, fm := range maps {
 		resp.FeatureMaps = append(resp.FeatureMaps, live.QuantizeUnsigned(fm.Layer, fm.C, fm.H, fm.W, fm.Data))
 	}

@@ -157,8 +157,8 @@ func TestPredictRejects(t *testing.T) {
 		{"too bright", with(17, "1.5"), 400, `"image"[17] = 1.5`},
 		{"negative", with(3, "-0.25"), 400, `"image"[3] = -0.25`},
 		{"overflow", with(3, "1e400"), 400, ""},
-		{"string", with(3, `"x"`), 400, "expected"},
-		{"null array", `{"image": null}`, 400, `"image"`},
+		{"string", with(3, `"x"`), 400, "image must be a number, got a string"},
+		{"null array", `{"image": null}`, 400, "image is null"},
 		{"unknown field", `{"img": [1]}`, 400, `unknown field "img"`},
 		{"trailing", jsonBody(map[string]any{"image": img}) + ` {}`, 400, "one JSON object"},
 		{"bad model", jsonBody(map[string]any{"image": img, "model": "gpt"}), 400, `"model"`},
@@ -185,10 +185,13 @@ func TestPredictLiveAndModelFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := liveOf
-	t.Cleanup(func() { liveOf = old })
-	liveOf = func(*app) liveModel { return fakeLive{small} }
-	h := predictApp(t, defaultConfig())
+	a, err := newApp(defaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	a.liveNets = fakeLive{small}
+	h := a.handler()
 	body := jsonBody(map[string]any{"image": stroke("7", 28, 28), "model": "live"})
 	code, ans, raw := postPredict(t, h, body)
 	if code != 200 || ans.Model != "live" || ans.Preset != "small" || len(ans.FeatureMaps) != 2 || ans.FeatureMaps[0].C != 8 {
@@ -200,7 +203,7 @@ func TestPredictLiveAndModelFlag(t *testing.T) {
 			t.Errorf("live probability %d = %v, the net says %v", i, p, want[i])
 		}
 	}
-	liveOf = func(*app) liveModel { return fakeLive{nil} } // a run was reset
+	a.liveNets = fakeLive{nil} // a run was reset
 	if code, _, _ := postPredict(t, h, body); code != http.StatusConflict {
 		t.Errorf("live after reset: %d", code)
 	}

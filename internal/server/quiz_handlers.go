@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/quiz"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
@@ -19,6 +20,15 @@ import (
 // script (the form sends ?answer= and the page shows the feedback);
 // static/js/quiz.js checks in place through POST /api/quiz/check.
 
+// nextQuizURL is the next question: the next seed, or a random one after
+// the last seed (quiz.Next never wraps).
+func nextQuizURL(q *quiz.Question) string {
+	if next, ok := quiz.Next(q.Seed); ok {
+		return "/quiz?kind=" + q.Kind + "&seed=" + strconv.FormatUint(next, 10)
+	}
+	return "/quiz?kind=" + q.Kind
+}
+
 // quizQuestion reads kind and seed (a random seed when none is given).
 func quizQuestion(kind, seed string) (*quiz.Question, error) {
 	if kind == "" {
@@ -29,14 +39,14 @@ func quizQuestion(kind, seed string) (*quiz.Question, error) {
 		s = rand.Uint64() % 1_000_000
 	} else {
 		v, err := strconv.ParseUint(seed, 10, 64)
-		if err != nil {
-			return nil, errors.New("seed must be a whole number (0 or more), e.g. seed=42")
+		if err != nil || v > quiz.MaxSeed {
+			return nil, apperr.New(apperr.Invalid, "quiz_seed", apperr.A("max", uint64(quiz.MaxSeed))).WithParam("seed")
 		}
 		s = v
 	}
 	q, err := quiz.New(kind, s)
 	if errors.Is(err, quiz.ErrKind) {
-		return nil, errors.New(`kind must be "size", "cell" or "padding"`)
+		return nil, apperr.New(apperr.Invalid, "quiz_kind").WithParam("kind")
 	}
 	return q, err
 }
@@ -62,18 +72,18 @@ type quizResult struct {
 	ConvURL     string `json:"conv_url"`    // the same convolution on the visualizer
 }
 
-// quizCheck checks a typed answer; err is a student-readable message for
-// an answer that is not a number.
+// quizCheck checks a typed answer; err is an *apperr.Error for an answer
+// that is not a number.
 func quizCheck(ctx context.Context, q *quiz.Question, answer string) (quizResult, error) {
 	ok, err := q.Check(answer)
 	if err != nil {
-		return quizResult{}, errors.New(i18n.T(ctx, "quiz.bad_answer"))
+		return quizResult{}, &apperr.Error{Kind: apperr.Invalid, Code: "quiz_bad_answer", Key: "quiz.bad_answer", Param: "answer", Err: err}
 	}
 	right := quiz.FormatNum(q.Answer)
 	if q.Kind == quiz.KindSize {
 		right += "×" + right
 	}
-	res := quizResult{Correct: ok, Answer: right, ConvURL: "/conv?" + q.ConvQuery()}
+	res := quizResult{Correct: ok, Answer: right, ConvURL: q.ConvURL()}
 	if ok {
 		res.Message = i18n.T(ctx, "quiz.correct")
 	} else {
@@ -95,7 +105,7 @@ func quizCheck(ctx context.Context, q *quiz.Question, answer string) (quizResult
 func (a *app) quizAPI(c echo.Context) error {
 	q, err := quizQuestion(c.QueryParam("kind"), c.QueryParam("seed"))
 	if err != nil {
-		return apiError(c, http.StatusBadRequest, err.Error())
+		return err
 	}
 	return c.JSON(http.StatusOK, struct {
 		*quiz.Question
@@ -114,18 +124,18 @@ func (a *app) quizCheckAPI(c echo.Context) error {
 		return err
 	}
 	if req.Seed == nil {
-		return apiError(c, http.StatusBadRequest, `send {"kind": "size", "seed": 42, "answer": "3"}: the seed is missing`)
+		return apperr.New(apperr.Invalid, "quiz_seed_missing").WithParam("seed")
 	}
 	if len(req.Answer) > 64 {
-		return apiError(c, http.StatusBadRequest, "the answer is too long: type a number")
+		return apperr.New(apperr.Invalid, "quiz_answer_long").WithParam("answer")
 	}
 	q, err := quizQuestion(req.Kind, strconv.FormatUint(*req.Seed, 10))
 	if err != nil {
-		return apiError(c, http.StatusBadRequest, err.Error())
+		return err
 	}
 	res, err := quizCheck(c.Request().Context(), q, req.Answer)
 	if err != nil {
-		return apiError(c, http.StatusBadRequest, err.Error())
+		return err
 	}
 	return c.JSON(http.StatusOK, res)
 }
@@ -133,7 +143,7 @@ func (a *app) quizCheckAPI(c echo.Context) error {
 // quizPage renders /quiz?kind=&seed=[&answer=].
 func (a *app) quizPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := a.page(c, i18n.T(ctx, "quiz.title"), "")
+	p := a.page(c, i18n.T(ctx, "quiz.title"), "quiz")
 	p.Scripts = []string{"/static/js/quiz.js"}
 	p.Styles = []string{"/static/css/classroom.css"}
 	kind := c.QueryParam("kind")
@@ -142,14 +152,14 @@ func (a *app) quizPage(c echo.Context) error {
 	}
 	q, err := quizQuestion(kind, c.QueryParam("seed"))
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		return err // a page in the reader's language (httpError)
 	}
 	vm := quizView(ctx, p, q)
 	if c.QueryParams().Has("answer") {
 		ans := c.QueryParam("answer")
 		vm.Answer = ans
 		if res, err := quizCheck(ctx, q, ans); err != nil {
-			vm.Feedback = &views.QuizFeedback{Error: err.Error()}
+			vm.Feedback = &views.QuizFeedback{Error: apperr.Message(p.Lang, err)}
 		} else {
 			vm.Feedback = &views.QuizFeedback{Correct: res.Correct, Message: res.Message, Explanation: res.Explanation}
 			vm.ConvURL = string(p.NavURL(res.ConvURL))
@@ -164,7 +174,7 @@ func quizView(ctx context.Context, p views.Page, q *quiz.Question) views.QuizVie
 		Kind:    q.Kind,
 		Seed:    seed,
 		Prompt:  quizPrompt(ctx, q),
-		NextURL: string(p.NavURL("/quiz?kind=" + q.Kind + "&seed=" + strconv.FormatUint(q.Seed+1, 10))),
+		NextURL: string(p.NavURL(nextQuizURL(q))),
 		Number:  i18n.T(ctx, "quiz.number", seed),
 		Data: map[string]any{
 			"kind": q.Kind, "seed": q.Seed, "messages": i18n.Messages(p.Lang, "quiz.err."),

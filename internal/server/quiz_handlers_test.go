@@ -113,7 +113,7 @@ func TestQuizAPIBadInput(t *testing.T) {
 		{`{"kind": "bad", "seed": 1, "answer": "3"}`, 400, "kind must be"},
 		{`{"kind": "size", "seed": 1, "answer": "` + strings.Repeat("9", 100) + `"}`, 400, "too long"},
 		{`{"kind": "size", "seed": "1"}`, 400, "seed"},
-		{`[1, 2]`, 400, "expected"},
+		{`[1, 2]`, 400, "the body must be a JSON object, got an array"},
 		{`{"kind": "size", "seed": 1, "answer": "` + strings.Repeat("9", 5000) + `"}`, 413, "too large"},
 	} {
 		resp, body := post(t, srv.URL+"/api/quiz/check?lang=en", "application/json", tc.body)

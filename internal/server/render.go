@@ -1,13 +1,13 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
 )
@@ -27,20 +27,14 @@ func (a *app) page(c echo.Context, title, active string) views.Page {
 }
 
 // pathForLinks is the request path and query without the parameters the
-// layout sets itself (lang, present) or must never echo (presenter).
+// layout sets itself (lang, present) or must never echo (presenter), made
+// by sameSiteLink (links.go): always a link to this site.
 func pathForLinks(u *url.URL) string {
-	path := u.Path
-	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.ContainsAny(path, "\\\r\n") {
-		path = "/" // never a link to another host ("//evil.example/")
-	}
 	q := u.Query()
 	q.Del("lang")
 	q.Del("present")
 	q.Del("presenter")
-	if enc := q.Encode(); enc != "" {
-		return path + "?" + enc
-	}
-	return path
+	return sameSiteLink(u.Path, q)
 }
 
 // render writes a templ component as an HTML response, in the request's
@@ -52,9 +46,11 @@ func render(c echo.Context, status int, comp templ.Component) error {
 	return comp.Render(c.Request().Context(), w)
 }
 
-// apiError answers a JSON API request with {"error": msg}.
+// apiError answers a JSON API request with {"error": msg}. Prefer
+// returning an *apperr.Error, which httpError says in the reader's
+// language with its code.
 func apiError(c echo.Context, status int, msg string) error {
-	return c.JSON(status, map[string]string{"error": msg})
+	return c.JSON(status, errorBody{Error: msg})
 }
 
 // isAPI reports whether a request is for a JSON API (errors as JSON).
@@ -62,48 +58,37 @@ func isAPI(c echo.Context) bool {
 	return strings.HasPrefix(c.Request().URL.Path, "/api/")
 }
 
-// httpError is echo's error handler: JSON for /api/, a page otherwise.
-// A 5xx never shows its internal cause.
+// httpError is echo's error handler: JSON for /api/, a page otherwise,
+// with the status, code and message errorReply (errors.go) gives. A 5xx
+// never shows an internal cause; the cause goes to the log.
 func (a *app) httpError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, msg := http.StatusInternalServerError, ""
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		status = he.Code
-		if m, ok := he.Message.(string); ok {
-			msg = m
-		}
-	}
-	// A 5xx shows its message only when a handler chose it for the user
-	// (503 busy); a panic or an unexpected error shows nothing of its cause.
-	if status >= 500 && (he == nil || he.Internal != nil || status == http.StatusInternalServerError) {
-		a.log.Error("handler error", "path", c.Request().URL.Path, "err", err)
-		msg = ""
-	}
 	ctx := c.Request().Context()
+	lang := i18n.Lang(ctx)
+	status, body, logIt := errorReply(err, lang)
+	if logIt {
+		a.log.Error("handler error", "path", c.Request().URL.Path, "err", err)
+	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)
 		return
 	}
 	if isAPI(c) {
-		if msg == "" {
-			msg = strings.ToLower(http.StatusText(status))
-			if status >= 500 {
-				msg = "something went wrong on the server; please try again"
-			}
+		if body.Error == "" {
+			body.Error = i18n.TL(lang, "error.internal")
 		}
-		_ = apiError(c, status, msg)
+		_ = c.JSON(status, body)
 		return
 	}
-	text := msg
+	text := body.Error
 	switch {
-	case status == http.StatusNotFound:
+	case status == http.StatusNotFound && body.Code == "":
 		text = i18n.T(ctx, "error.not_found")
-	case status >= 500 && msg == "":
+	case text == "" && status >= 500:
 		text = i18n.T(ctx, "error.internal")
-	case text == "" || text == http.StatusText(status):
+	case text == "" || text == strings.ToLower(http.StatusText(status)):
 		text = i18n.T(ctx, "error.bad_request")
 	}
 	p := a.page(c, i18n.T(ctx, "error.title"), "")
@@ -117,7 +102,7 @@ func (a *app) healthz(c echo.Context) error {
 func (a *app) home(c echo.Context) error {
 	if c.QueryParam("presenter") != "" {
 		if ok := a.setPresenterCookie(c); !ok {
-			return echo.NewHTTPError(http.StatusForbidden, "that presenter token is not right")
+			return apperr.New(apperr.Forbidden, "presenter_token_wrong")
 		}
 		// Take the token out of the address bar and the history.
 		return c.Redirect(http.StatusSeeOther, pathForLinks(c.Request().URL))

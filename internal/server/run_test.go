@@ -51,7 +51,20 @@ func TestRunGracefulShutdown(t *testing.T) {
 	started := make(chan struct{})
 	release := make(chan struct{})
 	streamEnded := make(chan struct{})
-	testRoutes = func(a *app, e *echo.Echo) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0", "-shutdown-timeout", "20s"}, func(string) string { return "" }, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(cfg, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	e := a.handler()
+	{ // routes only this test has
 		e.GET("/slow", func(c echo.Context) error {
 			close(started)
 			<-release
@@ -71,15 +84,9 @@ func TestRunGracefulShutdown(t *testing.T) {
 			return nil
 		})
 	}
-	t.Cleanup(func() { testRoutes = nil })
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var logs syncBuffer
 	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, []string{"web", "-addr", "127.0.0.1:0", "-shutdown-timeout", "20s"}, func(string) string { return "" }, &logs)
-	}()
+	go func() { done <- a.listenAndServe(ctx, e) }()
 	base := logs.waitFor(t, regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`))[1]
 
 	if resp, body := get(t, nil, base+"/healthz"); resp.StatusCode != 200 || !strings.Contains(body, "ok") {

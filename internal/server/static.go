@@ -16,11 +16,11 @@ import (
 func serveStatic(c echo.Context) error {
 	p := path.Clean(strings.TrimPrefix(c.Param("*"), "/"))
 	if p == "." || strings.HasPrefix(p, "..") || !fs.ValidPath(p) {
-		return echo.NewHTTPError(http.StatusNotFound)
+		return echo.ErrNotFound
 	}
 	hash := static.Hash(p)
 	if hash == "" {
-		return echo.NewHTTPError(http.StatusNotFound)
+		return echo.ErrNotFound
 	}
 	h := c.Response().Header()
 	if v := c.QueryParam("v"); v == hash {

@@ -1,15 +1,15 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
+	"github.com/convlab/convlab/internal/jsonreq"
 	"github.com/convlab/convlab/internal/live"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
@@ -21,20 +21,16 @@ const maxTrainBody = 4 << 10
 // newTrainManager makes the server's one training run, loading MNIST
 // lazily (on the first start) from -mnist, $MNIST_DIR or the module cache.
 // With -checkpoint the run is saved to that file (checkpoint_handlers.go).
-func newTrainManager(cfg config, log *slog.Logger) *live.Manager {
-	data := &live.MNIST{FlagDir: cfg.MNISTDir, Getenv: os.Getenv}
-	return live.New(live.Options{Factory: data.Factory, Presenter: cfg.PresenterToken != "",
+func newTrainManager(cfg config, log *slog.Logger, data *live.MNIST) *live.Manager {
+	// Presenter: control always needs the presenter (presenter.go).
+	return live.New(live.Options{Factory: data.Factory, Presenter: true,
 		Checkpoint: cfg.CheckpointPath, Resume: data.Resume, Log: log})
 }
 
 // trainAnswer answers a control request with the run's state, or its error.
 func trainAnswer(c echo.Context, st live.State, err error) error {
 	if err != nil {
-		var le *live.Error
-		if errors.As(err, &le) {
-			return apiError(c, le.Status, le.Msg)
-		}
-		return err
+		return err // *apperr.Error: status and message by httpError
 	}
 	return c.JSON(http.StatusOK, st)
 }
@@ -43,18 +39,19 @@ func trainAnswer(c echo.Context, st live.State, err error) error {
 // {"net", "optimizer", "lr", "batch_size"}. It starts a run, or resumes a
 // paused one (settings other than the run's need a reset first: 409).
 func (a *app) trainStart(c echo.Context) error {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxTrainBody+1))
-	if err != nil {
-		return jsonError(err)
+	r := c.Request()
+	if err := jsonreq.CheckContentType(r.Header.Get(echo.HeaderContentType), r.ContentLength); err != nil {
+		return err
 	}
-	if len(body) > maxTrainBody {
-		return apiError(c, http.StatusRequestEntityTooLarge, "the request body is too large: send only {\"net\", \"optimizer\", \"lr\", \"batch_size\"}")
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxTrainBody))
+	if err != nil {
+		return jsonreq.ReadError(err)
 	}
 	var cfg *live.Config
 	if len(body) > 0 {
-		parsed, err := live.ParseConfig(body)
+		parsed, err := live.ParseConfig(body) // the one decoder (jsonreq), with the settings' checks
 		if err != nil {
-			return apiError(c, http.StatusBadRequest, err.Error())
+			return err
 		}
 		cfg = &parsed
 	}
@@ -72,6 +69,19 @@ func (a *app) trainResume(c echo.Context) error {
 	return trainAnswer(c, st, err)
 }
 
+// trainStep: POST /api/train/step trains one batch of a paused run (the
+// presenter's "step" control) → {"state": …, "step": n}.
+func (a *app) trainStep(c echo.Context) error {
+	st, step, err := a.train.Step(c.Request().Context())
+	if err != nil {
+		return trainAnswer(c, st, err)
+	}
+	return c.JSON(http.StatusOK, struct {
+		live.State
+		Step int `json:"step"`
+	}{st, step})
+}
+
 func (a *app) trainReset(c echo.Context) error {
 	return c.JSON(http.StatusOK, a.train.Reset())
 }
@@ -85,7 +95,7 @@ func (a *app) trainState(c echo.Context) error {
 func (a *app) trainModel(c echo.Context) error {
 	net := a.train.LiveNet()
 	if net == nil {
-		return apiError(c, http.StatusConflict, "there is no model yet: start training first")
+		return apperr.New(apperr.Conflict, "train_no_model")
 	}
 	b, err := net.Encode()
 	if err != nil {
@@ -114,7 +124,7 @@ func (a *app) trainPage(c echo.Context) error {
 	st := a.train.State()
 	p := a.page(c, i18n.T(ctx, "train.title"), "train")
 	p.Scripts = []string{"/static/js/train.js"}
-	p.Styles = []string{"/static/css/train.css"}
+	p.Styles = []string{"/static/css/train.css", "/static/css/filterwatch.css"}
 	vm := views.TrainView{
 		CanControl: a.isPresenter(c),
 		State:      st.State,
@@ -122,6 +132,7 @@ func (a *app) trainPage(c echo.Context) error {
 		Optimizer:  st.Config.Optimizer,
 		LR:         st.Config.LR,
 		BatchSize:  st.Config.BatchSize,
+		Augment:    st.Config.Augment,
 		MaxLR:      live.MaxLR,
 		MaxBatch:   live.MaxBatchSize,
 		Messages:   i18n.Messages(i18n.Lang(ctx), "train."),

@@ -3,7 +3,8 @@
 // a bar per digit, the 28×28 input the network sees and its feature maps.
 
 import { messages } from "/static/js/i18n.js";
-import { drawStack, paint, quantizeUnsigned } from "/static/js/maps.js";
+import { decodeBase64, drawStack, paint, quantizeUnsigned } from "/static/js/maps.js";
+import { cellAt, networkURL, reluOf } from "/static/js/netlink.js";
 
 // The drawing is sent at this resolution (the server crops, scales to
 // 20×20 and centres it like MNIST).
@@ -46,13 +47,18 @@ export function mount(root) {
   let seq = 0; // answers to older requests are dropped
   let last = null; // last pen position, per pointer
   const pen = { x: canvas.width / 2, y: canvas.height / 2, down: false };
+  // The pen's width: thin, medium (MNIST's strokes) or thick.
+  const penSel = $("draw-pen");
+  const penWidth = () => strokeWidth(canvas.width) * (Number(penSel?.value) || 1);
+  penSel?.addEventListener("change", () => { ctx.lineWidth = penWidth(); });
+  let seen = null; // {px, model} of the last answer, for the links into /network
 
   function blank() {
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.strokeStyle = "#fff";
     ctx.fillStyle = "#fff";
-    ctx.lineWidth = strokeWidth(canvas.width);
+    ctx.lineWidth = penWidth();
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
   }
@@ -73,6 +79,39 @@ export function mount(root) {
     const input = $("draw-input");
     input.getContext("2d").clearRect(0, 0, input.width, input.height);
     $("draw-fmaps").replaceChildren();
+    seen = null;
+    $("draw-inside").hidden = true;
+    showHonesty({});
+  }
+
+  // showHonesty shows what the server says about its answer: not sure
+  // (the top two), a hint about the drawing, and the preprocessing steps
+  // as pictures. Every number comes from the server.
+  function showHonesty(data) {
+    const top = Array.isArray(data.top) ? data.top : [];
+    const unsure = data.sure === false && top.length === 2;
+    const u = $("draw-unsure");
+    u.hidden = !unsure;
+    u.textContent = unsure ? t("draw.unsure", top[0].digit, (top[0].p * 100).toFixed(0), top[1].digit, (top[1].p * 100).toFixed(0)) : "";
+    root.classList.toggle("is-unsure", unsure);
+    root.querySelectorAll("#draw-bars li").forEach((li, i) => li.classList.toggle("second", unsure && i === top[1].digit));
+    const h = $("draw-hint");
+    h.hidden = !data.hint;
+    h.textContent = data.hint ? t(`draw.hint.${data.hint}`) : "";
+    const st = data.steps;
+    const crop = $("draw-step-crop");
+    const fit = $("draw-step-fit");
+    if (!st) {
+      for (const c of [crop, fit]) c.getContext("2d").clearRect(0, 0, c.width, c.height);
+      for (const id of ["draw-step-crop-cap", "draw-step-fit-cap"]) $(id).textContent = "";
+      $("draw-step-centre-cap").textContent = t("draw.input");
+      return;
+    }
+    paint(crop, decodeBase64(st.crop.data), 0, st.crop.w, st.crop.h, false);
+    paint(fit, decodeBase64(st.fit.data), 0, st.fit.w, st.fit.h, false);
+    $("draw-step-crop-cap").textContent = t("draw.step.crop", st.box[2], st.box[3]);
+    $("draw-step-fit-cap").textContent = t("draw.step.fit", st.fit.w, st.fit.h);
+    $("draw-step-centre-cap").textContent = t("draw.step.centre", st.offset[0], st.offset[1]);
   }
 
   function clear() {
@@ -158,6 +197,11 @@ export function mount(root) {
       const bytes = Uint8Array.from(data.input, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));
       paint($("draw-input"), bytes, 0, 28, 28, false);
     }
+    if (Array.isArray(data.input) && data.input.length === 784) {
+      seen = { px: data.input, model: data.model };
+      $("draw-inside").href = networkURL({ ...seen, layer: "softmax", c: d });
+      $("draw-inside").hidden = false;
+    }
     const holder = $("draw-fmaps");
     const fms = Array.isArray(data.feature_maps) ? data.feature_maps : [];
     fms.forEach((fm, k) => {
@@ -177,7 +221,17 @@ export function mount(root) {
       drawStack(fig.firstChild, { ...fm, data: bytes }, (i) => `${fm.layer} ${i + 1}`);
     });
     while (holder.children.length > fms.length) holder.lastChild.remove();
+    showHonesty(data);
   }
+
+  // A feature map cell opens in the network explorer, on the same input.
+  $("draw-fmaps").addEventListener("click", (ev) => {
+    const cv = ev.target.closest("canvas");
+    const fig = cv && cv.closest("figure");
+    if (!cv || !fig || !seen) return;
+    const c = Array.prototype.indexOf.call(cv.parentNode.children, cv);
+    location.href = networkURL({ ...seen, layer: reluOf(fig.dataset.layer), c, ...cellAt(cv, ev, cv.height, cv.width) });
+  });
 
   // Pointer Events: one code path for mouse, touch and pen.
   canvas.addEventListener("pointerdown", (ev) => {

@@ -1,13 +1,12 @@
-// Grids of numbers as <table>s: building them, and editing them from the
+// Editing the grids of numbers the server rendered as <table>s, from the
 // mouse, touch or keyboard. No arithmetic happens here.
 //
-//   const t = table(rows, {id, label, cls});  // rows: [[{text, cls, data}]]
 //   editable(t, {canEdit(td), commit(td, text), label(td)});
 //
 // Keyboard (a grid is one tab stop): arrows move the active cell, Enter
 // or F2 (or typing a digit) edits it, Enter commits, Escape cancels.
 
-export function el(tag, attrs, ...kids) {
+function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
   if (attrs) {
     for (const [k, v] of Object.entries(attrs)) {
@@ -21,21 +20,6 @@ export function el(tag, attrs, ...kids) {
   }
   for (const k of kids) if (k !== null && k !== undefined && k !== false) e.append(k);
   return e;
-}
-
-// table builds a grid. Each cell is {text, cls, data: {y: 1, ...}, title}.
-export function table(rows, { id, label, cls, caption } = {}) {
-  const tb = el("tbody");
-  for (const row of rows) {
-    const tr = el("tr");
-    for (const c of row) {
-      const td = el("td", { cls: c.cls, text: c.text, title: c.title });
-      if (c.data) for (const [k, v] of Object.entries(c.data)) td.dataset[k] = v;
-      tr.append(td);
-    }
-    tb.append(tr);
-  }
-  return el("table", { cls: "grid " + (cls || ""), id, "aria-label": label }, caption ? el("caption", { text: caption }) : null, tb);
 }
 
 // cellAt returns the td at row r, column c of a table (or null).

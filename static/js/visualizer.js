@@ -1,179 +1,65 @@
-// The convolution visualizer (/conv). The server rendered the first paint
-// and left its state and the engine's full trace in the JSON block
-// "conv-data"; this module takes over: stepping, editing, URL sync.
+// The convolution visualizer (/conv). The server renders everything the
+// page shows (views/conv.templ, from internal/convview) and leaves the
+// state and the whole trace, already formatted, in the JSON block
+// "conv-data". This module has three jobs and no arithmetic:
 //
-// Every number shown comes from the engine: when the configuration or a
-// value changes, the page asks POST /api/conv with "trace": true and draws
-// the answer. This file never multiplies an input by a weight.
+//  - stepping: it fills the numbers of the step the server wrote out into
+//    the markup templ rendered (the grids, the <template>s of "This step");
+//  - edits: a typed value, the settings form, a named kernel, setState from
+//    another script go to POST /conv/stage; the answer is the new stage,
+//    rendered by the same templ components, swapped in by id;
+//  - the API other scripts use (the classroom follow-along, a quiz):
 //
-// The state is one object (config + values + step) that can be driven from
-// outside (the classroom follow-along, a quiz):
-//
-//   import { getState, setState, subscribe, toQuery } from "/static/js/visualizer.js";
-//   // or, without importing: window.convlabVisualizer (same functions)
-//   const off = subscribe((state, info) => { ... info.source, info.result });
-//   await setState({ step: 4 });                 // just the step
-//   await setState({ sh: 2, sw: 2 }, { source: "follow" }); // recomputes
+//   window.convlabVisualizer (or this module's exports):
+//   const off = subscribe((state, info) => { ... info.source, info.error });
+//   await setState({ step: 4 });                            // just the step
+//   await setState({ sh: 2, sw: 2 }, { source: "follow" }); // the server recomputes
 //   await setState(fullStateFromLeader, { source: "follow", replace: true });
+//   toQuery() // the state's /conv query (the server wrote it; only step= is set here)
 //
-// The page also dispatches a "conv:change" CustomEvent on #conv with
-// detail {state, source, error}, and "conv:ready" on document (detail: the
-// API) once mounted. Import this module by the URL the page loads it with,
-// or use window.convlabVisualizer: a copy under another URL forwards to it.
+// The page dispatches "conv:change" on #conv (detail {state, source,
+// error}) and "conv:ready" on document (detail: the API) once mounted.
+// The page is not rebuilt on load: the server's nodes stay.
 
-import { el, table, editable, cellAt } from "./grid.js";
+import { editable, cellAt } from "./grid.js";
 import { mount as mountStepper, reducedMotion } from "./stepper.js";
+import { format } from "./i18n.js";
 
-// ---------- state ----------
-
-const CONFIG_KEYS = ["in_h", "in_w", "kh", "kw", "sh", "sw", "dh", "dw", "pad_h", "pad_w", "pad_str", "mode",
-  "channels", "filters", "bias", "transposed", "oph", "opw"];
-const VALUE_KEYS = ["x", "w", "b", "x_set", "w_set", "b_set"];
-
-let S = null;        // the state (see convState in cmd/web/conv_state.go)
-let R = null;        // the engine's answer: {output, shape, steps, grid, geometry}
-let ERR = "";        // why the configuration cannot run
-let M = {};          // messages
-let LIM = {};        // bounds
+let D = null;        // the server's data: {state, query, ok, error, form, steps, out, ...}
+let S = null;        // the state (D.state, with the step the page shows)
 let root = null;
 let stepper = null;
-let seq = 0;         // request sequence: only the latest answer is drawn
-let pending = 0;     // the request being waited for (steps draw after it)
+let seq = 0;         // request sequence: only the latest answer is shown
+let pending = 0;     // the request being waited for (steps wait for it)
 let aborter = null;
 const listeners = new Set();
 
-const t = (key, ...args) => {
-  const s = Object.hasOwn(M, key) ? M[key] : key;
-  return s.replace(/\{(\d+)\}/g, (m, i) => (i < args.length ? String(args[i]) : m));
-};
-
+const $ = (sel) => root.querySelector(sel);
+const t = (key, ...args) => format(D && Object.hasOwn(D.messages, key) ? D.messages[key] : key, args);
 const clone = (o) => JSON.parse(JSON.stringify(o));
 
-// The default fill, the same three functions as cmd/web/conv_state.go.
-export function defaultX(c, y, x) { return (y * 3 + x * 5 + c * 7 + ((y * x) % 4)) % 5; }
-export function defaultW(f, c, ky, kx, kh, kw) {
-  let on;
-  switch ((f + c) % 3) {
-    case 0: on = ky * (kw - 1) === kx * (kh - 1) || ky * (kw - 1) === (kw - 1 - kx) * (kh - 1); break;
-    case 1: on = ky === Math.floor(kh / 2) || kx === Math.floor(kw / 2); break;
-    default: on = ky === 0 || kx === 0 || ky === kh - 1 || kx === kw - 1;
-  }
-  return on ? 1 : 0;
-}
-export function defaultB(f) { return f % 2 === 0 ? 1 : -1; }
-
-// weightIndex: PyTorch's layout, Conv2d F×C×KH×KW, ConvTranspose2d C×F×KH×KW.
-function widx(s, f, c, ky, kx) {
-  return s.transposed ? ((c * s.filters + f) * s.kh + ky) * s.kw + kx : ((f * s.channels + c) * s.kh + ky) * s.kw + kx;
-}
-
-// fmt writes a cell value like fmtNum in Go: whole numbers as they are,
-// others with at most two decimals.
-export function fmt(v) {
-  if (typeof v !== "number") return "";
-  if (Number.isInteger(v) && Math.abs(v) < 1e9) return Object.is(v, -0) ? "0" : String(v);
-  let s = v.toFixed(2).replace(/0+$/, "").replace(/\.$/, "");
-  return s === "-0" ? "0" : s;
-}
-const paren = (s) => (s.startsWith("-") ? "(" + s + ")" : s);
-const pair = (a, b) => (a === b ? String(a) : `${a}x${b}`);
-
-// Resize the values after a shape change: keep what still fits when the
-// user set them, otherwise start again from the default fill.
-function reshape(old, s, given = {}) {
-  const keepX = old.x_set, keepW = old.w_set, keepB = old.b_set;
-  const fits = (k, n) => k in given && Array.isArray(s[k]) && s[k].length === n;
-  if (fits("x", s.channels * s.in_h * s.in_w)) { /* the caller's values */ }
-  else if (old.channels !== s.channels || old.in_h !== s.in_h || old.in_w !== s.in_w || !s.x || s.x.length !== s.channels * s.in_h * s.in_w) {
-    const x = new Array(s.channels * s.in_h * s.in_w);
-    for (let c = 0; c < s.channels; c++) for (let y = 0; y < s.in_h; y++) for (let xx = 0; xx < s.in_w; xx++) {
-      const i = (c * s.in_h + y) * s.in_w + xx;
-      x[i] = keepX && c < old.channels && y < old.in_h && xx < old.in_w ? old.x[(c * old.in_h + y) * old.in_w + xx] : defaultX(c, y, xx);
-    }
-    s.x = x;
-    s.x_set = keepX;
-  }
-  if (fits("w", s.filters * s.channels * s.kh * s.kw)) { /* the caller's values */ }
-  else if (old.channels !== s.channels || old.filters !== s.filters || old.kh !== s.kh || old.kw !== s.kw || old.transposed !== s.transposed || !s.w || s.w.length !== s.filters * s.channels * s.kh * s.kw) {
-    const w = new Array(s.filters * s.channels * s.kh * s.kw);
-    for (let f = 0; f < s.filters; f++) for (let c = 0; c < s.channels; c++) for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
-      w[widx(s, f, c, ky, kx)] = keepW && f < old.filters && c < old.channels && ky < old.kh && kx < old.kw
-        ? old.w[widx(old, f, c, ky, kx)] : defaultW(f, c, ky, kx, s.kh, s.kw);
-    }
-    s.w = w;
-    s.w_set = keepW;
-  }
-  if (fits("b", s.filters)) { /* the caller's values */ }
-  else if (old.filters !== s.filters || !s.b || s.b.length !== s.filters) {
-    s.b = Array.from({ length: s.filters }, (_, f) => (keepB && f < old.filters ? old.b[f] : defaultB(f)));
-    s.b_set = keepB;
-  }
-}
-
-// fitLengths gives a state taken whole (setState replace) value arrays of
-// the right lengths: an array that does not fit its shape starts again
-// from the default fill.
-function fitLengths(s) {
-  const fresh = { ...s, channels: -1, filters: -1 }; // "old" shape that matches nothing
-  const keep = { x: s.x, w: s.w, b: s.b, x_set: s.x_set, w_set: s.w_set, b_set: s.b_set };
-  reshape({ ...fresh, x_set: false, w_set: false, b_set: false }, s);
-  for (const [k, n] of [["x", s.channels * s.in_h * s.in_w], ["w", s.filters * s.channels * s.kh * s.kw], ["b", s.filters]]) {
-    if (Array.isArray(keep[k]) && keep[k].length === n) { s[k] = keep[k]; s[k + "_set"] = keep[k + "_set"] ?? true; }
-  }
-}
-
-// toQuery writes a state as the page's URL query (the same as
-// convState.query in Go).
-export function toQuery(s = S) {
-  if (!s) return other() ? other().toQuery() : "";
-  const q = new URLSearchParams();
-  if (s.preset) {
-    q.set("preset", s.preset);
-    if (s.step > 1) q.set("step", s.step);
-    return q.toString();
-  }
-  q.set("input", pair(s.in_h, s.in_w));
-  q.set("kernel", pair(s.kh, s.kw));
-  if (s.sh !== 1 || s.sw !== 1) q.set("stride", pair(s.sh, s.sw));
-  if (s.pad_str) q.set("padding", s.pad_str);
-  else if (s.pad_h || s.pad_w) q.set("padding", pair(s.pad_h, s.pad_w));
-  if (s.dh !== 1 || s.dw !== 1) q.set("dilation", pair(s.dh, s.dw));
-  if (s.mode !== "zeros") q.set("mode", s.mode);
-  if (s.channels !== 1) q.set("channels", s.channels);
-  if (s.filters !== 1) q.set("filters", s.filters);
-  if (s.bias) q.set("bias", "1");
-  if (s.transposed) {
-    q.set("transposed", "1");
-    if (s.oph || s.opw) q.set("output_padding", pair(s.oph, s.opw));
-  }
-  const list = (v) => v.map((n) => String(Math.fround(n))).join(",");
-  if (s.x_set) q.set("x", list(s.x));
-  if (s.w_set) q.set("w", list(s.w));
-  if (s.b_set && s.bias) q.set("b", list(s.b));
-  if (s.step > 1) q.set("step", s.step);
-  return q.toString();
-}
-
-// Keep the URL in step with the state (a teacher can share the link).
-// Parameters that are not the visualizer's (lang, present, ...) stay.
-const OWN = new Set(["preset", "input", "kernel", "stride", "padding", "padkind", "dilation", "mode", "channels", "filters",
-  "bias", "transposed", "output_padding", "x", "w", "b", "step"]);
-function syncURL() {
-  const cur = new URLSearchParams(location.search);
-  const q = new URLSearchParams(toQuery());
-  for (const [k, v] of cur) if (!OWN.has(k)) q.append(k, v);
-  const url = location.pathname + "?" + q.toString();
-  if (url !== location.pathname + location.search) history.replaceState(null, "", url);
-}
+// ---------- the API ----------
 
 // The page has one visualizer. A second copy of this module (imported
 // under another URL, e.g. without the ?v= hash) forwards to the mounted one.
-const other = () => (root === null && window.convlabVisualizer && window.convlabVisualizer.self !== SELF ? window.convlabVisualizer : null);
 const SELF = {};
+const other = () => (root === null && window.convlabVisualizer && window.convlabVisualizer.self !== SELF ? window.convlabVisualizer : null);
 
 export function getState() { return other() ? other().getState() : S ? clone(S) : null; }
-export function getResult() { return other() ? other().getResult() : R; }
-export function getError() { return other() ? other().getError() : ERR; }
+export function getError() { return other() ? other().getError() : D ? D.error : ""; }
+
+// toQuery is the state's URL query: the server's (convstate), with the
+// step the page shows.
+export function toQuery() {
+  if (other()) return other().toQuery();
+  return D ? stepQuery(S.step).toString() : "";
+}
+
+function stepQuery(n) {
+  const q = new URLSearchParams(D.query);
+  if (n > 1) q.set("step", n);
+  return q;
+}
 
 export function subscribe(fn) {
   if (other()) return other().subscribe(fn);
@@ -184,771 +70,390 @@ export function subscribe(fn) {
 function emit(source) {
   const st = getState();
   for (const fn of listeners) {
-    try { fn(st, { source, result: R, error: ERR }); } catch (e) { console.error(e); }
+    try { fn(st, { source, error: D.error }); } catch (e) { console.error(e); }
   }
-  root?.dispatchEvent(new CustomEvent("conv:change", { detail: { state: st, source, error: ERR } }));
+  root?.dispatchEvent(new CustomEvent("conv:change", { detail: { state: st, source, error: D.error } }));
 }
 
-// setState changes the state. A change of only the step redraws at once;
-// any other change asks the engine again (the promise resolves when the
-// page shows the answer). opts.replace: take patch as the whole state.
+// setState changes the state. A change of only the step is drawn at once;
+// anything else asks the server (the promise resolves when the page shows
+// its answer). opts.replace: patch is the whole state.
 export async function setState(patch, opts = {}) {
   if (other()) return other().setState(patch, opts);
   if (!S || !patch) return getState();
   const source = opts.source || "api";
-  const old = S;
-  let next = opts.replace ? clone(patch) : { ...clone(S), ...clone(patch) };
-  const bad = checkBounds(next);
-  if (bad) {
-    ERR = bad;
-    showError(bad);
-    emit(source);
+  const next = opts.replace ? patch : { ...S, ...patch };
+  const same = JSON.stringify({ ...S, step: 0 }) === JSON.stringify({ ...S, ...next, step: 0 });
+  if (same) {
+    // Only the step: drawn here (or, while an answer is on its way or the
+    // state cannot run, nothing to draw; an edit in flight is not dropped).
+    if (Number.isInteger(next.step)) S.step = next.step;
+    if (D.ok && !pending) showStep(source);
     return getState();
   }
-  const cfgChanged = CONFIG_KEYS.some((k) => next[k] !== old[k]);
-  const valChanged = VALUE_KEYS.some((k) => JSON.stringify(next[k]) !== JSON.stringify(old[k]));
-  if (cfgChanged) {
-    if (!opts.replace && !("preset" in patch)) next.preset = "";
-    if (!opts.replace) reshape(old, next, patch);
-    else fitLengths(next);
-  } else if (valChanged && !opts.replace && !("preset" in patch)) {
-    next.preset = "";
-  }
-  if (cfgChanged || valChanged) {
-    S = next;
-    syncControls();
-    await recompute(source);
-    return getState();
-  }
-  S = next;
-  showStep(source);
+  await edit({ patch: opts.replace ? patch : withoutSame(patch), replace: !!opts.replace }, source);
   return getState();
 }
 
-// checkBounds refuses a state outside the page's limits before any work
-// (a state can come from another script): a message, or "".
-function checkBounds(s) {
-  const ints = [["input", ["in_h", "in_w"], 1, LIM.input], ["kernel", ["kh", "kw"], 1, LIM.kernel],
-    ["stride", ["sh", "sw"], 1, LIM.stride], ["dilation", ["dh", "dw"], 1, LIM.dilation],
-    ["padding", ["pad_h", "pad_w"], 0, LIM.padding], ["output_padding", ["oph", "opw"], 0, LIM.kernel],
-    ["channels", ["channels"], 1, LIM.channels], ["filters", ["filters"], 1, LIM.filters]];
-  for (const [name, keys, lo, hi] of ints) {
-    for (const k of keys) {
-      const v = s[k];
-      if (!Number.isInteger(v) || v < lo || v > hi) return t("conv.err.range", name, String(v), lo, hi);
-    }
-  }
-  if (!["zeros", "reflect", "replicate", "circular"].includes(s.mode)) return t("conv.err.mode", String(s.mode));
-  if (!["", "same", "valid"].includes(s.pad_str ?? "")) return t("conv.err.pair", "padding", String(s.pad_str));
-  for (const k of ["x", "w", "b"]) {
-    if (s[k] !== undefined && !(Array.isArray(s[k]) && s[k].length <= 4096 && s[k].every((v) => Number.isFinite(v) && Math.abs(v) <= LIM.abs)))
-      return t("conv.err.big", k, "…", LIM.abs);
-  }
-  return "";
-}
-
-function showError(msg) {
-  const err = $("#conv-error");
-  err.textContent = "";
-  if (msg) err.append(el("strong", { text: t("conv.err.heading") }), " " + msg);
-  err.classList.toggle("hidden-msg", !msg);
-}
+const withoutSame = (patch) => Object.fromEntries(Object.entries(patch).filter(([k, v]) => JSON.stringify(S[k]) !== JSON.stringify(v) || k === "step"));
 
 export function step(n) { return setState({ step: n }, { source: "user" }); }
 export function play() { if (other()) other().play(); else stepper?.play(); }
 export function pause() { if (other()) other().pause(); else stepper?.pause(); }
 
-// ---------- the engine ----------
+// ---------- edits: the server answers with the new stage ----------
 
-const KINDS = ["real", "pad", "copy", "inserted"];
-
-// unpackSteps reads the packed trace of the page's JSON block (packSteps
-// in cmd/web/conv_handlers.go) into the objects /api/conv answers with.
-export function unpackSteps(packed, g) {
-  const n = g.in_channels / g.groups;
-  const hw = g.out_h * g.out_w;
-  return packed.map((a) => {
-    const st = {
-      out_channel: a[0], out_y: a[1], out_x: a[2], window_y: a[3], window_x: a[4], bias: a[5], sum: a[6],
-      channels: a.slice(7, 7 + n), channel_sums: a.slice(7 + n, 7 + 2 * n), taps: [],
-    };
-    st.index = st.out_channel * hw + st.out_y * g.out_w + st.out_x;
-    for (let i = 7 + 2 * n; i + 13 <= a.length; i += 13) {
-      st.taps.push({ c: a[i], wy: a[i + 1], wx: a[i + 2], ky: a[i + 3], kx: a[i + 4], y: a[i + 5], x: a[i + 6],
-        kind: KINDS[a[i + 7]], src_y: a[i + 8], src_x: a[i + 9], input: a[i + 10], weight: a[i + 11], product: a[i + 12] });
-    }
-    return st;
-  });
-}
-
-function requestBody(s) {
-  const x = [];
-  for (let c = 0; c < s.channels; c++) {
-    const ch = [];
-    for (let y = 0; y < s.in_h; y++) ch.push(s.x.slice((c * s.in_h + y) * s.in_w, (c * s.in_h + y + 1) * s.in_w));
-    x.push(ch);
-  }
-  const [A, B] = s.transposed ? [s.channels, s.filters] : [s.filters, s.channels];
-  const w = [];
-  for (let a = 0; a < A; a++) {
-    const wa = [];
-    for (let b = 0; b < B; b++) {
-      const k = [];
-      for (let ky = 0; ky < s.kh; ky++) {
-        const off = ((a * B + b) * s.kh + ky) * s.kw;
-        k.push(s.w.slice(off, off + s.kw));
-      }
-      wa.push(k);
-    }
-    w.push(wa);
-  }
-  const body = {
-    input: x, weight: w, stride: [s.sh, s.sw], dilation: [s.dh, s.dw], groups: 1,
-    padding: s.pad_str || [s.pad_h, s.pad_w], padding_mode: s.mode, transposed: s.transposed,
-    output_padding: [s.oph, s.opw], trace: true,
-  };
-  if (s.bias) body.bias = s.b.slice();
-  return body;
-}
-
-async function recompute(source) {
+async function edit(e, source) {
   const my = ++seq;
   pending = my;
   aborter?.abort();
   aborter = new AbortController();
   root.classList.add("loading");
-  let res = null, err = "";
+  let html = null, err = "";
   try {
-    const r = await fetch("/api/conv", {
+    // The stage speaks the page's language.
+    const r = await fetch("/conv/stage?lang=" + encodeURIComponent(document.documentElement.lang || "en"), {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(requestBody(S)),
+      headers: { "Content-Type": "application/json", Accept: "text/html" },
+      body: JSON.stringify({ state: S, ...e }),
       signal: aborter.signal,
     });
-    const j = await r.json().catch(() => ({}));
-    if (!r.ok) err = j.error || r.statusText || String(r.status);
-    else res = j;
-  } catch (e) {
-    if (e.name === "AbortError") return;
-    err = t("conv.err.network", e.message);
+    // A stage is 200 (shown) or 422 (refused, with the reason); anything
+    // else is JSON {"error"}.
+    if ((r.status === 200 || r.status === 422) && (r.headers.get("Content-Type") || "").startsWith("text/html")) html = await r.text();
+    else err = (await r.json().catch(() => ({}))).error || r.statusText || String(r.status);
+  } catch (ex) {
+    if (ex.name === "AbortError") return;
+    err = t("conv.err.network", ex.message);
   }
   if (my !== seq) return;
   pending = 0;
   root.classList.remove("loading");
-  if (res && res.geometry) {
-    const g = res.geometry;
-    if (g.out_h > LIM.output || g.out_w > LIM.output) { err = t("conv.err.output_big", g.out_h, g.out_w, LIM.output); res = null; }
-    else if (g.macs > LIM.macs) { err = t("conv.err.too_much", g.macs, LIM.macs); res = null; }
-    else if (!res.steps || !res.grid) { err = t("conv.err.no_trace"); res = null; }
-  }
-  R = res;
-  ERR = err;
-  renderAll(source);
-}
-
-// ---------- drawing ----------
-
-const $ = (sel) => root.querySelector(sel);
-let inCells = [];     // [channel][y][x] td of the padded input grids
-let kTables = [];     // [channel] kernel table
-let outCells = [];    // [step index] td of the outputs
-let lastMarked = [];  // cells marked for the current step
-let kFilter = -1;     // the filter whose weights the kernel tables show
-let curStep = null;   // the step "This step" shows
-let outRects = [];    // [rect, fill] of the output pictures, in step order
-let focusMemo = null; // which grid cell had the keyboard when we redrew
-const ctls = new WeakMap(); // table → its editable() controller
-
-function denseClass(w) { return w > 20 ? "dense tiny" : w > 12 ? "dense" : ""; }
-
-function shade(v, lo, hi) {
-  if (hi <= lo) return "s0";
-  return "s" + Math.min(4, Math.max(0, Math.floor(((v - lo) / (hi - lo)) * 4.999)));
-}
-const sign = (v) => (v < 0 ? "neg" : v > 0 ? "pos" : "zero");
-function minMax(a) {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of a) { if (v < lo) lo = v; if (v > hi) hi = v; }
-  return a.length ? [lo, hi] : [0, 0];
-}
-
-function renderAll(source) {
-  rememberFocus();
-  showError(ERR);
-  root.classList.toggle("has-error", !!ERR);
-  $("#conv-tnote")?.classList.toggle("hidden-msg", !(S.transposed && R));
-  if (!R) {
-    $("#conv-channels").replaceChildren();
-    $("#conv-out-grids").replaceChildren();
-    $("#conv-images").replaceChildren();
-    $("#conv-detail").replaceChildren();
-    $("#conv-facts").replaceChildren();
-    $("#conv-out-size").textContent = "–";
-    $("#conv-step-index").textContent = "0 / 0";
-    $("#conv-bar-sum").textContent = "";
-    inCells = []; outCells = []; kTables = []; lastMarked = [];
-    stepper.set(0, 1);
-    if (source !== "load") syncURL(); // keep a broken link as it was, to fix it
+  if (html === null) {
+    // Not a stage (the body was refused before the visualizer saw it, or
+    // the network failed): the message as it came.
+    const box = $("#conv-error");
+    box.replaceChildren(Object.assign(document.createElement("strong"), { textContent: t("conv.err.heading") }), " " + err);
+    box.classList.remove("hidden-msg");
+    D.error = err;
     emit(source);
     return;
   }
-  const g = R.geometry;
-  $("#conv-stage").classList.toggle("wide", g.padded_w + g.out_w > 24);
-  $("#conv-summary").textContent = pytorch(g);
-  const [lo, hi] = minMax(S.x);
-  const dense = denseClass(g.padded_w);
-  // Input channels with their kernel slice.
-  const chans = [];
+  swap(html);
+  settle(source, true);
+}
+
+// swap puts the server's fragment in place: each top-level element
+// replaces the page's element with the same id.
+function swap(html) {
+  const focus = rememberFocus();
+  const tpl = document.createElement("template");
+  tpl.innerHTML = html;
+  for (const el of Array.from(tpl.content.children)) {
+    if (el.id) document.getElementById(el.id)?.replaceWith(el);
+  }
+  D = JSON.parse(document.getElementById("conv-data").textContent);
+  S = D.state;
+  root.classList.toggle("has-error", !D.ok);
+  syncControls();
+  adopt();
+  restoreFocus(focus);
+}
+
+// settle brings the stepper, the links and the URL in line with the
+// state and tells the listeners.
+function settle(source, sync) {
+  const n = D.ok ? D.steps.length : 0;
+  stepper.set(n, S.step);
+  if (n) {
+    $("#conv-prev").href = location.pathname + "?" + stepQuery(Math.max(1, S.step - 1));
+    $("#conv-next").href = location.pathname + "?" + stepQuery(Math.min(n, S.step + 1));
+  }
+  if (sync) syncURL();
+  emit(source);
+}
+
+// Keep the URL in step with the state (a teacher can share the link).
+// Parameters that are not the state's (lang, present, ...) stay.
+function syncURL() {
+  const q = stepQuery(S.step);
+  for (const [k, v] of new URLSearchParams(location.search)) if (!D.params.includes(k)) q.append(k, v);
+  const url = location.pathname + "?" + q.toString();
+  if (url !== location.pathname + location.search) history.replaceState(null, "", url);
+}
+
+// ---------- the server's nodes ----------
+
+let inCells = [];     // [channel][y][x] td of the padded input grids
+let kTables = [];     // [channel] kernel table
+let outCells = [];    // [step index] td of the outputs
+let outRects = [];    // [step index] rect of the output pictures
+let marked = [];      // cells marked for the current step
+let kFilter = -1;     // the filter whose weights the kernel tables show
+const ctls = new WeakMap(); // table → its editable() controller
+
+const rows = (tb) => Array.from(tb.tBodies[0].rows, (tr) => Array.from(tr.cells));
+
+// adopt finds the grids the server rendered and wires editing into them.
+function adopt() {
   inCells = [];
   kTables = [];
-  const uncov = uncovered(g);
-  for (let c = 0; c < S.channels; c++) {
-    const rows = R.grid.map((row, y) => row.map((cell, x) => {
-      const cls = ["cell", cell.kind];
-      let text = "0", title;
-      const data = { y, x };
-      if (cell.src_y >= 0) {
-        const v = S.x[(c * S.in_h + cell.src_y) * S.in_w + cell.src_x];
-        text = fmt(v);
-        cls.push(shade(v, lo, hi));
-        if (cell.kind === "copy") {
-          data.src = cell.src_y + "," + cell.src_x;
-          title = t("conv.copy_of", cell.src_y + 1, cell.src_x + 1);
-        }
-      }
-      if (uncov.rows.has(y) || uncov.cols.has(x)) cls.push("uncovered");
-      return { text, cls: cls.join(" "), data, title };
-    }));
-    const tb = table(rows, { id: "conv-in-" + c, label: t("conv.input_grid", c + 1), cls: dense, caption: S.channels > 1 ? t("conv.input_grid", c + 1) : "" });
-    tb.dataset.label = t("conv.input_grid", c + 1);
-    inCells.push(Array.from(tb.tBodies[0].rows, (tr) => Array.from(tr.cells)));
-    ctls.set(tb, editable(tb, {
-      canEdit: (td) => td.classList.contains("real"),
-      label: (td) => t("conv.edit_label", R.grid[td.dataset.y][td.dataset.x].src_y + 1, R.grid[td.dataset.y][td.dataset.x].src_x + 1),
-      commit: (td, text) => {
-        const cell = R.grid[td.dataset.y][td.dataset.x];
-        return editValue("x", (c * S.in_h + cell.src_y) * S.in_w + cell.src_x, text);
-      },
-      onActive: (td) => highlightSource(c, td),
-      onEdit: () => stepper.pause(),
-    }));
+  for (let c = 0; ; c++) {
+    const tb = document.getElementById("conv-in-" + c), kt = document.getElementById("conv-k-" + c);
+    if (!tb || !kt) break;
+    inCells.push(rows(tb));
+    kTables.push(kt);
+    tb.dataset.label = tb.getAttribute("aria-label");
+    kt.dataset.label = kt.getAttribute("aria-label");
+    wireGrid(tb, "x", (td) => td.dataset.i !== undefined);
+    wireGrid(kt, "w", () => true);
     tb.addEventListener("mouseover", (e) => highlightSource(c, e.target.closest("td")));
     tb.addEventListener("mouseleave", () => highlightSource(c, null));
-    const kt = table([], { id: "conv-k-" + c, cls: "kernel" });
-    kTables.push(kt);
-    const sum = S.channels > 1 ? el("p", { cls: "ch-sum" }) : null;
-    chans.push(el("div", { cls: "conv-channel" },
-      el("div", { cls: "grid-wrap" }, tb),
-      el("div", { cls: "conv-kernel" }, el("span", { cls: "op", "aria-hidden": "true", text: "×" }), kt, sum)));
+    // Touch has no hover: a tap on a copied cell shows its source.
+    tb.addEventListener("pointerdown", (e) => { if (e.pointerType !== "mouse") highlightSource(c, e.target.closest("td")); });
   }
-  $("#conv-channels").replaceChildren(...chans);
-
-  // Outputs, one grid per filter.
-  const outs = [];
-  outCells = [];
-  const od = denseClass(g.out_w);
-  for (let oc = 0; oc < R.shape[0]; oc++) {
-    const rows = [];
-    for (let oy = 0; oy < g.out_h; oy++) {
-      const row = [];
-      for (let ox = 0; ox < g.out_w; ox++) {
-        row.push({ text: "", cls: "cell out", data: { i: (oc * g.out_h + oy) * g.out_w + ox },
-          title: R.shape[0] > 1 ? t("conv.where_filter", oy + 1, ox + 1, oc + 1) : t("conv.where", oy + 1, ox + 1) });
-      }
-      rows.push(row);
-    }
-    const tb = table(rows, { id: "conv-out-" + oc, label: t("conv.output_grid", oc + 1), cls: od, caption: R.shape[0] > 1 ? t("conv.output_grid", oc + 1) : "" });
-    for (const tr of tb.tBodies[0].rows) for (const td of tr.cells) outCells.push(td);
-    tb.tabIndex = 0; // focusable, so a scrolled output can be scrolled by keyboard
-    tb.addEventListener("click", (e) => {
-      const td = e.target.closest("td");
-      if (td) setState({ step: Number(td.dataset.i) + 1 }, { source: "user" });
-    });
-    outs.push(el("div", { cls: "grid-wrap" }, tb));
-  }
-  $("#conv-out-grids").replaceChildren(...outs);
-
-  // Large inputs also as pictures.
-  const imgs = [];
+  outCells = Array.from(root.querySelectorAll("#conv-out-grids td[data-step]")).sort((a, b) => a.dataset.step - b.dataset.step);
   outRects = [];
-  if (S.in_h * S.in_w >= 100) {
-    for (let c = 0; c < S.channels; c++) imgs.push(image("conv-img-in-" + c, t("conv.image_input", c + 1), S.x.slice(c * S.in_h * S.in_w, (c + 1) * S.in_h * S.in_w), S.in_h, S.in_w, false));
-    for (let oc = 0; oc < R.shape[0]; oc++) imgs.push(image("conv-img-out-" + oc, t("conv.image_output", oc + 1), R.output[oc].flat(), g.out_h, g.out_w, true, outRects));
+  for (let oc = 0; ; oc++) {
+    const svg = document.getElementById("conv-img-out-" + oc);
+    if (!svg) break;
+    outRects.push(...svg.querySelectorAll("rect"));
   }
-  $("#conv-images").replaceChildren(...imgs);
-  $("#conv-out-size").textContent = `${g.out_h}×${g.out_w}`;
-  renderFacts(g, uncov);
-  lastMarked = [];
-  kFilter = -1;
-  stepper.set(R.steps.length, S.step);
-  S.step = stepper.step;
-  showStep(source);
-  restoreFocus();
+  for (const tb of root.querySelectorAll("#conv-out-grids table")) tb.tabIndex = 0; // a scrolled output scrolls by keyboard
+  marked = Array.from(root.querySelectorAll("#conv-channels td.win, #conv-channels td.tap, #conv-channels td.src"));
+  kFilter = D.ok ? D.steps[S.step - 1].f : -1;
+}
+
+function wireGrid(tb, of, canEdit) {
+  ctls.set(tb, editable(tb, {
+    canEdit,
+    label: (td) => td.dataset.label || "",
+    commit: (td, text) => { edit({ cell: { of, index: Number(td.dataset.i), text } }, "user"); return ""; },
+    onActive: of === "x" ? (td) => highlightSource(Number(tb.id.slice(8)), td) : undefined,
+    onEdit: () => stepper.pause(),
+  }));
 }
 
 function rememberFocus() {
   const a = document.activeElement;
-  const tb = a?.closest?.("table.editable");
-  if (tb && root.contains(tb)) {
-    const td = tb.querySelector("td.active");
-    focusMemo = { id: tb.id, r: td ? td.parentElement.sectionRowIndex : 0, c: td ? td.cellIndex : 0 };
-  } else focusMemo = null;
-}
-function restoreFocus() {
-  if (!focusMemo) return;
-  const tb = document.getElementById(focusMemo.id);
+  if (!a || !root.contains(a)) return null;
+  const tb = a.closest?.("table.editable");
   if (tb) {
-    tb.focus({ preventScroll: true });
-    ctls.get(tb)?.setActive(focusMemo.r, focusMemo.c);
+    const td = tb.querySelector("td.active");
+    return { id: tb.id, r: td ? td.parentElement.sectionRowIndex : 0, c: td ? td.cellIndex : 0 };
   }
-  focusMemo = null;
+  return a.id ? { id: a.id } : null;
 }
 
-// Hovering or focusing a copied padding cell lights up the cell it copies.
-function highlightSource(c, td) {
-  for (const e of root.querySelectorAll(".srchl")) e.classList.remove("srchl");
-  if (!td || !td.dataset.src || !R) return;
-  const [sy, sx] = td.dataset.src.split(",").map(Number);
-  const y = sy + R.geometry.pad_top, x = sx + R.geometry.pad_left;
-  inCells[c]?.[y]?.[x]?.classList.add("srchl");
-  td.classList.add("srchl");
+function restoreFocus(m) {
+  const e = m && document.getElementById(m.id);
+  if (!e || e === document.activeElement) return;
+  e.focus({ preventScroll: true });
+  if (m.r !== undefined) ctls.get(e)?.setActive(m.r, m.c);
 }
 
-// image draws values as an SVG picture; rects (if given) collects
-// [rect, fill] so the output can fill in step by step.
-function image(id, label, v, h, w, diverging, rects) {
-  const NS = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(NS, "svg");
-  svg.setAttribute("id", id);
-  svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", label);
-  svg.setAttribute("shape-rendering", "crispEdges");
-  const [lo, hi] = minMax(v);
-  const m = Math.max(Math.abs(lo), Math.abs(hi));
-  v.forEach((x, i) => {
-    const r = document.createElementNS(NS, "rect");
-    r.setAttribute("x", i % w);
-    r.setAttribute("y", Math.floor(i / w));
-    r.setAttribute("width", 1);
-    r.setAttribute("height", 1);
-    const fill = diverging ? divergingFill(x, m) : gray(x, lo, hi);
-    r.setAttribute("fill", fill);
-    rects?.push([r, fill]);
-    svg.append(r);
-  });
-  return el("figure", { cls: "conv-image" }, svg, el("figcaption", { text: label }));
-}
-const PENDING = "#e4e7eb"; // an output pixel not computed yet (as divergingImage in Go)
-const hex = (n) => Math.round(n).toString(16).padStart(2, "0");
-function gray(x, lo, hi) { const c = hi > lo ? ((x - lo) / (hi - lo)) * 255 : 0; return "#" + hex(c) + hex(c) + hex(c); }
-// Same colours as divergingFill in Go: blue below zero, orange above.
-function divergingFill(x, m) {
-  if (m === 0) return "#ffffff";
-  let tt = Math.max(-1, Math.min(1, x / m));
-  let to = [0xe6, 0x9f, 0x00];
-  if (tt < 0) { to = [0x00, 0x72, 0xb2]; tt = -tt; }
-  return "#" + to.map((c) => hex(255 + (c - 255) * tt)).join("");
-}
+// ---------- stepping ----------
 
-// Rows and columns of the padded grid that no window covers.
-function uncovered(g) {
-  const rows = new Set(), cols = new Set();
-  if (g.transposed) return { rows, cols };
-  const mark = (n, out, s, ek, set) => {
-    const cov = new Array(n).fill(false);
-    for (let o = 0; o < out; o++) for (let i = o * s; i < o * s + ek && i < n; i++) cov[i] = true;
-    cov.forEach((c, i) => { if (!c) set.add(i); });
-  };
-  mark(g.padded_h, g.out_h, g.stride[0], g.dilation[0] * (g.kernel_size[0] - 1) + 1, rows);
-  mark(g.padded_w, g.out_w, g.stride[1], g.dilation[1] * (g.kernel_size[1] - 1) + 1, cols);
-  return { rows, cols };
-}
-
-function formula(g, a) {
-  const i = a ? g.in_w : g.in_h, o = a ? g.out_w : g.out_h;
-  const k = g.kernel_size[a], s = g.stride[a], d = g.dilation[a];
-  if (g.transposed) {
-    const p = a ? g.pad_left : g.pad_top, op = g.output_padding[a];
-    return `o = (i − 1)·s − 2p + d(k − 1) + output_padding + 1 = (${i} − 1)·${s} − 2·${p} + ${d}·(${k} − 1) + ${op} + 1 = ${o}`;
-  }
-  const p1 = a ? g.pad_left : g.pad_top, p2 = a ? g.pad_right : g.pad_bottom;
-  const pad = p1 === p2 ? `2·${p1}` : `${p1} + ${p2}`;
-  const n = i + p1 + p2 - d * (k - 1) - 1;
-  const rem = n % s ? ` (${n} = ${s}·${Math.floor(n / s)} + ${n % s})` : "";
-  return `o = ⌊(i + 2p − d(k − 1) − 1) / s⌋ + 1 = ⌊(${i} + ${pad} − ${d}·(${k} − 1) − 1) / ${s}⌋ + 1 = ⌊${n} / ${s}⌋ + 1 = ${o}${rem}`;
-}
-
-function pytorch(g) {
-  const tup = (v) => (v[0] === v[1] ? String(v[0]) : `(${v[0]}, ${v[1]})`);
-  const args = [S.channels, S.filters, "kernel_size=" + tup(g.kernel_size)];
-  if (g.stride[0] !== 1 || g.stride[1] !== 1) args.push("stride=" + tup(g.stride));
-  if (S.pad_str && !g.transposed) args.push(`padding='${S.pad_str}'`);
-  else if (S.pad_h || S.pad_w) args.push("padding=" + tup([S.pad_h, S.pad_w]));
-  if (g.transposed && (g.output_padding[0] || g.output_padding[1])) args.push("output_padding=" + tup(g.output_padding));
-  if (g.dilation[0] !== 1 || g.dilation[1] !== 1) args.push("dilation=" + tup(g.dilation));
-  if (!S.bias) args.push("bias=False");
-  if (g.padding_mode !== "zeros") args.push(`padding_mode='${g.padding_mode}'`);
-  return (g.transposed ? "nn.ConvTranspose2d(" : "nn.Conv2d(") + args.join(", ") + ")";
-}
-
-function renderFacts(g, uncov) {
-  const dl = el("dl", { cls: "facts" });
-  const add = (dt, ...dd) => dl.append(el("dt", { text: dt }), el("dd", null, ...dd));
-  add(t("conv.output_size"), el("b", { text: `${g.out_h}×${g.out_w}` }));
-  const f = el("dd", { cls: "formula", "data-testid": "formula" },
-    el("span", { cls: "mono" }, el("b", { text: "H:" }), " " + formula(g, 0)),
-    el("span", { cls: "mono" }, el("b", { text: "W:" }), " " + formula(g, 1)));
-  dl.append(el("dt", { text: t("conv.formula") }), f);
-  const notes = [];
-  const name = (set, n, before, size, key) => {
-    const real = [];
-    let pad = 0;
-    for (let i = 0; i < n; i++) {
-      if (!set.has(i)) continue;
-      const p = i - before;
-      if (p >= 0 && p < size) real.push(p + 1); else pad++;
-    }
-    if (real.length) notes.push(t(key, real.join(", ")));
-    if (pad) notes.push(t(key + "_pad", pad));
-  };
-  name(uncov.rows, g.padded_h, g.pad_top, g.in_h, "conv.uncovered_rows");
-  name(uncov.cols, g.padded_w, g.pad_left, g.in_w, "conv.uncovered_cols");
-  if (notes.length) {
-    dl.append(el("dt", { text: t("conv.uncovered") }), el("dd", { cls: "uncovered-note" }, ...notes.map((n) => el("span", { text: n }))));
-  }
-  add("PyTorch", el("code", { cls: "pytorch", text: pytorch(g) }));
-  add(t("conv.out_shape"), el("code", { text: `torch.Size([1, ${R.shape[0]}, ${R.shape[1]}, ${R.shape[2]}])` }));
-  const wl = g.params - (S.bias ? S.filters : 0);
-  add(t("conv.params"), t("conv.params_count", g.params, wl, S.bias ? S.filters : 0));
-  add(t("conv.macs"), String(g.macs));
-  $("#conv-facts").replaceChildren(dl);
-}
-
-// showStep marks the current window and writes the current step out.
+// showStep marks the current window and writes the current step out,
+// all from the server's Script.Steps.
 function showStep(source) {
   if (pending) return; // the answer for the new state is on its way
-  if (!R || !R.steps.length) { syncURL(); emit(source); return; }
-  const n = R.steps.length;
+  if (!D.ok || !D.steps.length) { settle(source, true); return; }
+  const n = D.steps.length;
   S.step = Math.max(1, Math.min(n, S.step | 0 || 1));
-  stepper.set(n, S.step);
-  const st = R.steps[S.step - 1];
-  const g = R.geometry;
-  for (const e of lastMarked) { e.classList.remove("win", "tap", "src", "current"); delete e.dataset.w; }
-  lastMarked = [];
-  const ekh = g.dilation[0] * (g.kernel_size[0] - 1) + 1, ekw = g.dilation[1] * (g.kernel_size[1] - 1) + 1;
-  for (let c = 0; c < inCells.length; c++) {
-    for (let y = st.window_y; y < st.window_y + ekh; y++) for (let x = st.window_x; x < st.window_x + ekw; x++) {
-      const td = inCells[c][y]?.[x];
-      if (td) { td.classList.add("win"); lastMarked.push(td); }
-    }
+  const st = D.steps[S.step - 1];
+  for (const e of marked) { e.classList.remove("win", "tap", "src"); delete e.dataset.w; }
+  marked = [];
+  const mark = (td, cls) => { if (td) { td.classList.add(cls); marked.push(td); } };
+  const [y0, y1, x0, x1] = st.win;
+  for (const cells of inCells) for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) mark(cells[y]?.[x], "win");
+  for (const [c, y, x, , , , w, , , sy, sx] of st.taps) {
+    const td = inCells[c]?.[y]?.[x];
+    mark(td, "tap");
+    if (td) td.dataset.w = w;
+    if (sy !== undefined) mark(inCells[c]?.[sy]?.[sx], "src");
   }
-  for (const tp of st.taps) {
-    const td = inCells[tp.c]?.[tp.y]?.[tp.x];
-    if (td) { td.classList.add("tap"); td.dataset.w = "×" + fmt(tp.weight); }
-    if (tp.kind === "copy") {
-      const src = inCells[tp.c]?.[tp.src_y + g.pad_top]?.[tp.src_x + g.pad_left];
-      if (src) { src.classList.add("src"); lastMarked.push(src); }
-    }
-  }
-  // Output so far.
   outCells.forEach((td, i) => {
     const done = i < S.step;
-    const oc = Math.floor(i / (g.out_h * g.out_w)), r = i % (g.out_h * g.out_w);
-    const v = R.output[oc][Math.floor(r / g.out_w)][r % g.out_w];
-    const want = done ? fmt(v) : "";
-    if (td.textContent !== want) td.textContent = want;
-    td.className = "cell out" + (done ? " done " + sign(v) : "") + (i === S.step - 1 ? " current" : "");
+    const text = done ? D.out[i] : "";
+    if (td.textContent !== text) td.textContent = text;
+    td.className = done ? D.out_class[i] : "cell out";
+    td.classList.toggle("current", i === S.step - 1);
   });
-  outRects.forEach(([r, fill], i) => r.setAttribute("fill", i < S.step ? fill : PENDING));
-  // The kernel slices of this step's filter (rebuilt when the filter changes).
-  if (kFilter !== st.out_channel) kTables.forEach((kt, c) => {
-    const rows = [];
-    for (let ky = 0; ky < S.kh; ky++) {
-      const row = [];
-      for (let kx = 0; kx < S.kw; kx++) {
-        const v = S.w[widx(S, st.out_channel, c, ky, kx)];
-        row.push({ text: fmt(v), cls: "cell k " + sign(v), data: { ky, kx } });
-      }
-      rows.push(row);
-    }
-    const fresh = table(rows, { id: "conv-k-" + c, label: t("conv.kernel_grid", st.out_channel + 1, c + 1), cls: "kernel" });
-    fresh.dataset.label = t("conv.kernel_grid", st.out_channel + 1, c + 1);
-    const had = document.activeElement === kt;
-    const memo = had ? kt.querySelector("td.active") : null;
-    kt.replaceWith(fresh);
-    kTables[c] = fresh;
-    const ctl = editable(fresh, {
-      canEdit: () => true,
-      onEdit: () => stepper.pause(),
-      label: (td) => t("conv.edit_label", Number(td.dataset.ky) + 1, Number(td.dataset.kx) + 1),
-      commit: (td, text) => editValue("w", widx(S, st.out_channel, c, Number(td.dataset.ky), Number(td.dataset.kx)), text),
+  outRects.forEach((r, i) => r.setAttribute("fill", i < S.step ? D.out_fill[i] : D.pending));
+  if (kFilter !== st.f) {
+    kTables.forEach((kt, c) => {
+      const k = D.kernels[st.f][c];
+      rows(kt).flat().forEach((td, j) => { td.textContent = k.t[j]; td.className = k.c[j]; td.dataset.i = k.i[j]; });
+      kt.dataset.label = k.label;
+      kt.setAttribute("aria-label", k.label);
     });
-    ctls.set(fresh, ctl);
-    kFilter = st.out_channel;
-    if (had) {
-      fresh.focus({ preventScroll: true });
-      if (memo) ctl.setActive(memo.parentElement.sectionRowIndex, memo.cellIndex);
-    }
-  });
-  root.querySelectorAll(".ch-sum").forEach((p, i) => {
-    const j = st.channels.indexOf(i);
-    p.textContent = "";
-    if (j >= 0) p.append(t("conv.channel_sum", t("conv.channel", i + 1)) + " ", el("b", { text: fmt(st.channel_sums[j]) }));
-  });
-  renderDetail(st);
-  $("#conv-step-index").textContent = `${S.step} / ${n}`;
-  $("#conv-bar-sum").textContent = fmt(st.sum);
-  reveal(inCells[0]?.[st.window_y]?.[st.window_x]);
-  reveal(outCells[S.step - 1]);
-  const base = location.pathname + "?";
-  const at = (k) => { const c = { ...S, step: Math.max(1, Math.min(n, k)) }; return base + toQuery(c); };
-  $("#conv-prev").href = at(S.step - 1);
-  $("#conv-next").href = at(S.step + 1);
-  syncURL();
-  emit(source);
-}
-
-// reveal scrolls a grid's own scroll box (not the page) so td shows.
-function reveal(td) {
-  const box = td?.closest(".grid-wrap");
-  if (!box || box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight) return;
-  const b = box.getBoundingClientRect(), r = td.getBoundingClientRect();
-  const behavior = reducedMotion() ? "auto" : "smooth";
-  let dx = 0, dy = 0;
-  if (r.left < b.left) dx = r.left - b.left - r.width;
-  else if (r.right > b.right) dx = r.right - b.right + r.width * 3;
-  if (r.top < b.top) dy = r.top - b.top - r.height;
-  else if (r.bottom > b.bottom) dy = r.bottom - b.bottom + r.height * 3;
-  if (dx || dy) box.scrollBy({ left: dx, top: dy, behavior });
-}
-
-function where(st) {
-  return S.filters > 1 ? t("conv.where_filter", st.out_y + 1, st.out_x + 1, st.out_channel + 1) : t("conv.where", st.out_y + 1, st.out_x + 1);
-}
-
-function equation(st) {
-  const multi = st.channels.length > 1;
-  let terms = [];
-  for (const c of st.channels) {
-    const ct = st.taps.filter((tp) => tp.c === c).map((tp) => fmt(tp.input) + "×" + paren(fmt(tp.weight)));
-    if (multi) terms.push("(" + ct.join(" + ") + ")"); else terms.push(...ct);
+    kFilter = st.f;
   }
-  if (multi && st.taps.length > 27) terms = st.channel_sums.map((v) => paren(fmt(v)));
-  let eq = terms.join(" + ");
-  if (S.bias) eq += " + " + paren(fmt(st.bias));
-  return eq + " = " + fmt(st.sum);
+  root.querySelectorAll(".ch-sum b").forEach((b, c) => { b.textContent = st.ch[c]; });
+  fillDetail(st);
+  $("#conv-step-index").textContent = st.i;
+  $("#conv-bar-sum").textContent = st.sum;
+  reveal(inCells[0]?.[y0]?.[x0], inCells[0]?.[y1 - 1]?.[x1 - 1]);
+  reveal(outCells[S.step - 1]);
+  settle(source, true);
 }
 
-// linkTap lights the input cell and the weight of the product under the
-// pointer (a product chip of "This step").
-function linkTap(st, li) {
-  for (const e of root.querySelectorAll(".tap-hl")) e.classList.remove("tap-hl");
-  if (!li) return;
-  const tp = st.taps[Number(li.dataset.tap)];
-  if (!tp) return;
-  li.classList.add("tap-hl");
-  inCells[tp.c]?.[tp.y]?.[tp.x]?.classList.add("tap-hl");
-  if (tp.c < kTables.length) cellAt(kTables[tp.c], tp.ky, tp.kx)?.classList.add("tap-hl");
-}
+let curStep = null; // the step "This step" shows
 
-function renderDetail(st) {
+// fillDetail writes a step into "This step": the templates the server
+// rendered (#conv-tpl-group, #conv-tpl-term), filled with its numbers.
+function fillDetail(st) {
   const box = $("#conv-detail");
-  const multi = st.channels.length > 1;
-  const kids = [el("p", { cls: "where", text: where(st) })];
-  st.channels.forEach((c, i) => {
-    const ol = el("ol", { cls: "terms", "aria-label": t("conv.products") });
-    for (const [ti, tp] of st.taps.entries()) {
-      if (tp.c !== c) continue;
-      ol.append(el("li", { cls: tp.kind, "data-tap": ti }, el("span", { cls: "x", text: fmt(tp.input) }), "×",
-        el("span", { cls: "w", text: fmt(tp.weight) }), " = ", el("span", { cls: "p", text: fmt(tp.product) })));
-    }
-    kids.push(el("div", { cls: "term-group" },
-      multi ? el("p", { cls: "group-label", text: t("conv.channel", c + 1) }) : null, ol,
-      multi ? el("p", { cls: "group-sum" }, "= ", el("b", { text: fmt(st.channel_sums[i]) })) : null));
+  const groupTpl = box.querySelector("#conv-tpl-group")?.content.firstElementChild;
+  const termTpl = box.querySelector("#conv-tpl-term")?.content.firstElementChild;
+  if (!groupTpl || !termTpl) return;
+  box.querySelector(".where").textContent = st.where;
+  const groups = D.channels.map((name, c) => {
+    const g = groupTpl.cloneNode(true);
+    const label = g.querySelector(".group-label");
+    if (label) label.textContent = name;
+    const sum = g.querySelector(".group-sum b");
+    if (sum) sum.textContent = st.ch[c];
+    const ol = g.querySelector("ol");
+    st.taps.forEach(([tc, , , , , x, w, p, kind = "real"], i) => {
+      if (tc !== c) return;
+      const li = termTpl.cloneNode(true);
+      li.className = kind;
+      li.dataset.tap = i;
+      li.querySelector(".x").textContent = x;
+      li.querySelector(".w").textContent = w;
+      li.querySelector(".p").textContent = p;
+      ol.append(li);
+    });
+    return g;
   });
-  if (S.bias) kids.push(el("p", { cls: "bias" }, t("conv.bias") + ": ", el("b", { text: fmt(st.bias) })));
-  const eq = equation(st);
-  kids.push(el("p", { cls: "equation mono", "data-testid": "equation", text: eq }));
-  kids.push(el("p", { cls: "sum" }, t("conv.sum") + " ", el("output", { cls: "current-sum", "data-testid": "current-sum", text: fmt(st.sum) })));
-  box.replaceChildren(...kids);
+  box.querySelector(".term-groups").replaceChildren(...groups);
+  const bias = box.querySelector(".bias b");
+  if (bias) bias.textContent = st.bias ?? "";
+  box.querySelector(".equation").textContent = st.eq;
+  box.querySelector(".current-sum").textContent = st.sum;
   curStep = st;
-  narrate(st, eq);
+  narrate(st);
 }
 
 // narrate says the step in words (aria-live). While playing faster than a
 // listener can follow, it waits for the pause.
-function narrate(st, eq) {
+function narrate(st) {
   if (stepper?.playing && stepper.interval < 1500) return;
-  const live = $("#conv-live");
-  const say = where(st) + ": " + (eq ?? equation(st));
-  if (live.textContent !== say) live.textContent = say;
+  const where = $("#conv-live .where"), eq = $("#conv-live .eq");
+  if (!where || !eq) return;
+  if (where.textContent !== st.where) where.textContent = st.where;
+  if (eq.textContent !== st.eq) eq.textContent = st.eq;
 }
 
-// ---------- editing ----------
-
-function editValue(which, i, text) {
-  const v = Number(text.replace(",", ".").replace("−", "-"));
-  if (text === "" || !Number.isFinite(v)) return t("conv.err.value", which, text);
-  if (Math.abs(v) > LIM.abs) return t("conv.err.big", which, text, LIM.abs);
-  const arr = S[which].slice();
-  arr[i] = v;
-  setState({ [which]: arr, [which + "_set"]: true }, { source: "user" });
-  return "";
+// reveal scrolls a grid's own scroll box (not the page) so td shows.
+function reveal(td, last = td) {
+  const box = td?.closest(".grid-wrap");
+  if (!box || box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight) return;
+  // The whole window (its first and last cells), with a cell of margin.
+  const b = box.getBoundingClientRect(), a = td.getBoundingClientRect(), z = (last || td).getBoundingClientRect();
+  const r = { left: Math.min(a.left, z.left), top: Math.min(a.top, z.top), right: Math.max(a.right, z.right), bottom: Math.max(a.bottom, z.bottom) };
+  const cw = a.width, ch = a.height;
+  const behavior = reducedMotion() ? "auto" : "smooth";
+  let dx = 0, dy = 0;
+  if (r.left < b.left) dx = r.left - b.left - cw;
+  else if (r.right > b.right) dx = Math.min(r.right - b.right + cw, r.left - b.left);
+  if (r.top < b.top) dy = r.top - b.top - ch;
+  else if (r.bottom > b.bottom) dy = Math.min(r.bottom - b.bottom + ch, r.top - b.top);
+  if (dx || dy) box.scrollBy({ left: dx, top: dy, behavior });
 }
 
-const NAMED = {
-  edge: [-1, -1, -1, -1, 8, -1, -1, -1, -1],
-  sharpen: [0, -1, 0, -1, 5, -1, 0, -1, 0],
-  "sobel-x": [-1, 0, 1, -2, 0, 2, -1, 0, 1],
-  "sobel-y": [-1, -2, -1, 0, 0, 0, 1, 2, 1],
-};
-
-function namedKernel(name) {
-  if (!name || !S) return;
-  const fixed = NAMED[name];
-  const patch = {};
-  let s = S;
-  if (fixed && (S.kh !== 3 || S.kw !== 3)) {
-    s = { ...clone(S), kh: 3, kw: 3 };
-    reshape(S, s);
-    Object.assign(patch, { kh: 3, kw: 3 });
-  }
-  const w = s.w.slice();
-  const f = R && R.steps.length ? R.steps[S.step - 1].out_channel : 0;
-  for (let c = 0; c < s.channels; c++) for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
-    let v;
-    if (fixed) v = fixed[ky * 3 + kx];
-    else if (name === "identity") v = ky === Math.floor(s.kh / 2) && kx === Math.floor(s.kw / 2) ? 1 : 0;
-    else v = 1 / (s.kh * s.kw); // box blur
-    w[widx(s, f, c, ky, kx)] = v;
-  }
-  Object.assign(patch, { w, w_set: true });
-  setState(patch, { source: "user" });
+// Hovering or focusing a copied padding cell lights up the cell it copies
+// (data-src: its place on the padded grid, from the server).
+function highlightSource(c, td) {
+  for (const e of root.querySelectorAll(".srchl")) e.classList.remove("srchl");
+  if (!td || !td.dataset.src) return;
+  const [y, x] = td.dataset.src.split(",").map(Number);
+  inCells[c]?.[y]?.[x]?.classList.add("srchl");
+  td.classList.add("srchl");
 }
 
-function randomFill() {
-  const x = S.x.map(() => Math.floor(Math.random() * 10));
-  setState({ x, x_set: true }, { source: "user" });
+// linkTap lights the input cell and the weight of the product under the
+// pointer (a product of "This step").
+function linkTap(li) {
+  for (const e of root.querySelectorAll(".tap-hl")) e.classList.remove("tap-hl");
+  const st = curStep || (D.ok ? D.steps[S.step - 1] : null);
+  const tp = li && st ? st.taps[Number(li.dataset.tap)] : null;
+  if (!tp) return;
+  const [c, y, x, ky, kx] = tp;
+  li.classList.add("tap-hl");
+  inCells[c]?.[y]?.[x]?.classList.add("tap-hl");
+  if (c < kTables.length) cellAt(kTables[c], ky, kx)?.classList.add("tap-hl");
 }
 
-// ---------- controls ----------
+// ---------- the settings form ----------
 
 function syncControls() {
   const f = $("#conv-form");
   if (!f) return;
-  const set = (name, v) => { const e = f.elements[name]; if (e && e !== document.activeElement) { if (e.type === "checkbox") e.checked = v; else e.value = v; } };
-  set("preset", S.preset || "");
-  set("input", pair(S.in_h, S.in_w));
-  set("kernel", pair(S.kh, S.kw));
-  set("stride", pair(S.sh, S.sw));
-  set("dilation", pair(S.dh, S.dw));
-  set("padkind", S.pad_str || "num");
-  set("padding", pair(S.pad_h, S.pad_w));
-  set("mode", S.mode);
-  set("channels", S.channels);
-  set("filters", S.filters);
-  set("bias", S.bias);
-  set("transposed", S.transposed);
-  set("output_padding", pair(S.oph, S.opw));
-  f.elements.padding.disabled = !!S.pad_str;
-  f.elements.output_padding.disabled = !S.transposed;
-  f.querySelector(".ctl-op")?.classList.toggle("off", !S.transposed);
-}
-
-// readControls turns the form into a config patch, or an error message.
-function readControls() {
-  const f = $("#conv-form").elements;
-  const errs = [];
-  const pairOf = (name, lo, hi) => {
-    const raw = f[name].value.trim();
-    const m = raw.replace(/[×X*,]/g, "x").match(/^\s*(\d+)\s*(?:x\s*(\d+)\s*)?$/);
-    if (!m) { errs.push(t("conv.err.pair", name, raw)); return [lo, lo]; }
-    const a = Number(m[1]), b = m[2] === undefined ? a : Number(m[2]);
-    if (a < lo || a > hi || b < lo || b > hi) { errs.push(t("conv.err.range", name, raw, lo, hi)); return [lo, lo]; }
-    return [a, b];
-  };
-  const intOf = (name, lo, hi) => {
-    const raw = f[name].value.trim();
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw)) { errs.push(t("conv.err.number", name, raw)); return lo; }
-    if (n < lo || n > hi) { errs.push(t("conv.err.range", name, raw, lo, hi)); return lo; }
-    return n;
-  };
-  const p = {};
-  [p.in_h, p.in_w] = pairOf("input", 1, LIM.input);
-  [p.kh, p.kw] = pairOf("kernel", 1, LIM.kernel);
-  [p.sh, p.sw] = pairOf("stride", 1, LIM.stride);
-  [p.dh, p.dw] = pairOf("dilation", 1, LIM.dilation);
-  const kind = f.padkind.value;
-  p.pad_str = kind === "same" || kind === "valid" ? kind : "";
-  if (p.pad_str) { p.pad_h = 0; p.pad_w = 0; } else [p.pad_h, p.pad_w] = pairOf("padding", 0, LIM.padding);
-  p.mode = f.mode.value;
-  p.channels = intOf("channels", 1, LIM.channels);
-  p.filters = intOf("filters", 1, LIM.filters);
-  p.bias = f.bias.checked;
-  p.transposed = f.transposed.checked;
-  if (p.transposed) [p.oph, p.opw] = pairOf("output_padding", 0, LIM.kernel);
-  else { p.oph = 0; p.opw = 0; }
-  return errs.length ? { error: errs.join(" ") } : { patch: p };
-}
-
-function applyControls() {
-  const r = readControls();
-  if (r.error) { showError(r.error); return; }
-  const changed = Object.entries(r.patch).some(([k, v]) => S[k] !== v);
-  if (changed) setState({ ...r.patch, step: 1 }, { source: "user" });
-  else if (!ERR) $("#conv-error").classList.add("hidden-msg");
+  for (const [name, v] of Object.entries(D.form)) {
+    const e = f.elements[name];
+    if (!e || e === document.activeElement) continue;
+    if (e.type === "checkbox") e.checked = v; else e.value = v;
+  }
+  f.elements.padding.disabled = D.form.padkind !== "num";
+  f.elements.output_padding.disabled = !D.form.transposed;
+  f.querySelector(".ctl-op")?.classList.toggle("off", !D.form.transposed);
 }
 
 function wireControls() {
   const form = $("#conv-form");
-  form.addEventListener("submit", (e) => { e.preventDefault(); applyControls(); });
+  const send = () => edit({ form: new URLSearchParams(new FormData(form)).toString() }, "user");
+  form.addEventListener("submit", (e) => { e.preventDefault(); send(); });
   form.addEventListener("change", (e) => {
-    if (e.target.name === "preset") {
-      const v = e.target.value;
-      if (v) {
-        const q = new URLSearchParams(location.search);
-        for (const k of OWN) q.delete(k);
-        q.set("preset", v);
-        location.assign(location.pathname + "?" + q.toString());
-      }
-      return;
-    }
-    applyControls();
+    if (e.target.name !== "preset") { send(); return; }
+    // A preset is a page of its own: open it (the page's own parameters stay).
+    if (!e.target.value) return;
+    const q = new URLSearchParams();
+    for (const [k, v] of new URLSearchParams(location.search)) if (!D.params.includes(k)) q.append(k, v);
+    q.set("preset", e.target.value);
+    location.assign(location.pathname + "?" + q.toString());
   });
-  $("#conv-random")?.addEventListener("click", randomFill);
-  $("#conv-named")?.addEventListener("change", (e) => { namedKernel(e.target.value); e.target.value = ""; });
-  syncControls();
+  // The stage's own tools are swapped with it: listen on the root.
+  root.addEventListener("click", (e) => {
+    if (e.target.closest?.("#conv-random")) edit({ random: true }, "user");
+    const td = e.target.closest?.("#conv-out-grids td[data-step]");
+    if (td) setState({ step: Number(td.dataset.step) }, { source: "user" });
+  });
+  root.addEventListener("change", (e) => {
+    if (e.target.id !== "conv-named" || !e.target.value) return;
+    edit({ kernel: e.target.value, filter: D.ok ? D.steps[S.step - 1].f : 0 }, "user");
+    e.target.value = "";
+  });
+  root.addEventListener("mouseover", (e) => { if (e.target.closest?.("#conv-detail")) linkTap(e.target.closest("li[data-tap]")); });
+  // ... and a tap on a product does the same on touch screens.
+  root.addEventListener("pointerdown", (e) => { if (e.pointerType !== "mouse" && e.target.closest?.("#conv-detail")) linkTap(e.target.closest("li[data-tap]")); });
+  root.addEventListener("mouseout", (e) => { if (e.target.closest?.("#conv-detail") && !e.relatedTarget?.closest?.("#conv-detail")) linkTap(null); });
 }
 
 // ---------- mount ----------
 
 export function mount(el0, data) {
   root = el0;
-  M = data.messages || {};
-  LIM = data.limits || {};
-  S = data.state;
-  R = data.result;
-  if (R && R.packed) { R.steps = unpackSteps(R.packed, R.geometry); delete R.packed; }
-  ERR = data.error || "";
+  D = data;
+  S = D.state;
   root.classList.add("js");
   // On a phone the settings start folded: the grids come first.
   if (window.matchMedia?.("(max-width: 40rem)").matches) $("#conv-settings")?.removeAttribute("open");
   if (reducedMotion()) root.classList.add("reduced-motion");
   stepper = mountStepper(root, {
-    count: R ? R.steps.length : 0,
+    count: D.ok ? D.steps.length : 0,
     step: S.step,
     t,
     onStep: (n, source) => { S.step = n; showStep(source); },
-    onPause: () => { if (R && R.steps.length && !pending) narrate(R.steps[S.step - 1]); },
+    onPause: () => { if (D.ok && !pending) narrate(D.steps[S.step - 1]); },
   });
   wireControls();
-  const det = $("#conv-detail");
-  det.addEventListener("mouseover", (e) => curStep && linkTap(curStep, e.target.closest?.("li[data-tap]")));
-  det.addEventListener("mouseleave", () => curStep && linkTap(curStep, null));
-  renderAll("load");
-  const api = { self: SELF, getState, setState, subscribe, toQuery, getResult, getError, step, play, pause };
+  syncControls();
+  adopt();
+  settle("load", D.ok); // a broken link stays as it was, to fix it
+  const api = { self: SELF, getState, setState, subscribe, toQuery, getError, step, play, pause };
   window.convlabVisualizer = api;
   document.dispatchEvent(new CustomEvent("conv:ready", { detail: api }));
 }

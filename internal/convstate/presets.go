@@ -1,33 +1,24 @@
-package server
+package convstate
 
-// convPreset is a named starting point of the visualizer: the lesson's own
+import "strings"
+
+// Preset is a named starting point of the visualizer: the lesson's own
 // examples (../shared/seed: a 4x4 input under a 3x3 filter, the worked 5x5
 // example, a real MNIST digit, stride, zero padding) and the classic cases
 // of Dumoulin & Visin's "A guide to convolution arithmetic".
-type convPreset struct {
+type Preset struct {
 	Name string
 	Key  string // i18n key of its label
-	make func() convState
+	make func() State
 }
 
-func (p convPreset) state() convState {
+// State is the preset's state: its own values where it has them, the
+// default fill elsewhere.
+func (p Preset) State() State {
 	s := p.make()
 	s.Preset = p.Name
-	if s.X == nil {
-		s.fillX()
-	} else {
-		s.XSet = true
-	}
-	if s.W == nil {
-		s.fillW()
-	} else {
-		s.WSet = true
-	}
-	if s.B == nil {
-		s.fillB()
-	} else {
-		s.BSet = true
-	}
+	s.XSet, s.WSet, s.BSet = s.X != nil, s.W != nil, s.B != nil
+	s.Fill()
 	return s
 }
 
@@ -59,13 +50,14 @@ var (
 	}
 )
 
-func sq(s *convState, in, k int) {
+func sq(s *State, in, k int) {
 	s.InH, s.InW, s.KH, s.KW = in, in, k, k
 }
 
-var convPresets = []convPreset{
-	{"lesson-4x4", "conv.preset.lesson_4x4", func() convState {
-		s := defaultConvState()
+// Presets are the presets in the order the page lists them.
+var Presets = []Preset{
+	{"lesson-4x4", "conv.preset.lesson_4x4", func() State {
+		s := Default()
 		sq(&s, 4, 3)
 		s.X = []float32{
 			3, 3, 2, 1,
@@ -76,8 +68,8 @@ var convPresets = []convPreset{
 		s.W = append([]float32(nil), arithW...)
 		return s
 	}},
-	{"lesson-5x5", "conv.preset.lesson_5x5", func() convState {
-		s := defaultConvState()
+	{"lesson-5x5", "conv.preset.lesson_5x5", func() State {
+		s := Default()
 		sq(&s, 5, 3)
 		// The top-left 3x3 is the lesson's first window
 		// [[1,2,3],[0,1,5],[1,0,2]]: under the lesson's filter it makes 8.
@@ -91,8 +83,8 @@ var convPresets = []convPreset{
 		s.W = append([]float32(nil), lessonW...)
 		return s
 	}},
-	{"lesson-mnist", "conv.preset.lesson_mnist", func() convState {
-		s := defaultConvState()
+	{"lesson-mnist", "conv.preset.lesson_mnist", func() State {
+		s := Default()
 		sq(&s, 28, 3)
 		s.X = make([]float32, 28*28)
 		for i, p := range mnistDigit {
@@ -101,49 +93,49 @@ var convPresets = []convPreset{
 		s.W = append([]float32(nil), sobelY...)
 		return s
 	}},
-	{"stride", "conv.preset.stride", func() convState {
-		s := defaultConvState()
+	{"stride", "conv.preset.stride", func() State {
+		s := Default()
 		sq(&s, 5, 3)
 		s.SH, s.SW = 2, 2
 		s.X, s.W = append([]float32(nil), arithX...), append([]float32(nil), arithW...)
 		return s
 	}},
-	{"zero-padding", "conv.preset.zero_padding", func() convState {
-		s := defaultConvState()
+	{"zero-padding", "conv.preset.zero_padding", func() State {
+		s := Default()
 		sq(&s, 5, 3)
 		s.PadH, s.PadW = 2, 2
 		s.X, s.W = append([]float32(nil), arithX...), append([]float32(nil), arithW...)
 		return s
 	}},
-	{"half-padding", "conv.preset.half_padding", func() convState {
-		s := defaultConvState()
+	{"half-padding", "conv.preset.half_padding", func() State {
+		s := Default()
 		sq(&s, 5, 3)
 		s.PadH, s.PadW = 1, 1
 		s.X, s.W = append([]float32(nil), arithX...), append([]float32(nil), arithW...)
 		return s
 	}},
-	{"arbitrary-padding", "conv.preset.arbitrary_padding", func() convState {
-		s := defaultConvState()
+	{"arbitrary-padding", "conv.preset.arbitrary_padding", func() State {
+		s := Default()
 		sq(&s, 5, 4)
 		s.PadH, s.PadW = 2, 2
 		s.X = append([]float32(nil), arithX...)
 		return s
 	}},
-	{"odd-stride", "conv.preset.odd_stride", func() convState {
-		s := defaultConvState()
+	{"odd-stride", "conv.preset.odd_stride", func() State {
+		s := Default()
 		sq(&s, 6, 3)
 		s.PadH, s.PadW = 1, 1
 		s.SH, s.SW = 2, 2
 		return s
 	}},
-	{"dilation", "conv.preset.dilation", func() convState {
-		s := defaultConvState()
+	{"dilation", "conv.preset.dilation", func() State {
+		s := Default()
 		sq(&s, 7, 3)
 		s.DH, s.DW = 2, 2
 		return s
 	}},
-	{"transposed", "conv.preset.transposed", func() convState {
-		s := defaultConvState()
+	{"transposed", "conv.preset.transposed", func() State {
+		s := Default()
 		sq(&s, 2, 3)
 		s.SH, s.SW = 2, 2
 		s.Transposed = true
@@ -151,8 +143,8 @@ var convPresets = []convPreset{
 		s.W = append([]float32(nil), lessonW...)
 		return s
 	}},
-	{"reflect", "conv.preset.reflect", func() convState {
-		s := defaultConvState()
+	{"reflect", "conv.preset.reflect", func() State {
+		s := Default()
 		sq(&s, 5, 3)
 		s.PadH, s.PadW = 1, 1
 		s.Mode = "reflect"
@@ -160,8 +152,8 @@ var convPresets = []convPreset{
 		s.W = append([]float32(nil), arithW...)
 		return s
 	}},
-	{"channels", "conv.preset.channels", func() convState {
-		s := defaultConvState()
+	{"channels", "conv.preset.channels", func() State {
+		s := Default()
 		sq(&s, 5, 3)
 		s.PadH, s.PadW = 1, 1
 		s.SH, s.SW = 2, 2
@@ -171,19 +163,21 @@ var convPresets = []convPreset{
 	}},
 }
 
-func convPresetByName(name string) (convPreset, bool) {
-	for _, p := range convPresets {
+// PresetByName finds a preset.
+func PresetByName(name string) (Preset, bool) {
+	for _, p := range Presets {
 		if p.Name == name {
 			return p, true
 		}
 	}
-	return convPreset{}, false
+	return Preset{}, false
 }
 
-func convPresetNames() []string {
-	out := make([]string, len(convPresets))
-	for i, p := range convPresets {
+// joinNames lists the presets' names for a message.
+func joinNames() string {
+	out := make([]string, len(Presets))
+	for i, p := range Presets {
 		out[i] = p.Name
 	}
-	return out
+	return strings.Join(out, ", ")
 }
