@@ -130,6 +130,9 @@ type NetworkConv struct {
 	Kept       bool
 	HasReLU    bool
 	Visualizer string // /conv URL with this channel's map and kernel ("" when not available)
+	// Backward is the /conv/backward URL of this filter and input channel
+	// with dY from a real loss (issue 14).
+	Backward string
 	// VisualizerPart: /conv shows this channel's partial sum (several
 	// input channels), not the map's value (one channel, bias included).
 	VisualizerPart bool

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/convlab/convlab/i18n"
 	"github.com/convlab/convlab/internal/convstate"
@@ -67,10 +68,16 @@ func networkView(c echo.Context, s *netState, m *netModel, n *explain.Network, l
 		f.Models = append(f.Models, views.NetworkOption{Value: mo, Label: i18n.T(ctx, "network.model_"+mo), Selected: mo == s.Model})
 	}
 	for _, p := range []string{"reference", "small"} {
-		f.Presets = append(f.Presets, views.NetworkOption{Value: p, Label: p, Selected: p == s.Preset})
+		f.Presets = append(f.Presets, views.NetworkOption{Value: p, Label: i18n.T(ctx, "train.net."+p), Selected: p == s.Preset})
 	}
 	for _, l := range n.Layers {
-		f.Layers = append(f.Layers, views.NetworkOption{Value: l.Name, Label: l.Name, Selected: l.Name == s.Layer})
+		// Layers named by a word have a label in the reader's language
+		// (conv1, relu2, ... stay as the network calls them).
+		label := l.Name
+		if k := "network.layer_label." + l.Name; i18n.T(ctx, k) != k {
+			label = i18n.T(ctx, k)
+		}
+		f.Layers = append(f.Layers, views.NetworkOption{Value: l.Name, Label: label, Selected: l.Name == s.Layer})
 	}
 	vm.Form = f
 	base := *s
@@ -188,6 +195,7 @@ func cellView(c echo.Context, s *netState, m *netModel, n *explain.Network, cell
 				URL: s.cellURL(l.Name, cell.C, cell.Y, cell.X, i), Selected: i == ch})
 		}
 		nc.Visualizer, nc.VisualizerPart = convVisualizerURL(cc, ch)
+		nc.Backward = s.backwardURL(l.Name, cell.C, st.Channels[ch])
 		v.Conv = nc
 		v.Summary = i18n.T(ctx, "network.cell.conv", cc.From.Name, k, kh, kw)
 	case cell.ReLU != nil:
@@ -276,4 +284,17 @@ func convVisualizerURL(cc *explain.ConvCell, ch int) (u string, part bool) {
 		return "", part
 	}
 	return s.URL(), part
+}
+
+// backwardURL is the /conv/backward page (issue 14) of filter f of conv
+// layer name ("conv1", "conv2") on input channel ch, with dY from the
+// loss of this model and input (the true label, else the prediction).
+func (s *netState) backwardURL(name string, f, ch int) string {
+	layer := strings.TrimPrefix(name, "conv")
+	v := (&netState{Model: s.Model, Preset: s.Preset, Digit: s.Digit, Px: s.Px}).values(false)
+	v.Set("grad", "loss")
+	v.Set("layer", layer)
+	v.Set("filter", strconv.Itoa(f+1))
+	v.Set("channel", strconv.Itoa(ch+1))
+	return "/conv/backward?" + v.Encode()
 }
