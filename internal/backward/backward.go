@@ -31,6 +31,9 @@ type Request struct {
 	Seed       uint64
 	DY         []float32 // OutC×OutH×OutW, for GradGiven
 	LR         float64   // learning rate of the update (> 0)
+	// NoInputTrace leaves out dX's trace (InputGrad, DX): a page showing
+	// dW or db only needs dW and db for the update.
+	NoInputTrace bool
 }
 
 // Pass is a Request's answer.
@@ -109,8 +112,10 @@ func Run(r Request) (*Pass, error) {
 	}
 	p := &Pass{DY: dy, DXGeometry: g.InputGradGeometry(),
 		WeightGrad: conv.TraceWeightGrad(g, r.X, dy, 1),
-		InputGrad:  conv.TraceInputGrad(g, dy, r.W),
 		BiasGrad:   conv.TraceBiasGrad(g, dy, 1)}
+	if !r.NoInputTrace {
+		p.InputGrad = conv.TraceInputGrad(g, dy, r.W)
+	}
 	p.DW = make([]float32, len(p.WeightGrad))
 	for i, s := range p.WeightGrad {
 		p.DW[i] = s.Sum
