@@ -120,9 +120,11 @@ func Run(r Request) (*Pass, error) {
 	for i, s := range p.WeightGrad {
 		p.DW[i] = s.Sum
 	}
-	p.DX = make([]float32, len(p.InputGrad))
-	for i, s := range p.InputGrad {
-		p.DX[i] = s.Sum
+	if p.InputGrad != nil {
+		p.DX = make([]float32, len(p.InputGrad))
+		for i, s := range p.InputGrad {
+			p.DX[i] = s.Sum
+		}
 	}
 	if g.Bias {
 		p.DB = make([]float32, len(p.BiasGrad))

@@ -70,7 +70,7 @@ func TestRunIsTheEngine(t *testing.T) {
 			if err != nil || q.InputGrad != nil || q.DX != nil || len(q.DW) != len(p.DW) || q.SGD[0] != p.SGD[0] {
 				t.Fatalf("NoInputTrace: %v, %d input steps", err, len(q.InputGrad))
 			}
-						// The same Adam step through Step itself.
+			// The same Adam step through Step itself.
 			par := &mnist.Param{Name: "w", Data: append([]float32(nil), w...), Grad: append([]float32(nil), p.DW...)}
 			mnist.NewAdam(0.1).Step([]*mnist.Param{par})
 			for j, v := range par.Data {
