@@ -39,7 +39,8 @@ type Request struct {
 // Pass is a Request's answer.
 type Pass struct {
 	DY []float32 `json:"grad_output"` // the upstream gradient used
-	// The gradients, as the traces' sums give them.
+	// The gradients, as the traces' sums give them (DX and InputGrad nil
+	// with NoInputTrace; DB nil without a bias).
 	DX []float32 `json:"grad_input"`
 	DW []float32 `json:"grad_weight"`
 	DB []float32 `json:"grad_bias"`
