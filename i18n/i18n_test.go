@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -167,5 +168,24 @@ func TestCataloguePlurals(t *testing.T) {
 	m := Messages("ko", "class.leading")
 	if _, ok := m["class.leading[one]"]; ok {
 		t.Errorf("ko messages keep English's [one] form: %v", m)
+	}
+}
+
+// TestKoreanSentencesNameNoParameters: the engine's refusals, the lesson
+// and the classroom in Korean do not use a parameter's name as a word of
+// the sentence ("in_channels는 …"); they say it in Korean, with
+// PyTorch's name in brackets ("입력 채널 수(in_channels)는 …").
+func TestKoreanSentencesNameNoParameters(t *testing.T) {
+	particle := regexp.MustCompile(`([A-Za-z_][A-Za-z_0-9]*)(은|는|이|가|을|를|의|에|에서|로|으로|와|과)(\s|$|[.,:)])`)
+	names := map[string]bool{"PyTorch": true, "MNIST": true, "ReLU": true, "SGD": true, "Adam": true, "GIF": true, "Conv2d": true, "ConvTranspose2d": true, "MaxPool2d": true}
+	for _, k := range Keys("ko") {
+		if !strings.HasPrefix(k, "conv.engine.") && !strings.HasPrefix(k, "lesson.") && !strings.HasPrefix(k, "class.") {
+			continue
+		}
+		for _, m := range particle.FindAllStringSubmatch(catalogs["ko"][k], -1) {
+			if !names[m[1]] {
+				t.Errorf("ko %s: %q is used as a Korean word: %q", k, m[1], catalogs["ko"][k])
+			}
+		}
 	}
 }

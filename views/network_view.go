@@ -90,14 +90,20 @@ type NetworkCell struct {
 	Kind    string // conv, relu, maxpool, flatten, linear, softmax, input
 	Title   string // "conv2[0, 5, 7, 7]"
 	Value   string
-	Summary string        // one sentence
-	Nav     []NetworkLink // positions: ← → ↑ ↓
-	Conv    *NetworkConv
-	Pool    *NetworkPool
-	ReLU    *NetworkReLU
-	Logit   *NetworkLogit
-	Softmax *NetworkSoftmax
-	Source  *NetworkLink // flatten / input: where the value comes from
+	Summary string // one sentence
+	// Snapshot names the live model's training step ("" otherwise).
+	Snapshot string
+	Nav      []NetworkLink // positions: ← → ↑ ↓
+	// PrevCell, NextCell step through the map's positions in reading
+	// order (Position: "cell 5 of 196").
+	PrevCell, NextCell NetworkLink
+	Position           string
+	Conv               *NetworkConv
+	Pool               *NetworkPool
+	ReLU               *NetworkReLU
+	Logit              *NetworkLogit
+	Softmax            *NetworkSoftmax
+	Source             *NetworkLink // flatten / input: where the value comes from
 	// Grad is the gradient of the loss at this cell, written out (issue
 	// 14); "" for the input and the softmax.
 	Grad string

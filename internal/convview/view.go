@@ -101,6 +101,10 @@ func scriptMessages(lang string) map[string]string {
 // errOverflow: the output does not fit float32.
 var errOverflow = &convstate.Error{Key: "overflow"}
 
+// lessonSequence is the order of the lesson's examples (/lesson follows
+// it too): "Next example" on /conv walks it.
+var lessonSequence = []string{"lesson-4x4", "lesson-5x5", "lesson-mnist", "stride", "zero-padding"}
+
 // Build runs the engine on s and fills the view model. On an error (a
 // state the visualizer cannot run) the view has OK false, Error set and
 // the controls of s; err is the error itself (for the status).
@@ -111,10 +115,17 @@ func Build(lang string, s convstate.State, explain Explain) (views.ConvView, err
 		vm.Presets = append(vm.Presets, views.ConvOption{Value: p.Name, Label: t(p.Key), Selected: p.Name == s.Preset})
 	}
 	for _, m := range convstate.Modes {
-		vm.Modes = append(vm.Modes, views.ConvOption{Value: m, Label: m, Selected: m == s.Mode})
+		vm.Modes = append(vm.Modes, views.ConvOption{Value: m, Label: t("conv.mode." + m), Selected: m == s.Mode})
 	}
 	for _, k := range []string{"num", "same", "valid"} {
 		vm.Pads = append(vm.Pads, views.ConvOption{Value: k, Label: t("conv.pad." + k), Selected: k == vm.Form.PadKind})
+	}
+	for i, name := range lessonSequence[:len(lessonSequence)-1] {
+		if name == s.Preset {
+			if p, ok := convstate.PresetByName(lessonSequence[i+1]); ok {
+				vm.NextExample = views.ConvOption{Value: "/conv?preset=" + p.Name, Label: t(p.Key)}
+			}
+		}
 	}
 	for _, k := range convstate.NamedKernels {
 		vm.Kernels = append(vm.Kernels, views.ConvOption{Value: k, Label: t("conv.kernel." + strings.ReplaceAll(k, "-", "_"))})

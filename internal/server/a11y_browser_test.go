@@ -98,9 +98,10 @@ var a11yPages = []struct{ path, ready string }{
 	{"/network?layer=softmax&c=7&present=1", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/network?layer=pool1&c=3&y=5&x=5", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/lesson", ""},
-	{"/lesson/2", ""},
+	{"/lesson/2", `window.convlabVisualizer`},
 	{"/lesson/5", ""},
-	{"/lesson/7?present=1", ""},
+	{"/lesson/7?present=1", `window.convlabVisualizer && document.querySelector("#conv.fitted")`},
+	{"/conv?preset=channels&step=5&present=1", `document.querySelector("#conv.fitted")`},
 	{"/lesson?follow=1", ""},
 	{"/no-such-page", ""},
 }

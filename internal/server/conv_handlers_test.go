@@ -37,8 +37,8 @@ func TestConvPagePresetsAndURLs(t *testing.T) {
 		pytorch          string
 	}{
 		{"preset=lesson-4x4", "2×2", "1 / 4", "", nil, "nn.Conv2d(1, 1, kernel_size=3, bias=False)"},
-		{"", "2×2", "1 / 4", "", nil, "nn.Conv2d(1, 1, kernel_size=3, bias=False)"}, // a bare /conv: the lesson's first example, 4×4
-		{"lang=ko&present=1", "2×2", "1 / 4", "", nil, ""},
+		{"", "2×2", "1 / 4", "12", nil, ""}, // a bare /conv: the lesson's first example, 4×4 under 3×3
+		{"lang=ko&present=1", "2×2", "1 / 4", "12", nil, ""},
 		{"preset=lesson-5x5", "3×3", "1 / 9", "8", []string{"⌊(5 + 2·0 − 1·(3 − 1) − 1) / 1⌋ + 1 = ⌊2 / 1⌋ + 1 = 3"}, "nn.Conv2d(1, 1, kernel_size=3, bias=False)"},
 		{"preset=lesson-mnist", "26×26", "1 / 676", "0", nil, "nn.Conv2d(1, 1, kernel_size=3, bias=False)"},
 		{"preset=stride", "2×2", "1 / 4", "", nil, "nn.Conv2d(1, 1, kernel_size=3, stride=2, bias=False)"},

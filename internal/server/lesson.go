@@ -48,8 +48,8 @@ var lessonStops = []lessonStop{
 		Params: []string{"in_channels", "out_channels", "kernel_size", "stride", "padding"}},
 	{ID: "stride", Paras: 2, Preset: "stride", Step: 1, Anim: "no_padding_strides", Link: "/conv?preset=stride", LinkK: "lesson.try"},
 	{ID: "padding", Paras: 2, Preset: "zero-padding", Step: 1, Anim: "full_padding_no_strides", Link: "/conv?preset=zero-padding", LinkK: "lesson.try"},
-	{ID: "pooling", Paras: 2, Link: "/train", LinkK: "lesson.open_train"},
-	{ID: "network", Paras: 2, Link: "/train", LinkK: "lesson.open_train"},
+	{ID: "pooling", Paras: 2, Link: "/network", LinkK: "lesson.open_network"},
+	{ID: "network", Paras: 2, Link: "/network", LinkK: "lesson.open_network"},
 	{ID: "training", Paras: 2, Link: "/train", LinkK: "lesson.open_train"},
 	{ID: "drawing", Paras: 2, Link: "/draw", LinkK: "lesson.open_draw"},
 }

@@ -210,7 +210,7 @@ var untrainedNets sync.Map // preset → func() (*mnist.Net, error)
 func (a *app) netModel(s *netState) (*netModel, error) {
 	switch s.Model {
 	case "live":
-		n, step := a.train.LiveSnapshot()
+		n, step := a.netLive()
 		if n == nil {
 			return nil, apperr.New(apperr.Conflict, "network_no_live").WithParam("model")
 		}
@@ -298,7 +298,7 @@ func (a *app) networkPage(c echo.Context) error {
 		if err != nil {
 			return netFail(err)
 		}
-		vm.Cell = cellView(c, s, n, cell)
+		vm.Cell = cellView(c, s, m, n, cell)
 		vm.Cell.Grad = cellGradient(i18n.Lang(ctx), m.net, n.Input, label, cell)
 	}
 	p := a.page(c, i18n.T(ctx, "network.title"), "network")
@@ -325,7 +325,7 @@ func (a *app) networkCell(c echo.Context) error {
 		}
 		return err
 	}
-	v := cellView(c, s, n, cell)
+	v := cellView(c, s, m, n, cell)
 	v.Grad = cellGradient(i18n.Lang(c.Request().Context()), m.net, n.Input, label, cell)
 	return render(c, http.StatusOK, views.NetworkCellView(v))
 }

@@ -68,10 +68,16 @@ func networkView(c echo.Context, s *netState, m *netModel, n *explain.Network, l
 		f.Models = append(f.Models, views.NetworkOption{Value: mo, Label: i18n.T(ctx, "network.model_"+mo), Selected: mo == s.Model})
 	}
 	for _, p := range []string{"reference", "small"} {
-		f.Presets = append(f.Presets, views.NetworkOption{Value: p, Label: p, Selected: p == s.Preset})
+		f.Presets = append(f.Presets, views.NetworkOption{Value: p, Label: i18n.T(ctx, "train.net."+p), Selected: p == s.Preset})
 	}
 	for _, l := range n.Layers {
-		f.Layers = append(f.Layers, views.NetworkOption{Value: l.Name, Label: l.Name, Selected: l.Name == s.Layer})
+		// Layers named by a word have a label in the reader's language
+		// (conv1, relu2, ... stay as the network calls them).
+		label := l.Name
+		if k := "network.layer_label." + l.Name; i18n.T(ctx, k) != k {
+			label = i18n.T(ctx, k)
+		}
+		f.Layers = append(f.Layers, views.NetworkOption{Value: l.Name, Label: label, Selected: l.Name == s.Layer})
 	}
 	vm.Form = f
 	base := *s
@@ -121,10 +127,14 @@ func networkView(c echo.Context, s *netState, m *netModel, n *explain.Network, l
 }
 
 // cellView builds one cell's explanation.
-func cellView(c echo.Context, s *netState, n *explain.Network, cell *explain.Cell) *views.NetworkCell {
+func cellView(c echo.Context, s *netState, m *netModel, n *explain.Network, cell *explain.Cell) *views.NetworkCell {
 	ctx := c.Request().Context()
 	l := cell.Layer
 	v := &views.NetworkCell{Kind: l.Kind, Value: num(cell.Value)}
+	if s.Model == "live" {
+		// The live model changes: say which snapshot these numbers are from.
+		v.Snapshot = i18n.T(ctx, "network.cell_snapshot", m.step)
+	}
 	flat := l.Kind == "flatten" || l.Kind == "linear" || l.Kind == "softmax"
 	if flat {
 		v.Title = fmt.Sprintf("%s[0, %d]", l.Name, cell.C)
@@ -141,6 +151,17 @@ func cellView(c echo.Context, s *netState, n *explain.Network, cell *explain.Cel
 			return lk
 		}
 		v.Nav = []views.NetworkLink{move("left", 0, -1), move("up", -1, 0), move("down", 1, 0), move("right", 0, 1)}
+		// Through the map's positions in reading order, like /conv's steps.
+		at := cell.Y*l.W + cell.X
+		v.PrevCell = views.NetworkLink{Label: i18n.T(ctx, "network.prev_cell"), Disabled: at == 0}
+		v.NextCell = views.NetworkLink{Label: i18n.T(ctx, "network.next_cell"), Disabled: at == l.H*l.W-1}
+		if at > 0 {
+			v.PrevCell.URL = s.cellURL(l.Name, cell.C, (at-1)/l.W, (at-1)%l.W, s.Step)
+		}
+		if at < l.H*l.W-1 {
+			v.NextCell.URL = s.cellURL(l.Name, cell.C, (at+1)/l.W, (at+1)%l.W, s.Step)
+		}
+		v.Position = i18n.T(ctx, "network.position", at+1, l.H*l.W)
 	}
 	switch {
 	case cell.Input != nil:

@@ -47,6 +47,10 @@ export function mount(root) {
   let seq = 0; // answers to older requests are dropped
   let last = null; // last pen position, per pointer
   const pen = { x: canvas.width / 2, y: canvas.height / 2, down: false };
+  // The pen's width: thin, medium (MNIST's strokes) or thick.
+  const penSel = $("draw-pen");
+  const penWidth = () => strokeWidth(canvas.width) * (Number(penSel?.value) || 1);
+  penSel?.addEventListener("change", () => { ctx.lineWidth = penWidth(); });
   let seen = null; // {px, model} of the last answer, for the links into /network
 
   function blank() {
@@ -54,7 +58,7 @@ export function mount(root) {
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.strokeStyle = "#fff";
     ctx.fillStyle = "#fff";
-    ctx.lineWidth = strokeWidth(canvas.width);
+    ctx.lineWidth = penWidth();
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
   }

@@ -43,6 +43,13 @@ export function fit(root) {
   // the smallest cells, the grids scrolling in their boxes.
   const cell = fits() ? search(fits) : MIN;
   root.style.setProperty("--fit-cell", cell + "px");
+  // "This step" may still scroll (many channels): then it takes the focus,
+  // so a keyboard can scroll it too.
+  const det = stage.querySelector(".conv-detail");
+  if (det) {
+    if (det.scrollHeight > det.clientHeight + 1) det.tabIndex = 0;
+    else det.removeAttribute("tabindex");
+  }
   for (const sel of ["#conv-in-0 td.win", "#conv-out-grids td.current"]) {
     const td = root.querySelector(sel);
     const box = td?.closest(".grid-wrap");

@@ -84,9 +84,11 @@ export async function setState(patch, opts = {}) {
   const source = opts.source || "api";
   const next = opts.replace ? patch : { ...S, ...patch };
   const same = JSON.stringify({ ...S, step: 0 }) === JSON.stringify({ ...S, ...next, step: 0 });
-  if (same && D.ok && !pending) {
+  if (same) {
+    // Only the step: drawn here (or, while an answer is on its way or the
+    // state cannot run, nothing to draw; an edit in flight is not dropped).
     if (Number.isInteger(next.step)) S.step = next.step;
-    showStep(source);
+    if (D.ok && !pending) showStep(source);
     return getState();
   }
   await edit({ patch: opts.replace ? patch : withoutSame(patch), replace: !!opts.replace }, source);
@@ -207,6 +209,8 @@ function adopt() {
     wireGrid(kt, "w", () => true);
     tb.addEventListener("mouseover", (e) => highlightSource(c, e.target.closest("td")));
     tb.addEventListener("mouseleave", () => highlightSource(c, null));
+    // Touch has no hover: a tap on a copied cell shows its source.
+    tb.addEventListener("pointerdown", (e) => { if (e.pointerType !== "mouse") highlightSource(c, e.target.closest("td")); });
   }
   outCells = Array.from(root.querySelectorAll("#conv-out-grids td[data-step]")).sort((a, b) => a.dataset.step - b.dataset.step);
   outRects = [];
@@ -290,7 +294,7 @@ function showStep(source) {
   fillDetail(st);
   $("#conv-step-index").textContent = st.i;
   $("#conv-bar-sum").textContent = st.sum;
-  reveal(inCells[0]?.[y0]?.[x0]);
+  reveal(inCells[0]?.[y0]?.[x0], inCells[0]?.[y1 - 1]?.[x1 - 1]);
   reveal(outCells[S.step - 1]);
   settle(source, true);
 }
@@ -344,16 +348,19 @@ function narrate(st) {
 }
 
 // reveal scrolls a grid's own scroll box (not the page) so td shows.
-function reveal(td) {
+function reveal(td, last = td) {
   const box = td?.closest(".grid-wrap");
   if (!box || box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight) return;
-  const b = box.getBoundingClientRect(), r = td.getBoundingClientRect();
+  // The whole window (its first and last cells), with a cell of margin.
+  const b = box.getBoundingClientRect(), a = td.getBoundingClientRect(), z = (last || td).getBoundingClientRect();
+  const r = { left: Math.min(a.left, z.left), top: Math.min(a.top, z.top), right: Math.max(a.right, z.right), bottom: Math.max(a.bottom, z.bottom) };
+  const cw = a.width, ch = a.height;
   const behavior = reducedMotion() ? "auto" : "smooth";
   let dx = 0, dy = 0;
-  if (r.left < b.left) dx = r.left - b.left - r.width;
-  else if (r.right > b.right) dx = r.right - b.right + r.width * 3;
-  if (r.top < b.top) dy = r.top - b.top - r.height;
-  else if (r.bottom > b.bottom) dy = r.bottom - b.bottom + r.height * 3;
+  if (r.left < b.left) dx = r.left - b.left - cw;
+  else if (r.right > b.right) dx = Math.min(r.right - b.right + cw, r.left - b.left);
+  if (r.top < b.top) dy = r.top - b.top - ch;
+  else if (r.bottom > b.bottom) dy = Math.min(r.bottom - b.bottom + ch, r.top - b.top);
   if (dx || dy) box.scrollBy({ left: dx, top: dy, behavior });
 }
 
@@ -420,6 +427,8 @@ function wireControls() {
     e.target.value = "";
   });
   root.addEventListener("mouseover", (e) => { if (e.target.closest?.("#conv-detail")) linkTap(e.target.closest("li[data-tap]")); });
+  // ... and a tap on a product does the same on touch screens.
+  root.addEventListener("pointerdown", (e) => { if (e.pointerType !== "mouse" && e.target.closest?.("#conv-detail")) linkTap(e.target.closest("li[data-tap]")); });
   root.addEventListener("mouseout", (e) => { if (e.target.closest?.("#conv-detail") && !e.relatedTarget?.closest?.("#conv-detail")) linkTap(null); });
 }
 
