@@ -118,7 +118,7 @@ func (s *denseSrc) pack(dst []float32, w, o0, on, i0, ic int) {
 			copy(d, src)
 			clear(d[on:])
 		}
-	} else if s.packT == nil || !s.packT(dst, s.a[o0*s.ld+i0:], s.ld, w, on, n) {
+	} else if (s.packT == nil || !s.packT(dst, s.a[o0*s.ld+i0:], s.ld, w, on, n)) && !packTNarrow(dst, s.a[o0*s.ld+i0:], s.ld, w, on, n) {
 		for o := range on {
 			src := s.a[(o0+o)*s.ld+i0 : (o0+o)*s.ld+i0+n]
 			for i, v := range src {
@@ -141,6 +141,43 @@ extra:
 		}
 		clear(d[on:])
 	}
+}
+
+// packTNarrow is the transposing pack (a packTFunc) of full panels 2, 4
+// or 6 wide in Go (the portable and AVX2 kernels' A panels): the rows are
+// read in step and each destination row written whole, rather than one
+// strided column at a time.
+func packTNarrow(dst, a []float32, ld, w, on, ic int) bool {
+	if on != w || ic <= 0 {
+		return false
+	}
+	switch w {
+	case 2:
+		r0, r1 := a[:ic], a[ld:ld+ic]
+		dst = dst[:2*ic]
+		for i, v := range r0 {
+			d := dst[2*i : 2*i+2 : 2*i+2]
+			d[0], d[1] = v, r1[i]
+		}
+	case 4:
+		r0, r1, r2, r3 := a[:ic], a[ld:ld+ic], a[2*ld:2*ld+ic], a[3*ld:3*ld+ic]
+		dst = dst[:4*ic]
+		for i, v := range r0 {
+			d := dst[4*i : 4*i+4 : 4*i+4]
+			d[0], d[1], d[2], d[3] = v, r1[i], r2[i], r3[i]
+		}
+	case 6:
+		r0, r1, r2 := a[:ic], a[ld:ld+ic], a[2*ld:2*ld+ic]
+		r3, r4, r5 := a[3*ld:3*ld+ic], a[4*ld:4*ld+ic], a[5*ld:5*ld+ic]
+		dst = dst[:6*ic]
+		for i, v := range r0 {
+			d := dst[6*i : 6*i+6 : 6*i+6]
+			d[0], d[1], d[2], d[3], d[4], d[5] = v, r1[i], r2[i], r3[i], r4[i], r5[i]
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // gemmDense computes C = op(A)·op(B), or C += op(A)·op(B) when acc is true,

@@ -17,7 +17,12 @@ type BackwardView struct {
 	Phase   string // "dw" | "dx" | "db"
 	Phases  []BackwardTab
 	Intro   string // what this phase computes, with the layer's numbers
-	DY      []BackwardGrid
+	AnimURL string // dX of a Conv2d: the same transposed convolution animated ("" otherwise)
+	// LossNote says where dY came from with grad=loss ("" otherwise);
+	// Loss holds the form's fields then (label, layer, filter, channel).
+	LossNote string
+	Loss     []KeyValue
+	DY       []BackwardGrid
 	// The stage: the grids the phase slides over (dW: the input's padded
 	// grid; dX: dY with the stride's zeros inserted and framed; db: none).
 	Grids      []BackwardGrid

@@ -1270,7 +1270,7 @@ func convStage(vm ConvView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 90, "</div></section><section class=\"conv-detail\" aria-labelledby=\"conv-detail-h\"><h2 id=\"conv-detail-h\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 90, "</div></section><section class=\"conv-detail\" aria-labelledby=\"conv-detail-h\" tabindex=\"0\"><h2 id=\"conv-detail-h\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -90,14 +90,20 @@ type NetworkCell struct {
 	Kind    string // conv, relu, maxpool, flatten, linear, softmax, input
 	Title   string // "conv2[0, 5, 7, 7]"
 	Value   string
-	Summary string        // one sentence
-	Nav     []NetworkLink // positions: ← → ↑ ↓
-	Conv    *NetworkConv
-	Pool    *NetworkPool
-	ReLU    *NetworkReLU
-	Logit   *NetworkLogit
-	Softmax *NetworkSoftmax
-	Source  *NetworkLink // flatten / input: where the value comes from
+	Summary string // one sentence
+	// Snapshot names the live model's training step ("" otherwise).
+	Snapshot string
+	Nav      []NetworkLink // positions: ← → ↑ ↓
+	// PrevCell, NextCell step through the map's positions in reading
+	// order (Position: "cell 5 of 196").
+	PrevCell, NextCell NetworkLink
+	Position           string
+	Conv               *NetworkConv
+	Pool               *NetworkPool
+	ReLU               *NetworkReLU
+	Logit              *NetworkLogit
+	Softmax            *NetworkSoftmax
+	Source             *NetworkLink // flatten / input: where the value comes from
 }
 
 // NetworkLink is a link with a label.
@@ -124,6 +130,9 @@ type NetworkConv struct {
 	Kept       bool
 	HasReLU    bool
 	Visualizer string // /conv URL with this channel's map and kernel ("" when not available)
+	// Backward is the /conv/backward URL of this filter and input channel
+	// with dY from a real loss (issue 14).
+	Backward string
 	// VisualizerPart: /conv shows this channel's partial sum (several
 	// input channels), not the map's value (one channel, bias included).
 	VisualizerPart bool

@@ -199,3 +199,20 @@ func TestSlotsBound(t *testing.T) {
 	rel[1]()
 	rel[2]()
 }
+
+// BenchmarkAcquireRelease is the cost admission adds to a request that
+// finds a free slot (go test ./internal/admission -bench .).
+func BenchmarkAcquireRelease(b *testing.B) {
+	c := New(Options{Slots: 1 << 20})
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r, err := c.Acquire(ctx, "10.0.0.1")
+			if err != nil {
+				b.Fatal(err)
+			}
+			r()
+		}
+	})
+}

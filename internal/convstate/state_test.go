@@ -304,6 +304,14 @@ func TestApply(t *testing.T) {
 			func(s State) bool {
 				return len(s.X) == 36 && s.X[0] == 1 && s.X[2] == 3 && s.X[6] == 0 && s.X[7] == 1 && s.XSet
 			}, ""},
+		{"a larger kernel keeps the weights where they fit", lesson.State(), Edit{Patch: patch(t, map[string]any{"kh": 4, "kw": 4})},
+			func(s State) bool {
+				return len(s.W) == 16 && s.WSet && slices.Equal(s.W[0:3], []float32{1, 0, 1}) && slices.Equal(s.W[4:7], []float32{0, 1, 0}) && s.W[10] == 1
+			}, ""},
+		{"two filters keep the first one's weights", lesson.State(), Edit{Patch: patch(t, map[string]any{"filters": 2})},
+			func(s State) bool {
+				return len(s.W) == 18 && s.WSet && slices.Equal(s.W[:9], []float32{1, 0, 1, 0, 1, 0, 1, 0, 1}) && len(s.B) == 2
+			}, ""},
 		{"the caller's arrays win when they fit", valid(), Edit{Patch: patch(t, map[string]any{"in_h": 2, "in_w": 2, "x": []float32{1, 2, 3, 4}})},
 			func(s State) bool { return slices.Equal(s.X, []float32{1, 2, 3, 4}) && s.XSet }, ""},
 		{"out of bounds is refused", valid(), Edit{Patch: patch(t, map[string]any{"kh": 9})}, nil, "range"},

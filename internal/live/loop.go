@@ -182,7 +182,8 @@ func (m *Manager) publishProgress(run int, info StepInfo, loss, acc, ips float64
 	p := Progress{Run: run, Step: info.Step, Epoch: info.Epoch, EpochProgress: finite(info.EpochProgress),
 		Loss: finite(loss), TrainAccuracy: finite(acc), ImagesPerSecond: finite(ips), ETASeconds: finite(eta),
 		State: m.state, Diverged: diverged}
-	m.latestProgress = &p
+	latest := p // its own copy: publishState updates it under m.mu while p is published below
+	m.latestProgress = &latest
 	if !diverged {
 		m.hist.Loss = addPoint(m.hist.Loss, Point{Step: p.Step, Y: p.Loss})
 		m.hist.TrainAccuracy = addPoint(m.hist.TrainAccuracy, Point{Step: p.Step, Y: p.TrainAccuracy})

@@ -122,6 +122,9 @@ type app struct {
 	// mnistData is the MNIST data set, loaded on first use; shared by the
 	// training run and the network explorer (network_handlers.go).
 	mnistData *live.MNIST
+	// netLive is the explorer's live model: the training run's snapshot and
+	// its step (a.train.LiveSnapshot); a test may put a fake here.
+	netLive func() (*mnist.Net, int)
 
 	// liveNets answers "model": "live" on /api/predict: the training run's
 	// latest snapshot (a copy made about every second, and at each pause),
@@ -179,6 +182,7 @@ func newAppContext(ctx context.Context, cfg config, logw io.Writer) (*app, error
 	a.mnistData = &live.MNIST{FlagDir: cfg.MNISTDir, Getenv: os.Getenv}
 	a.train = newTrainManager(cfg, a.log, a.mnistData)
 	a.liveNets = a.train
+	a.netLive = a.train.LiveSnapshot
 	a.onClose(func() error { a.train.Close(); return nil })
 	if testStartup != nil {
 		testStartup(ctx)

@@ -11,10 +11,12 @@ import (
 	"strings"
 
 	"github.com/a-h/templ"
+	"github.com/convlab/convlab/animations"
 	"github.com/convlab/convlab/conv"
 	"github.com/convlab/convlab/i18n"
 	"github.com/convlab/convlab/internal/backward"
 	"github.com/convlab/convlab/internal/convstate"
+	"github.com/convlab/convlab/mnist"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
 )
@@ -24,13 +26,17 @@ import (
 // the visualizer's own parser and bounds) plus this page's own:
 //
 //	grad=ones|random  the upstream gradient dY (random: integers in [-2, 2])
+//	grad=loss         dY from a real loss: the shipped network on the
+//	                  lesson's MNIST digit (test image 0) with label=L; the
+//	                  layer is one filter of layer=1|2 (conv1, conv2) on one
+//	                  input channel: filter=F, channel=C (from 1)
 //	seed=N            random's seed (0..999999)
 //	lr=0.1            the learning rate of the update
 //	phase=dw|dx|db    which gradient to step through
 //	bstep=K           the step shown (1-based)
 
 // backwardParams are the page's own query parameters.
-var backwardParams = []string{"grad", "seed", "lr", "phase", "bstep"}
+var backwardParams = []string{"grad", "seed", "lr", "phase", "bstep", "label", "layer", "filter", "channel"}
 
 // bwMaxTaps bounds the products of one page (all three traces).
 const bwMaxTaps = 60_000
@@ -79,15 +85,35 @@ type bwOptions struct {
 	lr    float64
 	phase string
 	step  int
+	// grad=loss: the label of the loss, the conv layer (1, 2), and the
+	// filter and input channel of it shown (0-based).
+	label, layer, filter, channel int
 }
 
+// bwGradLoss is grad=loss: dY from the cross-entropy of a real network.
+const bwGradLoss = "loss"
+
 func parseBackwardOptions(q url.Values) (bwOptions, error) {
-	o := bwOptions{grad: backward.GradOnes, seed: 1, lr: 0.1, phase: "dw", step: 1}
+	o := bwOptions{grad: backward.GradOnes, seed: 1, lr: 0.1, phase: "dw", step: 1, label: 7, layer: 1}
 	if v := q.Get("grad"); v != "" {
-		if v != backward.GradOnes && v != backward.GradRandom {
+		if v != backward.GradOnes && v != backward.GradRandom && v != bwGradLoss {
 			return o, &bwError{"grad", []any{v}}
 		}
 		o.grad = v
+	}
+	for _, f := range []struct {
+		name   string
+		dst    *int
+		lo, hi int
+		offset int
+	}{{"label", &o.label, 0, 9, 0}, {"layer", &o.layer, 1, 2, 0}, {"filter", &o.filter, 1, 64, 1}, {"channel", &o.channel, 1, 32, 1}} {
+		if v := q.Get(f.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < f.lo || n > f.hi {
+				return o, &bwError{"range", []any{f.name, v, f.lo, f.hi}}
+			}
+			*f.dst = n - f.offset
+		}
 	}
 	if v := q.Get("seed"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -121,7 +147,15 @@ func parseBackwardOptions(q url.Values) (bwOptions, error) {
 
 func (a *app) convBackwardPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	vm, status := buildBackwardView(i18n.Lang(ctx), c.QueryParams())
+	q := c.QueryParams()
+	var src *bwSource
+	if q.Get("grad") == bwGradLoss {
+		var err error
+		if src, err = a.backwardSource(q); err != nil {
+			return netFail(err)
+		}
+	}
+	vm, status := buildBackwardView(i18n.Lang(ctx), q, src)
 	p := a.page(c, i18n.T(ctx, "conv.bw.title"), "conv")
 	p.Scripts = []string{"/static/js/backward.js"}
 	p.Styles = []string{"/static/css/conv.css", "/static/css/backward.css"}
@@ -161,7 +195,7 @@ func equation(lang string, terms []string, sum float32) string {
 
 // buildBackwardView runs the backward pass of the query's layer and fills
 // the page. The status is 200, or 400 with the reason on the page.
-func buildBackwardView(lang string, q url.Values) (views.BackwardView, int) {
+func buildBackwardView(lang string, q url.Values, src *bwSource) (views.BackwardView, int) {
 	t := func(k string, a ...any) string { return i18n.TL(lang, k, a...) }
 	vm := views.BackwardView{Grad: backward.GradOnes, Seed: "1", LR: "0.1", Phase: "dw", BackURL: "/conv"}
 	fail := func(err error) (views.BackwardView, int) {
@@ -173,24 +207,47 @@ func buildBackwardView(lang string, q url.Values) (views.BackwardView, int) {
 		}
 		return vm, 400
 	}
-	l, err := backwardLayer(q)
-	if err != nil {
-		return fail(err)
-	}
-	vm.BackURL = "/conv?" + l.query.Encode()
-	for _, k := range slices.Sorted(maps.Keys(l.query)) {
-		vm.Hidden = append(vm.Hidden, views.KeyValue{Key: k, Value: l.query.Get(k)})
-	}
 	o, err := parseBackwardOptions(q)
 	if err != nil {
 		return fail(err)
 	}
+	var l *bwLayer
+	var given []float32
+	if o.grad == bwGradLoss {
+		if src == nil {
+			src = defaultSource()
+		}
+		if q.Get("label") == "" {
+			o.label = src.label
+		}
+		var note string
+		l, given, note, err = lossLayer(lang, o, src)
+		if err != nil {
+			return fail(err)
+		}
+		vm.LossNote = note
+		vm.Loss = []views.KeyValue{{Key: "label", Value: strconv.Itoa(o.label)}, {Key: "layer", Value: strconv.Itoa(o.layer)},
+			{Key: "filter", Value: strconv.Itoa(o.filter + 1)}, {Key: "channel", Value: strconv.Itoa(o.channel + 1)}}
+		vm.Hidden = src.params
+	} else {
+		if l, err = backwardLayer(q); err != nil {
+			return fail(err)
+		}
+		for _, k := range slices.Sorted(maps.Keys(l.query)) {
+			vm.Hidden = append(vm.Hidden, views.KeyValue{Key: k, Value: l.query.Get(k)})
+		}
+	}
+	vm.BackURL = "/conv?" + l.query.Encode()
 	vm.Grad, vm.Seed, vm.LR, vm.Phase = o.grad, strconv.FormatUint(o.seed, 10), strconv.FormatFloat(o.lr, 'g', -1, 64), o.phase
 	g := l.g
 	if n := backward.Taps(g); n > bwMaxTaps {
 		return fail(&bwError{"too_much", []any{n, bwMaxTaps}})
 	}
-	p, err := backward.Run(backward.Request{G: g, X: l.x, W: l.w, B: l.b, GradSource: o.grad, Seed: o.seed, LR: o.lr})
+	source := o.grad
+	if source == bwGradLoss {
+		source = backward.GradGiven
+	}
+	p, err := backward.Run(backward.Request{G: g, X: l.x, W: l.w, B: l.b, GradSource: source, Seed: o.seed, DY: given, LR: o.lr})
 	if err != nil {
 		return fail(err)
 	}
@@ -202,8 +259,14 @@ func buildBackwardView(lang string, q url.Values) (views.BackwardView, int) {
 			v[k] = vs
 		}
 		v.Set("grad", o.grad)
-		if o.grad == backward.GradRandom {
+		switch o.grad {
+		case backward.GradRandom:
 			v.Set("seed", vm.Seed)
+		case bwGradLoss: // the layer comes from these, not from the /conv query
+			v = url.Values{"grad": {o.grad}}
+			for _, h := range append(vm.Loss, vm.Hidden...) {
+				v.Set(h.Key, h.Value)
+			}
 		}
 		v.Set("lr", vm.LR)
 		v.Set("phase", phase)
@@ -260,6 +323,10 @@ func buildBackwardView(lang string, q url.Values) (views.BackwardView, int) {
 		if g.Stride != [2]int{1, 1} {
 			vm.Intro += " " + t("conv.bw.intro_dx_stride", g.Stride[0], g.Stride[1])
 		}
+		if o.grad == bwGradLoss {
+			vm.Intro += " " + t("conv.bw.loss_dx")
+		}
+		vm.AnimURL = dualAnimationURL(d)
 		if g.Transposed {
 			vm.Intro = t("conv.bw.intro_dx_transposed")
 		}
@@ -449,4 +516,137 @@ func inputGrids(t func(string, ...any) string, g *conv.Geometry, x []float32) []
 			func(sy, sx int) float32 { return x[(c*g.InH+sy)*g.InW+sx] }))
 	}
 	return out
+}
+
+// bwSource is the network and input of grad=loss.
+type bwSource struct {
+	net    *mnist.Net
+	img    []float32
+	label  int              // the default label of the loss: the true one, else the prediction
+	what   string           // the input, for the note ("" = the lesson's digit)
+	params []views.KeyValue // the explorer's parameters that name them (model, preset, digit, px)
+}
+
+// defaultSource is the shipped network on the lesson's MNIST digit.
+func defaultSource() *bwSource {
+	pix, label, _ := convstate.MNISTDigit()
+	set := mnist.Set{N: 1, Pix: pix[:], Labels: []uint8{uint8(label)}}
+	return &bwSource{net: mnist.Shipped(), img: set.Image(0), label: label}
+}
+
+// backwardSource reads the network explorer's model and input parameters
+// (model, preset, digit, px: see network_handlers.go) for grad=loss.
+func (a *app) backwardSource(q url.Values) (*bwSource, error) {
+	nq := url.Values{}
+	var params []views.KeyValue
+	for _, k := range []string{"model", "preset", "digit", "px"} {
+		if v, ok := q[k]; ok {
+			nq[k] = v
+			params = append(params, views.KeyValue{Key: k, Value: q.Get(k)})
+		}
+	}
+	s, err := parseNetState(nq)
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.netModel(s)
+	if err != nil {
+		return nil, err
+	}
+	img, label, err := a.netInput(s)
+	if err != nil {
+		return nil, err
+	}
+	if label < 0 {
+		label = int(argmax32(m.net.Predict(img)))
+	}
+	return &bwSource{net: m.net, img: img, label: label, what: "network", params: params}, nil
+}
+
+func argmax32(p [mnist.Classes]float32) int {
+	k := 0
+	for i, v := range p {
+		if v > p[k] {
+			k = i
+		}
+	}
+	return k
+}
+
+// lossLayer is grad=loss: the network of src on its input with the cross-
+// entropy of o.label, run forward and backward by mnist.Net.Backprop. The
+// layer shown is filter o.filter of conv layer o.layer on input channel
+// o.channel, as a one-filter /conv state (its input channel, its kernel
+// and bias); dY is the real ∂loss/∂(that filter's output). dW and db of
+// this slice are exactly the network's; dX is this filter's share only.
+func lossLayer(lang string, o bwOptions, src *bwSource) (*bwLayer, []float32, string, error) {
+	if src.net == nil {
+		return nil, nil, "", &bwError{"no_model", nil}
+	}
+	bp := src.net.Backprop(src.img, []uint8{uint8(o.label)})
+	var lp *mnist.LayerPass
+	k := 0
+	for i := range bp.Layers {
+		if bp.Layers[i].Kind == "conv" {
+			k++
+			if k == o.layer {
+				lp = &bp.Layers[i]
+			}
+		}
+	}
+	if lp == nil {
+		return nil, nil, "", &bwError{"range", []any{"layer", strconv.Itoa(o.layer), 1, k}}
+	}
+	g := lp.Geometry
+	if o.filter >= g.OutChannels {
+		return nil, nil, "", &bwError{"range", []any{"filter", strconv.Itoa(o.filter + 1), 1, g.OutChannels}}
+	}
+	if o.channel >= g.InChannels {
+		return nil, nil, "", &bwError{"range", []any{"channel", strconv.Itoa(o.channel + 1), 1, g.InChannels}}
+	}
+	plane, kk := g.InH*g.InW, g.KernelSize[0]*g.KernelSize[1]
+	out := g.OutH * g.OutW
+	s := convstate.Default()
+	s.InH, s.InW, s.KH, s.KW = g.InH, g.InW, g.KernelSize[0], g.KernelSize[1]
+	s.PadH, s.PadW, s.Bias = g.Padding[0], g.Padding[1], true
+	s.X = append([]float32(nil), lp.In[o.channel*plane:(o.channel+1)*plane]...)
+	wi := (o.filter*g.InChannels + o.channel) * kk
+	s.W = append([]float32(nil), lp.Weight[wi:wi+kk]...)
+	s.B = []float32{lp.Bias[o.filter]}
+	s.XSet, s.WSet, s.BSet = true, true, true
+	sg, err := s.Resolve()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	l := &bwLayer{g: sg, x: s.X, w: s.W, b: s.B, query: s.Query()}
+	l.query.Del("step")
+	dy := append([]float32(nil), lp.GradOut[o.filter*out:(o.filter+1)*out]...)
+	key := "conv.bw.loss_note"
+	if src.what != "" {
+		key = "conv.bw.loss_note_network"
+	}
+	note := i18n.TL(lang, key, o.layer, o.filter+1, g.OutChannels, o.channel+1, g.InChannels,
+		o.label, fmtBW(float32(bp.Loss)), fmtBW(bp.Probs[o.label]))
+	return l, dy, note, nil
+}
+
+// dualAnimationURL is the /animations custom animation of the transposed
+// convolution that gives dX (a Conv2d's dual), or "" when there is none
+// (a transposed layer's dX is a plain convolution) or it is out of the
+// animations' bounds.
+func dualAnimationURL(d *conv.Geometry) string {
+	if !d.Transposed {
+		return ""
+	}
+	pair := func(a [2]int) string { return fmt.Sprintf("%dx%d", a[0], a[1]) }
+	q := url.Values{"input": {pair([2]int{d.InH, d.InW})}, "kernel": {pair(d.KernelSize)}, "stride": {pair(d.Stride)},
+		"dilation": {pair(d.Dilation)}, "output_padding": {pair(d.OutputPadding)}, "transposed": {"1"}}
+	p, err := animations.ParseQuery(q)
+	if err == nil {
+		_, err = animations.Measure(p)
+	}
+	if err != nil {
+		return ""
+	}
+	return "/animations?" + q.Encode() + "#anim-custom-h"
 }

@@ -79,9 +79,19 @@ func TestBackwardModeLesson(t *testing.T) {
 			if n := browsertest.Eval[int](t, b, `document.querySelectorAll("td.bhl").length`); n == 0 {
 				t.Fatalf("%s step %d: nothing highlighted", phase.name, i+1)
 			}
+			if v := browsertest.Eval[string](t, b, `document.getElementById("conv-scrubber").value`); v != strconv.Itoa(i+1) {
+				t.Fatalf("%s step %d: the scrubber is at %s", phase.name, i+1, v)
+			}
 		}
 		b.Screenshot(t, "backward-"+phase.name)
 	}
+	// From a real loss: the shipped network's conv1 filter 1 on the digit.
+	b.Run(t, chromedp.Navigate(srv.URL+"/conv/backward?grad=loss&layer=1&filter=1&channel=1&label=7"))
+	b.Wait(t, `document.getElementById("backward").dataset.ready === "1"`)
+	if got := browsertest.Eval[string](t, b, `document.getElementById("bw-step-index").textContent`); got != "1 / 9" {
+		t.Errorf("from a real loss: step %q, want 1 / 9 (one 3×3 filter)", got)
+	}
+	b.Screenshot(t, "backward-loss")
 	if errs := b.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}

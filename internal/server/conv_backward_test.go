@@ -2,12 +2,16 @@ package server
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/convlab/convlab/conv"
+	"github.com/convlab/convlab/internal/convstate"
+	"github.com/convlab/convlab/mnist"
 )
 
 // TestBackwardViewSumsAreTheEngine: for the lesson's 5×5 example (and a
@@ -30,7 +34,7 @@ func TestBackwardViewSumsAreTheEngine(t *testing.T) {
 			var dy []float32
 			for _, phase := range []string{"dw", "dx", "db"} {
 				q.Set("phase", phase)
-				vm, status := buildBackwardView("en", q)
+				vm, status := buildBackwardView("en", q, nil)
 				if status != 200 || !vm.OK {
 					t.Fatalf("%s %s: %d %s", query, phase, status, vm.Error)
 				}
@@ -110,5 +114,114 @@ func TestConvLinksToBackward(t *testing.T) {
 	resp, body := get(t, nil, srv.URL+href)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="bw-back"`) || !strings.Contains(body, "backward-data") {
 		t.Fatalf("%s: %d", href, resp.StatusCode)
+	}
+}
+
+// TestBackwardFromARealLoss: grad=loss shows one filter of the shipped
+// network on the lesson's digit with the real ∂loss/∂output; its dW and db
+// sums are the network's own gradients (mnist.Net.Backprop, held to
+// PyTorch by mnist's real-step test), for conv1 and conv2.
+func TestBackwardFromARealLoss(t *testing.T) {
+	p, _ := convstate.PresetByName("lesson-mnist")
+	for _, tc := range []struct{ layer, filter, channel, label, seq int }{{1, 5, 1, 7, 0}, {2, 3, 17, 2, 3}} {
+		bp := mnist.Shipped().Backprop(p.State().X, []uint8{uint8(tc.label)})
+		lp := bp.Layers[tc.seq]
+		g := lp.Geometry
+		kk := g.KernelSize[0] * g.KernelSize[1]
+		wi := ((tc.filter-1)*g.InChannels + tc.channel - 1) * kk
+		for _, phase := range []string{"dw", "db"} {
+			q := url.Values{"grad": {"loss"}, "layer": {strconv.Itoa(tc.layer)}, "filter": {strconv.Itoa(tc.filter)},
+				"channel": {strconv.Itoa(tc.channel)}, "label": {strconv.Itoa(tc.label)}, "phase": {phase}}
+			vm, status := buildBackwardView("en", q, nil)
+			if status != 200 || !vm.OK || vm.LossNote == "" {
+				t.Fatalf("%+v %s: %d %s", tc, phase, status, vm.Error)
+			}
+			want := lp.GradWeight[wi : wi+kk]
+			if phase == "db" {
+				want = lp.GradBias[tc.filter-1 : tc.filter]
+			}
+			if len(vm.Data.Steps) != len(want) {
+				t.Fatalf("%+v %s: %d steps, want %d", tc, phase, len(vm.Data.Steps), len(want))
+			}
+			for i, st := range vm.Data.Steps {
+				if got := parseF(t, st.Sum); math.Abs(float64(got-want[i])) > 1e-3*math.Abs(float64(want[i]))+1e-9 {
+					t.Errorf("%+v %s step %d: shows %s, the network's gradient is %g", tc, phase, i+1, st.Sum, want[i])
+				}
+			}
+		}
+	}
+	for _, q := range []string{"grad=loss&layer=3", "grad=loss&filter=33", "grad=loss&layer=1&channel=2", "grad=loss&label=10"} {
+		v, _ := url.ParseQuery(q)
+		if vm, status := buildBackwardView("en", v, nil); status != 400 || vm.Error == "" {
+			t.Errorf("%s: %d %q, want 400 with a reason", q, status, vm.Error)
+		}
+	}
+}
+
+// TestNetworkOpensBackward: a conv cell of /network links to its filter's
+// backward pass from a real loss, for the same model and input, and that
+// page's dW is the network's gradient for that filter and channel.
+func TestNetworkOpensBackward(t *testing.T) {
+	_, srv := newTestServer(t)
+	_, page := get(t, nil, srv.URL+"/network?layer=conv2&c=4&y=3&x=5&step=2")
+	i := strings.Index(page, `data-testid="net-backward"`)
+	if i < 0 {
+		t.Fatal("/network's conv cell has no backward link")
+	}
+	j := strings.LastIndex(page[:i], `href="`) + len(`href="`)
+	href := strings.ReplaceAll(page[j:j+strings.Index(page[j:], `"`)], "&amp;", "&")
+	u, err := url.Parse(href)
+	if err != nil || u.Path != "/conv/backward" || u.Query().Get("layer") != "2" || u.Query().Get("filter") != "5" || u.Query().Get("channel") != "3" {
+		t.Fatalf("link %q", href)
+	}
+	resp, body := get(t, nil, srv.URL+href)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="bw-loss-note"`) {
+		t.Fatalf("%s: %d", href, resp.StatusCode)
+	}
+	// The built-in digit is MNIST test image 0, a 7: the loss uses label 7.
+	if !strings.Contains(body, `name="label" id="bw-label" min="0" step="1" value="7"`) {
+		t.Errorf("%s: the label is not the digit's true label 7", href)
+	}
+}
+
+// TestBackwardLinksAnimation: dX of a strided Conv2d links to the same
+// transposed convolution on /animations, which draws it.
+func TestBackwardLinksAnimation(t *testing.T) {
+	_, srv := newTestServer(t)
+	_, page := get(t, nil, srv.URL+"/conv/backward?preset=stride&phase=dx")
+	i := strings.Index(page, `data-testid="bw-anim"`)
+	if i < 0 {
+		t.Fatal("no animation link for dX of a strided convolution")
+	}
+	j := strings.LastIndex(page[:i], `href="`) + len(`href="`)
+	href := strings.ReplaceAll(page[j:j+strings.Index(page[j:], `"`)], "&amp;", "&")
+	u, _ := url.Parse(href)
+	if u.Path != "/animations" || u.Query().Get("transposed") != "1" || u.Query().Get("stride") != "2x2" || u.Query().Get("input") != "2x2" {
+		t.Fatalf("link %q", href)
+	}
+	// The page draws it (a preview card), without refusing it.
+	resp, body := get(t, nil, srv.URL+href)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `class="anim-preview"`) || strings.Contains(body, `data-testid="anim-error"`) {
+		t.Fatalf("%s: %d, preview %v", href, resp.StatusCode, strings.Contains(body, "anim-preview"))
+	}
+}
+
+// BenchmarkBackwardPage builds /conv/backward for the lesson's MNIST digit
+// (28×28, 3×3), each phase, and reports the page's size.
+func BenchmarkBackwardPage(b *testing.B) {
+	_, srv := newTestServer(b)
+	for _, phase := range []string{"dw", "dx", "db"} {
+		b.Run(phase, func(b *testing.B) {
+			b.ReportAllocs()
+			var n int
+			for b.Loop() {
+				resp, body := get(b, nil, srv.URL+"/conv/backward?preset=lesson-mnist&grad=random&phase="+phase)
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("%d", resp.StatusCode)
+				}
+				n = len(body)
+			}
+			b.ReportMetric(float64(n)/1024, "KB/page")
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/convlab/convlab/conv"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/internal/convview"
 	"github.com/convlab/convlab/views"
@@ -107,11 +108,11 @@ func (a *app) convStageEdit(c echo.Context) error {
 
 // localizeConvError words a state the visualizer cannot use, in the
 // reader's language: convstate's own errors by their key, the engine's
-// refusals through engineMessage.
+// refusals by their code (apperr.FromConv).
 func localizeConvError(lang string, err error) (msg, param string) {
 	var ce *conv.Error
 	if errors.As(err, &ce) {
-		return i18n.TL(lang, "conv.err.engine", engineMessage(lang, ce)), ce.Param
+		return i18n.TL(lang, "conv.err.engine", apperr.FromConv(ce).Message(lang)), ce.Param
 	}
 	return convview.ExplainKeys(lang, err)
 }

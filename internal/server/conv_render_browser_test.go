@@ -133,3 +133,40 @@ func TestConvRefusalInKorean(t *testing.T) {
 		}
 	}
 }
+
+func testidText(t *testing.T, b *browsertest.Browser, testid string) string {
+	t.Helper()
+	return browsertest.Eval[string](t, b, `(document.querySelector('[data-testid="`+testid+`"]')?.textContent || "").trim()`)
+}
+
+// TestConvEditNotLostToAStep: a step taken while an edit's answer is on
+// its way does not drop the edit (the server's answer is slowed here, so
+// the step surely comes first).
+func TestConvEditNotLostToAStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test of /conv: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	b.Run(t, chromedp.Navigate(srv.URL+"/conv?preset=lesson-5x5"))
+	b.Wait(t, `document.querySelector("#conv.js") !== null`)
+	b.Run(t, chromedp.Evaluate[chromedp.Void](`(() => {
+		const f = window.fetch;
+		window.fetch = (...a) => f(...a).then((r) => new Promise((ok) => setTimeout(() => ok(r), 400)));
+		const V = window.convlabVisualizer, x = V.getState().x;
+		x[0] = 4;
+		V.setState({x, x_set: true}, {source: "user"}).then(() => { window.editDone = true; });
+		V.setState({step: 2}, {source: "user"});
+	})()`))
+	b.Wait(t, `window.editDone === true && !document.getElementById("conv").classList.contains("loading")`)
+	// Input (0,0) 1 → 4 under weight 1: the first window's 8 becomes 11.
+	if got := testidText(t, b, "current-sum"); got != "11" || testidText(t, b, "step-index") != "1 / 9" {
+		t.Errorf("after the edit: sum %q at %q, want 11 at 1 / 9", got, testidText(t, b, "step-index"))
+	}
+	if got := browsertest.Eval[float64](t, b, `window.convlabVisualizer.getState().x[0]`); got != 4 {
+		t.Errorf("x[0] = %v after the edit, want 4", got)
+	}
+	if errs := b.ConsoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
+}

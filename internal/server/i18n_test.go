@@ -63,7 +63,7 @@ var englishRun = regexp.MustCompile(`[A-Za-z]{2,}(?:[ ,'-]+[A-Za-z]{2,})+`) // n
 
 // allowedLatin are Latin-script words that stay as they are in Korean
 // pages: names, code and PyTorch's own parameter names and values.
-var allowedLatin = regexp.MustCompile(`^(?:convlab|PyTorch|MNIST|ReLU|SGD|Adam|GIF|GIFs|CNN|CNNs|Enter|Space|Esc|Tab|Shift|zeros|reflect|replicate|circular|same|valid|dilation|bias|transposed|padding_mode|output_padding|kernel_size|stride|padding|groups|Conv2d|ConvTranspose2d|MaxPool2d|AvgPool2d|ceil_mode|count_include_pad|True|False|nn|torch|Size|HxW|H|W|x|k|p|s|d|Dumoulin|Visin|[ ,.'()-])+$`)
+var allowedLatin = regexp.MustCompile(`^(?:convlab|PyTorch|MNIST|ReLU|SGD|Adam|GIF|GIFs|CNN|CNNs|Enter|Space|Esc|Tab|Shift|Page|Up|Down|zeros|reflect|replicate|circular|same|valid|dilation|bias|transposed|padding_mode|output_padding|kernel_size|stride|padding|groups|Conv2d|ConvTranspose2d|MaxPool2d|AvgPool2d|ceil_mode|count_include_pad|True|False|nn|torch|Size|HxW|H|W|x|k|p|s|d|Dumoulin|Visin|[ ,.'()-])+$`)
 
 // paperTitle is cited by its English title on /animations.
 const paperTitle = "A guide to convolution arithmetic for deep learning"

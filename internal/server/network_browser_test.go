@@ -79,6 +79,12 @@ func TestNetworkFromDraw(t *testing.T) {
 	b.Run(t, chromedp.Click(`[data-testid="net-next"]`))
 	b.Wait(t, `document.getElementById("network").dataset.busy === "0" && document.querySelector('[data-testid="net-step"]').textContent.startsWith("channel 2 ")`)
 	b.Screenshot(t, "network-conv2")
+	// Step to the next position of the map: same channel, next column.
+	b.Run(t, chromedp.Click(`[data-testid="net-next-cell"]`))
+	b.Wait(t, `document.getElementById("network").dataset.busy === "0" && document.querySelector('[data-testid="net-cell"] h3 code').textContent === "conv2[0, 5, 7, 8]"`)
+	if s := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="net-step"]').textContent`); !strings.HasPrefix(s, "channel 2 ") {
+		t.Errorf("after moving, the stepper shows %q, want channel 2 still", s)
+	}
 
 	// A pooled cell: the highlighted max is the pooled value.
 	clickCell(t, b, `[data-stack="pool1"] canvas:nth-of-type(4)`, 14, 9, 5)

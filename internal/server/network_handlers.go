@@ -210,7 +210,7 @@ var untrainedNets sync.Map // preset → func() (*mnist.Net, error)
 func (a *app) netModel(s *netState) (*netModel, error) {
 	switch s.Model {
 	case "live":
-		n, step := a.train.LiveSnapshot()
+		n, step := a.netLive()
 		if n == nil {
 			return nil, apperr.New(apperr.Conflict, "network_no_live").WithParam("model")
 		}
@@ -298,7 +298,7 @@ func (a *app) networkPage(c echo.Context) error {
 		if err != nil {
 			return netFail(err)
 		}
-		vm.Cell = cellView(c, s, n, cell)
+		vm.Cell = cellView(c, s, m, n, cell)
 	}
 	p := a.page(c, i18n.T(ctx, "network.title"), "network")
 	p.Scripts = []string{"/static/js/network.js"}
@@ -308,7 +308,7 @@ func (a *app) networkPage(c echo.Context) error {
 
 // networkCell: GET /network/cell, the explanation of one cell (a fragment).
 func (a *app) networkCell(c echo.Context) error {
-	s, _, n, _, err := a.explore(c)
+	s, m, n, _, err := a.explore(c)
 	if err == nil && s.Layer == "" {
 		err = netBad("no_layer", apperr.A("param", "layer")).WithParam("layer")
 	}
@@ -324,7 +324,7 @@ func (a *app) networkCell(c echo.Context) error {
 		}
 		return err
 	}
-	return render(c, http.StatusOK, views.NetworkCellView(cellView(c, s, n, cell)))
+	return render(c, http.StatusOK, views.NetworkCellView(cellView(c, s, m, n, cell)))
 }
 
 // networkRandomMiss: GET /network/random-miss sends to a test digit the

@@ -201,3 +201,22 @@ func TestNetworkVisualizerLink(t *testing.T) {
 		}
 	}
 }
+
+// TestNetworkLive: model=live explains the run's snapshot and names its
+// training step on the page and in each cell's explanation.
+func TestNetworkLive(t *testing.T) {
+	a, srv := newTestServer(t)
+	net, err := mnist.NewNet("small", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.netLive = func() (*mnist.Net, int) { return net, 1234 }
+	res, page := get(t, srv.Client(), srv.URL+"/network?model=live&layer=conv2&c=15&y=3&x=4")
+	if res.StatusCode != 200 || !strings.Contains(page, "step 1234 (small)") || !strings.Contains(page, "[1, 16, 14, 14]") {
+		t.Fatalf("live page: %d, step named: %v", res.StatusCode, strings.Contains(page, "1234"))
+	}
+	_, frag := get(t, srv.Client(), srv.URL+"/network/cell?model=live&layer=conv2&c=15&y=3&x=4&step=7")
+	if !strings.Contains(frag, `data-testid="net-snapshot"`) || !strings.Contains(frag, "step 1234") || !strings.Contains(frag, "channel 8 of 8") {
+		t.Errorf("live fragment does not name its step or step through the small net's 8 channels:\n%.600s", frag)
+	}
+}

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/convlab/convlab/i18n"
 	"github.com/convlab/convlab/internal/convstate"
@@ -126,10 +127,14 @@ func networkView(c echo.Context, s *netState, m *netModel, n *explain.Network, l
 }
 
 // cellView builds one cell's explanation.
-func cellView(c echo.Context, s *netState, n *explain.Network, cell *explain.Cell) *views.NetworkCell {
+func cellView(c echo.Context, s *netState, m *netModel, n *explain.Network, cell *explain.Cell) *views.NetworkCell {
 	ctx := c.Request().Context()
 	l := cell.Layer
 	v := &views.NetworkCell{Kind: l.Kind, Value: num(cell.Value)}
+	if s.Model == "live" {
+		// The live model changes: say which snapshot these numbers are from.
+		v.Snapshot = i18n.T(ctx, "network.cell_snapshot", m.step)
+	}
 	flat := l.Kind == "flatten" || l.Kind == "linear" || l.Kind == "softmax"
 	if flat {
 		v.Title = fmt.Sprintf("%s[0, %d]", l.Name, cell.C)
@@ -146,6 +151,17 @@ func cellView(c echo.Context, s *netState, n *explain.Network, cell *explain.Cel
 			return lk
 		}
 		v.Nav = []views.NetworkLink{move("left", 0, -1), move("up", -1, 0), move("down", 1, 0), move("right", 0, 1)}
+		// Through the map's positions in reading order, like /conv's steps.
+		at := cell.Y*l.W + cell.X
+		v.PrevCell = views.NetworkLink{Label: i18n.T(ctx, "network.prev_cell"), Disabled: at == 0}
+		v.NextCell = views.NetworkLink{Label: i18n.T(ctx, "network.next_cell"), Disabled: at == l.H*l.W-1}
+		if at > 0 {
+			v.PrevCell.URL = s.cellURL(l.Name, cell.C, (at-1)/l.W, (at-1)%l.W, s.Step)
+		}
+		if at < l.H*l.W-1 {
+			v.NextCell.URL = s.cellURL(l.Name, cell.C, (at+1)/l.W, (at+1)%l.W, s.Step)
+		}
+		v.Position = i18n.T(ctx, "network.position", at+1, l.H*l.W)
 	}
 	switch {
 	case cell.Input != nil:
@@ -179,6 +195,7 @@ func cellView(c echo.Context, s *netState, n *explain.Network, cell *explain.Cel
 				URL: s.cellURL(l.Name, cell.C, cell.Y, cell.X, i), Selected: i == ch})
 		}
 		nc.Visualizer, nc.VisualizerPart = convVisualizerURL(cc, ch)
+		nc.Backward = s.backwardURL(l.Name, cell.C, st.Channels[ch])
 		v.Conv = nc
 		v.Summary = i18n.T(ctx, "network.cell.conv", cc.From.Name, k, kh, kw)
 	case cell.ReLU != nil:
@@ -267,4 +284,17 @@ func convVisualizerURL(cc *explain.ConvCell, ch int) (u string, part bool) {
 		return "", part
 	}
 	return s.URL(), part
+}
+
+// backwardURL is the /conv/backward page (issue 14) of filter f of conv
+// layer name ("conv1", "conv2") on input channel ch, with dY from the
+// loss of this model and input (the true label, else the prediction).
+func (s *netState) backwardURL(name string, f, ch int) string {
+	layer := strings.TrimPrefix(name, "conv")
+	v := (&netState{Model: s.Model, Preset: s.Preset, Digit: s.Digit, Px: s.Px}).values(false)
+	v.Set("grad", "loss")
+	v.Set("layer", layer)
+	v.Set("filter", strconv.Itoa(f+1))
+	v.Set("channel", strconv.Itoa(ch+1))
+	return "/conv/backward?" + v.Encode()
 }

@@ -11,6 +11,7 @@ export function mount(root, data) {
   const steps = data.steps;
   const msg = (k) => data.messages?.[k] ?? k;
   let shown = data.step;
+  let stepper = null;
 
   function show(n, source) {
     const st = steps[n - 1];
@@ -31,13 +32,20 @@ export function mount(root, data) {
     // While playing, only the sum is announced; a step by hand says it all.
     $("bw-narr").textContent = source === "play" ? st.sum : st.narr;
     shown = n;
-    const u = new URL(location.href);
-    if (n > 1) u.searchParams.set("bstep", String(n));
-    else u.searchParams.delete("bstep");
-    history.replaceState(null, "", u);
+    stepper?.set(steps.length, n); // the scrubber and the back/next states follow
+    const at = (k) => {
+      const u = new URL(location.href);
+      if (k > 1) u.searchParams.set("bstep", String(k));
+      else u.searchParams.delete("bstep");
+      return u;
+    };
+    history.replaceState(null, "", at(n));
+    // The links work without the script too: keep them at the neighbours.
+    $("conv-prev").href = at(Math.max(1, n - 1)).href;
+    $("conv-next").href = at(Math.min(steps.length, n + 1)).href;
   }
 
-  const stepper = mountStepper(root, {
+  stepper = mountStepper(root, {
     count: steps.length,
     step: data.step,
     onStep: show,

@@ -84,9 +84,11 @@ export async function setState(patch, opts = {}) {
   const source = opts.source || "api";
   const next = opts.replace ? patch : { ...S, ...patch };
   const same = JSON.stringify({ ...S, step: 0 }) === JSON.stringify({ ...S, ...next, step: 0 });
-  if (same && D.ok && !pending) {
+  if (same) {
+    // Only the step: drawn here (or, while an answer is on its way or the
+    // state cannot run, nothing to draw; an edit in flight is not dropped).
     if (Number.isInteger(next.step)) S.step = next.step;
-    showStep(source);
+    if (D.ok && !pending) showStep(source);
     return getState();
   }
   await edit({ patch: opts.replace ? patch : withoutSame(patch), replace: !!opts.replace }, source);
