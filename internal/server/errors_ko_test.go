@@ -36,6 +36,7 @@ func TestBadRequestsInKorean(t *testing.T) {
 		{"conv stage: no state", "POST", "/conv/stage", `{}`},
 		{"conv stage: syntax", "POST", "/conv/stage", `{"state": `},
 		{"lesson: no such stop", "POST", "/api/lesson/follow", `{"stop": 99}`},
+		{"lesson: step out of range", "POST", "/api/lesson/follow", `{"stop": 1, "step": -1}`},
 		{"train: pause before a run", "POST", "/api/train/pause", ``},
 		{"train: bad config", "POST", "/api/train/start", `{"epochs": -1}`},
 		{"no such endpoint", "GET", "/api/nothing-here", ``},
