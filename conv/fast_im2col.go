@@ -264,6 +264,21 @@ func (s *im2colSrc) pack(dst []float32, w, o0, on, i0, ic int) {
 				return
 			}
 		}
+		if w == 4 && on == 4 {
+			// The 4-wide last panel of the transposed edge kernels
+			// (196 = 6·32 + 4): inline, not a gather call per row.
+			o0, o1, o2, o3 := int(offs[0]), int(offs[1]), int(offs[2]), int(offs[3])
+			for i := range ic {
+				d := dst[i*4 : i*4+4 : i*4+4]
+				if i0+i == len(p.tapOff) {
+					d[0], d[1], d[2], d[3] = 1, 1, 1, 1
+					continue
+				}
+				src := s.pp[p.tapOff[i0+i]:]
+				d[0], d[1], d[2], d[3] = src[o0], src[o1], src[o2], src[o3]
+			}
+			return
+		}
 		for i := range ic {
 			d := dst[i*w : i*w+w]
 			if i0+i == len(p.tapOff) {
