@@ -109,6 +109,27 @@ func (p *colPlan) pad(pp, src []float32) {
 	}
 }
 
+// padInterior is pad for zero padding when pp already holds p's padded
+// planes of another source: the padding cells are zero and stay so, only
+// the cells that show the source are copied.
+func (p *colPlan) padInterior(pp, src []float32) {
+	srcPlane, plane := p.srcH*p.srcW, p.ph*p.pw
+	lo, hi := p.colLo, p.colHi
+	if hi <= lo {
+		return
+	}
+	o := int(p.colSrc[lo])
+	for ci := range p.c {
+		s := src[ci*srcPlane : ci*srcPlane+srcPlane]
+		d := pp[ci*plane : ci*plane+plane]
+		for py, sy := range p.rowSrc {
+			if sy >= 0 {
+				copy(d[py*p.pw+lo:py*p.pw+hi], s[int(sy)*p.srcW+o:int(sy)*p.srcW+o+hi-lo])
+			}
+		}
+	}
+}
+
 func at(s []float32, i int32) float32 {
 	if i < 0 {
 		return 0
