@@ -104,6 +104,9 @@ type NetworkCell struct {
 	Logit              *NetworkLogit
 	Softmax            *NetworkSoftmax
 	Source             *NetworkLink // flatten / input: where the value comes from
+	// Grad is the gradient of the loss at this cell, written out (issue
+	// 14); "" for the input and the softmax.
+	Grad string
 }
 
 // NetworkLink is a link with a label.

@@ -247,7 +247,8 @@ func buildBackwardView(lang string, q url.Values, src *bwSource) (views.Backward
 	if source == bwGradLoss {
 		source = backward.GradGiven
 	}
-	p, err := backward.Run(backward.Request{G: g, X: l.x, W: l.w, B: l.b, GradSource: source, Seed: o.seed, DY: given, LR: o.lr})
+	p, err := backward.Run(backward.Request{G: g, X: l.x, W: l.w, B: l.b, GradSource: source, Seed: o.seed, DY: given, LR: o.lr,
+		NoInputTrace: o.phase != "dx"})
 	if err != nil {
 		return fail(err)
 	}

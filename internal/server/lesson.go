@@ -157,6 +157,10 @@ func (a *app) lessonView(c echo.Context, p views.Page, n int) views.LessonView {
 
 func lessonURL(n int) string { return "/lesson/" + strconv.Itoa(n) }
 
+// lessonMaxStep bounds a published step (the visualizer clamps it to its
+// own count).
+const lessonMaxStep = 1 << 20
+
 // ---------- following the presenter's stop ----------
 
 // lessonPos is what a lesson follower receives.
@@ -164,6 +168,7 @@ type lessonPos struct {
 	Seq  int64 `json:"seq"`
 	Run  int64 `json:"run"`
 	Stop int   `json:"stop"`
+	Step int   `json:"step,omitempty"` // the visualizer's step at a stop that has one (0: not given)
 }
 
 // lessonHub holds the presenter's stop and the lesson's followers.
@@ -181,10 +186,10 @@ func newLessonHub() *lessonHub { return &lessonHub{hub: live.NewHub(), run: time
 
 func (h *lessonHub) close() error { h.hub.Close(); return nil }
 
-func (h *lessonHub) publish(stop int) (lessonPos, error) {
+func (h *lessonHub) publish(stop, step int) (lessonPos, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	pos := lessonPos{Seq: h.seq + 1, Run: h.run, Stop: stop}
+	pos := lessonPos{Seq: h.seq + 1, Run: h.run, Stop: stop, Step: step}
 	ev, err := live.Encode(live.KindState, pos)
 	if err != nil {
 		return lessonPos{}, err
@@ -209,10 +214,12 @@ func (h *lessonHub) current() *lessonPos {
 	return h.pos
 }
 
-// lessonLead handles POST /api/lesson/follow {"stop": n} (presenter only).
+// lessonLead handles POST /api/lesson/follow {"stop": n, "step": k}
+// (presenter only; step is optional: the visualizer's step at the stop).
 func (a *app) lessonLead(c echo.Context) error {
 	var req struct {
 		Stop int `json:"stop"`
+		Step int `json:"step"`
 	}
 	if err := readJSON(c, &req); err != nil {
 		return err
@@ -221,7 +228,11 @@ func (a *app) lessonLead(c echo.Context) error {
 		return apiError(c, http.StatusBadRequest,
 			i18n.T(c.Request().Context(), "lesson.no_stop", req.Stop, len(lessonStops)))
 	}
-	pos, err := a.lesson.publish(req.Stop)
+	if req.Step < 0 || req.Step > lessonMaxStep {
+		return apiError(c, http.StatusBadRequest,
+			i18n.T(c.Request().Context(), "lesson.bad_step", req.Step, lessonMaxStep))
+	}
+	pos, err := a.lesson.publish(req.Stop, req.Step)
 	if err != nil {
 		return err
 	}

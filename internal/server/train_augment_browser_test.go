@@ -41,7 +41,9 @@ func TestTrainAugmentSwitch(t *testing.T) {
 	b.Run(t, chromedp.Click(`[data-testid="train-pause"]`))
 	b.Wait(t, `document.getElementById("train").dataset.state === "paused"`)
 	b.Run(t, chromedp.Click(`[data-testid="train-reset"]`))
-	b.Run(t, chromedp.Click(`[data-testid="train-reset-confirm"]`)) // reset asks first
+	// Reset asks first (TestTrainResetAsksFirst).
+	b.Wait(t, `document.querySelector('[data-testid="train-reset-dialog"]').open`)
+	b.Run(t, chromedp.Click(`[data-testid="train-reset-confirm"]`))
 	b.Wait(t, `document.getElementById("train").dataset.state === "idle" && document.getElementById("train-augmented-fig").hidden`)
 	b.Run(t, chromedp.Click(`[data-testid="train-augment"]`), chromedp.Click(`[data-testid="train-start"]`))
 	b.Wait(t, `Number(document.querySelector('[data-testid="train-step"]').textContent) > 5 && document.querySelectorAll("#train-filters canvas").length > 0`)
