@@ -2,6 +2,7 @@ package convstate
 
 import (
 	"errors"
+	"github.com/convlab/convlab/internal/apperr"
 	"net/url"
 	"reflect"
 	"testing"
@@ -49,7 +50,7 @@ func TestPoolParseErrors(t *testing.T) {
 	} {
 		v, _ := url.ParseQuery(tc.q)
 		_, err := ParsePool(v)
-		var e *Error
+		var e *apperr.Error
 		if !errors.As(err, &e) || e.Param != tc.param {
 			t.Errorf("%s: %v, want an error about %s", tc.q, err, tc.param)
 		}
