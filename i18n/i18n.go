@@ -48,6 +48,9 @@ type printer struct {
 	// nargs: the keys it knows, with how many arguments each takes (the
 	// highest {N} + 1, over all plural forms).
 	nargs map[string]int
+	// plain: the messages with no placeholder and no plural forms, as
+	// written (TL returns them without going through the printer).
+	plain map[string]string
 }
 
 func (p printer) has(key string) bool { _, ok := p.nargs[key]; return ok }
@@ -101,6 +104,7 @@ func build(raw map[string]map[string]string) (map[string]printer, error) {
 		msgs := map[string]catalog.Message{}
 		forms := map[string][]any{}
 		nargs := map[string]int{}
+		plain := map[string]string{}
 		add := func(m map[string]string) error {
 			for k, v := range m {
 				base, form, isPlural := pluralKey(k)
@@ -119,6 +123,9 @@ func build(raw map[string]map[string]string) (map[string]printer, error) {
 					forms[base] = append(forms[base], form, f)
 				} else {
 					msgs[base] = catalog.String(f)
+					if n == 0 {
+						plain[base] = v
+					}
 				}
 			}
 			return nil
@@ -156,7 +163,7 @@ func build(raw map[string]map[string]string) (map[string]printer, error) {
 				return nil, err
 			}
 		}
-		out[l] = printer{p: message.NewPrinter(tag, message.Catalog(b)), nargs: nargs}
+		out[l] = printer{p: message.NewPrinter(tag, message.Catalog(b)), nargs: nargs, plain: plain}
 	}
 	return out, nil
 }
@@ -337,6 +344,9 @@ func TL(lang, key string, args ...any) string {
 	}
 	if !p.has(key) {
 		return key
+	}
+	if s, ok := p.plain[key]; ok && len(args) == 0 {
+		return s
 	}
 	// A placeholder without its argument stays as written ("{2}").
 	wrapped := make([]any, max(len(args), p.nargs[key]))

@@ -189,3 +189,24 @@ func TestKoreanSentencesNameNoParameters(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTL: a page renders a few hundred messages; x/text's printer
+// per call (go test ./i18n -bench TL -benchmem).
+func BenchmarkTL(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		key  string
+		args []any
+	}{
+		{"plain", "nav.train", nil},
+		{"args", "conv.err.preset", []any{"nope", "lesson-4x4, lesson-5x5"}},
+		{"plural", "class.followers", []any{3}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = TL("ko", bc.key, bc.args...)
+			}
+		})
+	}
+}

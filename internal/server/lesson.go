@@ -66,8 +66,7 @@ func (a *app) lessonPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	n, err := strconv.Atoi(c.Param("n"))
 	if err != nil || n < 1 || n > len(lessonStops) {
-		return echo.NewHTTPError(http.StatusNotFound,
-			i18n.T(ctx, "lesson.no_stop", apperr.Truncate(c.Param("n"), 20), len(lessonStops)))
+		return noStop(apperr.NotFound, apperr.Truncate(c.Param("n"), 20))
 	}
 	st := lessonStops[n-1]
 	p := lessonPageModel(a.page(c, i18n.T(ctx, "lesson."+st.ID+".title"), "lesson"))
@@ -157,6 +156,10 @@ func (a *app) lessonView(c echo.Context, p views.Page, n int) views.LessonView {
 
 func lessonURL(n int) string { return "/lesson/" + strconv.Itoa(n) }
 
+// lessonMaxStep bounds a published step (the visualizer clamps it to its
+// own count).
+const lessonMaxStep = 1 << 20
+
 // ---------- following the presenter's stop ----------
 
 // lessonPos is what a lesson follower receives.
@@ -164,6 +167,7 @@ type lessonPos struct {
 	Seq  int64 `json:"seq"`
 	Run  int64 `json:"run"`
 	Stop int   `json:"stop"`
+	Step int   `json:"step,omitempty"` // the visualizer's step at a stop that has one (0: not given)
 }
 
 // lessonHub holds the presenter's stop and the lesson's followers.
@@ -181,10 +185,10 @@ func newLessonHub() *lessonHub { return &lessonHub{hub: live.NewHub(), run: time
 
 func (h *lessonHub) close() error { h.hub.Close(); return nil }
 
-func (h *lessonHub) publish(stop int) (lessonPos, error) {
+func (h *lessonHub) publish(stop, step int) (lessonPos, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	pos := lessonPos{Seq: h.seq + 1, Run: h.run, Stop: stop}
+	pos := lessonPos{Seq: h.seq + 1, Run: h.run, Stop: stop, Step: step}
 	ev, err := live.Encode(live.KindState, pos)
 	if err != nil {
 		return lessonPos{}, err
@@ -209,19 +213,30 @@ func (h *lessonHub) current() *lessonPos {
 	return h.pos
 }
 
-// lessonLead handles POST /api/lesson/follow {"stop": n} (presenter only).
+// noStop is a lesson stop that does not exist (the message "lesson.no_stop"):
+// a page that is not there (NotFound) or a request that names it (Invalid).
+func noStop(kind apperr.Kind, n any) *apperr.Error {
+	return apperr.NewKeyed(kind, "lesson_no_stop", "lesson.no_stop", apperr.A("0", n), apperr.A("1", len(lessonStops)))
+}
+
+// lessonLead handles POST /api/lesson/follow {"stop": n, "step": k}
+// (presenter only; step is optional: the visualizer's step at the stop).
 func (a *app) lessonLead(c echo.Context) error {
 	var req struct {
 		Stop int `json:"stop"`
+		Step int `json:"step"`
 	}
 	if err := readJSON(c, &req); err != nil {
 		return err
 	}
 	if req.Stop < 1 || req.Stop > len(lessonStops) {
-		return apiError(c, http.StatusBadRequest,
-			i18n.T(c.Request().Context(), "lesson.no_stop", req.Stop, len(lessonStops)))
+		return noStop(apperr.Invalid, req.Stop).WithParam("stop")
 	}
-	pos, err := a.lesson.publish(req.Stop)
+	if req.Step < 0 || req.Step > lessonMaxStep {
+		return apperr.NewKeyed(apperr.Invalid, "lesson_bad_step", "lesson.bad_step",
+			apperr.A("0", req.Step), apperr.A("1", lessonMaxStep)).WithParam("step")
+	}
+	pos, err := a.lesson.publish(req.Stop, req.Step)
 	if err != nil {
 		return err
 	}
@@ -242,7 +257,7 @@ func (a *app) lessonCurrent(c echo.Context) error {
 func (a *app) lessonEvents(c echo.Context) error {
 	sub, ok := a.lesson.subscribe()
 	if !ok {
-		return apiError(c, http.StatusServiceUnavailable, "the server is shutting down")
+		return apperr.New(apperr.Unavailable, "busy_closing")
 	}
 	live.Stream(c.Response(), c.Request(), a.lesson.hub, sub, live.StreamOptions{Done: a.streamsDone()})
 	return nil

@@ -111,6 +111,12 @@ func TestLessonFollow(t *testing.T) {
 	teacher.Run(t, chromedp.KeyEvent(kb.ArrowRight))
 	teacher.Wait(t, `location.pathname === "/lesson/2" && document.readyState === "complete"`)
 	student.Wait(t, `location.pathname === "/lesson/2" && document.querySelector('[data-testid="follow-status"]').textContent === "Following the teacher"`)
+	// On a stop with the visualizer, the teacher's steps reach the student.
+	teacher.Wait(t, `window.convlabVisualizer && document.querySelector("#conv.js")`)
+	student.Wait(t, `window.convlabVisualizer && document.querySelector("#conv.js")`)
+	teacher.Run(t, chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowRight))
+	teacher.Wait(t, `document.querySelector('[data-testid="step-index"]').textContent.trim() === "3 / 4"`)
+	student.Wait(t, `document.querySelector('[data-testid="step-index"]').textContent.trim() === "3 / 4" && location.pathname === "/lesson/2"`)
 	teacher.Run(t, chromedp.KeyEvent(kb.PageDown))
 	student.Wait(t, `location.pathname === "/lesson/3"`)
 	teacher.Run(t, chromedp.Click(chromedp.CSS(`[data-testid="lesson-back"]`)))

@@ -68,7 +68,7 @@ func TestLessonPages(t *testing.T) {
 		t.Errorf("/lesson/3?step=5 does not open at step 5")
 	}
 	// The presenter's stop: only 1..N.
-	for _, body := range []string{`{"stop": 0}`, `{"stop": 12}`, `{"stop": "x"}`, `[]`} {
+	for _, body := range []string{`{"stop": 0}`, `{"stop": 12}`, `{"stop": "x"}`, `[]`, `{"stop": 2, "step": -1}`, `{"stop": 2, "step": 99999999}`} {
 		if resp, b := post(t, srv.URL+"/api/lesson/follow", "application/json", body); resp.StatusCode/100 != 4 {
 			t.Errorf("POST /api/lesson/follow %s: %d %s", body, resp.StatusCode, b)
 		}

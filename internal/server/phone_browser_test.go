@@ -54,6 +54,10 @@ func TestPhoneLayout(t *testing.T) {
 				t.Errorf("%s (%s): the page is %d px wide on a %d px phone; too wide: %v", path, lang, w, phoneW, wide)
 				b.Screenshot(t, "wide-"+lang+path)
 			}
+			// The visualizer's sticky stepper leaves room for the grids.
+			if h := browsertest.Eval[float64](t, b, `document.querySelector(".conv-stepper")?.getBoundingClientRect().height || 0`); h > 110 {
+				t.Errorf("%s (%s): the stepper is %.0f px tall", path, lang, h)
+			}
 			if small := browsertest.Eval[[]string](t, b, smallTargets); len(small) > 0 {
 				t.Errorf("%s (%s): tap targets under 44 px: %v", path, lang, small)
 			}

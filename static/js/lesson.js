@@ -44,13 +44,16 @@ function mountLead(data, t) {
   const status = $("lesson-lead-status");
   if (!box) return;
   const say = (s) => { if (status.textContent !== s) status.textContent = s; };
+  let on = false, timer = 0;
+  const V = () => window.convlabVisualizer;
   async function send() {
     if (!data.stop) { say(t("class.leading", 0)); return; } // the list of stops: nothing to show yet
+    const step = V()?.getState()?.step || 0;
     try {
       const r = await fetch("/api/lesson/follow", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ stop: data.stop }),
+        body: JSON.stringify({ stop: data.stop, step }),
       });
       const j = await r.json().catch(() => ({}));
       if (r.status === 403) { setOn(false); say(t("class.lead_denied")); }
@@ -61,6 +64,7 @@ function mountLead(data, t) {
     }
   }
   function setOn(v) {
+    on = v;
     box.checked = v;
     document.body.classList.toggle("leading", v);
     try { sessionStorage.setItem(LEAD_KEY, v ? "1" : ""); } catch { /* private mode */ }
@@ -68,6 +72,12 @@ function mountLead(data, t) {
     else say("");
   }
   box.addEventListener("change", () => setOn(box.checked));
+  // The visualizer's steps at this stop go to the followers too (debounced).
+  const watch = (api) => api.subscribe((state, info) => {
+    if (on && (info.source === "user" || info.source === "play")) { clearTimeout(timer); timer = setTimeout(send, 120); }
+  });
+  if (V()) watch(V());
+  else document.addEventListener("conv:ready", (e) => watch(e.detail), { once: true });
   let again = false;
   try { again = sessionStorage.getItem(LEAD_KEY) === "1"; } catch { /* private mode */ }
   if (again) setOn(true);
@@ -79,7 +89,7 @@ function mountFollow(data, t) {
   const detachBtn = $("lesson-detach");
   const rejoin = $("lesson-rejoin");
   const say = (s) => { if (status.textContent !== s) status.textContent = s; };
-  let es = null, run = 0, seq = 0;
+  let es = null, run = 0, seq = 0, following = false;
 
   function start() {
     bar.hidden = false;
@@ -98,8 +108,13 @@ function mountFollow(data, t) {
       if (pos.stop !== data.stop) {
         es.close();
         es = null;
-        location.replace(`/lesson/${pos.stop}?follow=1`);
+        location.replace(`/lesson/${pos.stop}?follow=1` + (pos.step ? `&step=${pos.step}` : ""));
         return;
+      }
+      const api = window.convlabVisualizer;
+      if (pos.step && api && api.getState()?.step !== pos.step) {
+        following = true;
+        api.setState({ step: pos.step }, { source: "follow" }).finally(() => { following = false; });
       }
       say(t("class.following"));
     });
@@ -117,6 +132,15 @@ function mountFollow(data, t) {
     rejoin.focus();
   }
   detachBtn.addEventListener("click", detach);
+  // A student who steps the visualizer alone leaves the teacher's screen.
+  const watch = (api) => api.subscribe((state, info) => {
+    if (es && !following && (info.source === "user" || info.source === "play")) {
+      detach();
+      say(t("class.stepped_away"));
+    }
+  });
+  if (window.convlabVisualizer) watch(window.convlabVisualizer);
+  else document.addEventListener("conv:ready", (e) => watch(e.detail), { once: true });
   rejoin.addEventListener("click", (e) => {
     e.preventDefault();
     const q = new URLSearchParams(location.search);
