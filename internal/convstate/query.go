@@ -49,6 +49,12 @@ func param(q url.Values, k string) (string, bool) {
 // *apperr.Error.
 func Parse(q url.Values) (State, error) {
 	s := Default()
+	// op names the operation; the visualizer shows a convolution (a
+	// transposed one with transposed=1). Pooling has its own page
+	// (/conv/pool, ParsePool), which the handler redirects to.
+	if v, ok := param(q, "op"); ok && Op(v) != OpConv {
+		return s, errorf("op", "op", clip(v, 20))
+	}
 	name := strings.TrimSpace(q.Get("preset"))
 	if name == "" && !hasParams(q) {
 		name = Landing

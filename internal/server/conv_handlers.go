@@ -27,6 +27,12 @@ const convStageMaxBody = 256 << 10
 // status 400.
 func (a *app) convPage(c echo.Context) error {
 	ctx := c.Request().Context()
+	// Pooling lives at /conv/pool, which reads the same op parameter: a
+	// link that asks /conv for it goes there, query and all.
+	switch convstate.Op(c.QueryParam("op")) {
+	case convstate.OpMaxPool, convstate.OpAvgPool:
+		return c.Redirect(http.StatusSeeOther, "/conv/pool?"+c.Request().URL.RawQuery)
+	}
 	vm, status := convPageView(i18n.Lang(ctx), c.Request().URL.Query())
 	p := a.page(c, i18n.T(ctx, "conv.title"), "conv")
 	p.Scripts = []string{"/static/js/visualizer.js", "/static/js/follow.js", "/static/js/fit.js"}

@@ -121,6 +121,9 @@ func TestConvPageBadParams(t *testing.T) {
 		{"bias=maybe", "en", "bias must be 1 or 0"},
 		{"step=0", "en", "step “0” is out of range"},
 		{"preset=nope", "en", "There is no preset called “nope”."},
+		{"op=bogus", "en", "The visualizer shows op=conv"},
+		{"op=conv_transpose", "en", "got “conv_transpose”"},
+		{"op=bogus", "ko", "시각화 도구의 연산은 op=conv입니다"},
 		{"input=3&x=1,2", "en", "x needs exactly 9 numbers for this configuration; the link has 2."},
 		{"input=2&x=1,2,NaN,4", "en", "x holds “NaN”, which is not a number."},
 		{"input=2&x=1,2,1e9,4", "en", "values must be between −1000 and 1000"},
@@ -159,6 +162,34 @@ func TestConvPageBadParams(t *testing.T) {
 				t.Errorf("output-size %q on an error page", got)
 			}
 		})
+	}
+}
+
+// Pooling lives at /conv/pool: /conv?op=max_pool|avg_pool goes there
+// (303) with its query, and op=conv is the page itself (QA finding 1).
+func TestConvPageOpPoolRedirects(t *testing.T) {
+	_, srv := newTestServer(t)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, q := range []string{"op=max_pool&input=5&kernel=3", "op=avg_pool&lang=ko"} {
+		resp, err := noFollow.Get(srv.URL + "/conv?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: status %d, want 303", q, resp.StatusCode)
+		}
+		if got, want := resp.Header.Get("Location"), "/conv/pool?"+q; got != want {
+			t.Errorf("%s: Location %q, want %q", q, got, want)
+		}
+	}
+	resp, _ := get(t, nil, srv.URL+"/conv?op=max_pool&input=5&kernel=3")
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/conv/pool" {
+		t.Fatalf("followed: status %d at %s", resp.StatusCode, resp.Request.URL.Path)
+	}
+	resp, _ = get(t, nil, srv.URL+"/conv?op=conv")
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("op=conv: status %d, want 200", resp.StatusCode)
 	}
 }
 
