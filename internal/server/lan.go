@@ -100,11 +100,22 @@ func (a *app) printLinks(w io.Writer, addr net.Addr) {
 	if err != nil {
 		return
 	}
+	// A listener on a loopback address (-addr 127.0.0.1:PORT) takes no
+	// connection from another device: no LAN link would work.
+	tcp, _ := addr.(*net.TCPAddr)
+	loopback := tcp != nil && tcp.IP.IsLoopback()
 	if a.cfg.PresenterToken == "" {
 		fmt.Fprintf(w, "\nPresenter (you): on this computer open %s/lesson\n", hostURL("localhost", port))
-		fmt.Fprintf(w, "  from another device of yours: %s/?presenter=%s\n", hostURL(a.lanHost(), port), url.QueryEscape(a.startToken))
+		if !loopback {
+			fmt.Fprintf(w, "  from another device of yours: %s/?presenter=%s\n", hostURL(a.lanHost(), port), url.QueryEscape(a.startToken))
+		}
 	} else {
 		fmt.Fprintf(w, "\nPresenter: open %s/?presenter=<your -presenter-token>\n", hostURL("localhost", port))
+	}
+	if loopback {
+		fmt.Fprintf(w, "Students cannot reach this server: it listens only on %s, which is this computer.\n", tcp.IP)
+		fmt.Fprintf(w, "  To let the classroom in, restart it with -addr :%s\n\n", port)
+		return
 	}
 	ips := a.lanIPs()
 	if len(ips) == 0 {
