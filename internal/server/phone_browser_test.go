@@ -18,6 +18,7 @@ var phonePages = []string{
 	"/lesson/7", "/lesson/8", "/lesson/9", "/lesson/10", "/lesson/11", "/lesson?follow=1",
 	"/animations", "/train", "/draw", "/conv", "/conv?preset=lesson-mnist&step=676", "/conv?preset=zero-padding", "/conv?follow=1",
 	"/quiz?kind=size&seed=1", "/quiz?kind=cell&seed=2", "/quiz?kind=padding&seed=3",
+	"/conv/backward", "/conv/backward?grad=loss", "/conv/pool", "/network",
 }
 
 // phoneW, phoneH: a 390×844 phone (iPhone 12-15 class).
