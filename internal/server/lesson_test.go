@@ -22,6 +22,15 @@ func TestConvNextExample(t *testing.T) {
 	} {
 		_, body := get(t, nil, srv.URL+"/conv?lang=en&preset="+tc.preset)
 		m := next.FindStringSubmatch(body)
+		if tc.want != "" {
+			// One label, not "Next example: Lesson: …" (QA finding 11).
+			for _, lang := range []string{"en", "ko"} {
+				_, body := get(t, nil, srv.URL+"/conv?lang="+lang+"&preset="+tc.preset)
+				if label := testid(t, body, "next-example"); strings.Count(label, ":") > 1 {
+					t.Errorf("%s (%s): the next example reads %q", tc.preset, lang, label)
+				}
+			}
+		}
 		switch {
 		case tc.want == "" && m != nil:
 			t.Errorf("%s: a next example %s", tc.preset, m[1])
