@@ -84,8 +84,12 @@ func (a *app) httpError(err error, c echo.Context) {
 	case text == "" || text == strings.ToLower(http.StatusText(status)):
 		text = i18n.T(ctx, "error.bad_request")
 	}
-	p := a.page(c, i18n.T(ctx, "error.title"), "")
-	_ = render(c, status, views.Message(p, i18n.T(ctx, "error.title"), text, true))
+	title := i18n.T(ctx, "error.title")
+	if status == http.StatusNotFound {
+		title = i18n.T(ctx, "error.title_not_found") // not a crash: no such page
+	}
+	p := a.page(c, title, "")
+	_ = render(c, status, views.Message(p, title, text, true))
 }
 
 func (a *app) healthz(c echo.Context) error {
