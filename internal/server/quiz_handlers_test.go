@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -155,5 +156,22 @@ func TestQuizPageWithoutScript(t *testing.T) {
 	_, body = get(t, nil, srv.URL+"/quiz?kind=cell&seed=5&lang=en")
 	if !strings.Contains(body, `class="asked"`) || strings.Count(body, `class="k"`) != q.Kernel*q.Kernel {
 		t.Errorf("cell question page does not draw the kernel and the asked cell")
+	}
+}
+
+// The card shows the seed as a problem code a teacher can read out, not
+// as "problem 13600", which reads as the 13,600th question (QA finding 15).
+func TestQuizNumberIsACode(t *testing.T) {
+	_, srv := newTestServer(t)
+	re := regexp.MustCompile(`<p class="quiz-number">([^<]*)</p>`)
+	for _, tc := range []struct{ lang, want string }{
+		{"en", "Problem code 13600"},
+		{"ko", "문제 코드 13600"},
+	} {
+		_, body := get(t, nil, srv.URL+"/quiz?kind=size&seed=13600&lang="+tc.lang)
+		m := re.FindStringSubmatch(body)
+		if m == nil || strings.TrimSpace(m[1]) != tc.want {
+			t.Errorf("%s: quiz number %v, want %q", tc.lang, m, tc.want)
+		}
 	}
 }
