@@ -241,3 +241,32 @@ func TestNetworkPoolVisualizerLink(t *testing.T) {
 		t.Errorf("%s: %d, want %s", u, res.StatusCode, want)
 	}
 }
+
+// The input line names the test image by its index and its true digit,
+// and the Korean page names the network in Korean (QA findings 12, 13).
+func TestNetworkInputAndModelLines(t *testing.T) {
+	_, srv := newTestServer(t)
+	for _, tc := range []struct {
+		path      string
+		want, not []string
+	}{
+		{"/network?lang=en", []string{"Input: MNIST test image #0 (true digit ", "Shipped model (reference network)"}, []string{"test digit 0"}},
+		{"/network?lang=ko", []string{"입력: MNIST 테스트 이미지 0번 (정답 ", "기본 제공 모델 (기준 신경망)"}, []string{"(reference)", "테스트 숫자 0"}},
+		{"/network?lang=ko&model=untrained&preset=small", []string{"학습 전 신경망 (작은 신경망, 무작위 가중치)"}, []string{"(small"}},
+	} {
+		resp, body := get(t, nil, srv.URL+tc.path)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", tc.path, resp.StatusCode)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %q", tc.path, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(body, w) {
+				t.Errorf("%s has %q", tc.path, w)
+			}
+		}
+	}
+}

@@ -37,13 +37,16 @@ func torchShape(sh []int) string {
 func networkView(c echo.Context, s *netState, m *netModel, n *explain.Network, label int) views.NetworkView {
 	ctx := c.Request().Context()
 	vm := views.NetworkView{Messages: i18n.Messages(i18n.Lang(ctx), "network.js.")}
+	// The network's name in the reader's language (the prose line; the
+	// form and URLs keep the code name).
+	preset := i18n.T(ctx, "network.preset_name."+n.Preset)
 	switch {
 	case s.Model == "live":
-		vm.ModelLine = i18n.T(ctx, "network.model_live_step", m.step, n.Preset)
+		vm.ModelLine = i18n.T(ctx, "network.model_live_step", m.step, preset)
 	case s.Model == "untrained":
-		vm.ModelLine = i18n.T(ctx, "network.model_untrained_line", n.Preset)
+		vm.ModelLine = i18n.T(ctx, "network.model_untrained_line", preset)
 	default:
-		vm.ModelLine = i18n.T(ctx, "network.model_shipped_line", n.Preset)
+		vm.ModelLine = i18n.T(ctx, "network.model_shipped_line", preset)
 	}
 	switch {
 	case s.Px != "":
