@@ -157,11 +157,12 @@ type NetworkPart struct {
 
 // NetworkPool is a max-pool cell.
 type NetworkPool struct {
-	From   string
-	Window [][]NetworkPoolCell
-	Max    string
-	ArgY   int
-	ArgX   int
+	Visualizer string // /conv/pool URL of this window ("" when not available)
+	From       string
+	Window     [][]NetworkPoolCell
+	Max        string
+	ArgY       int
+	ArgX       int
 }
 
 // NetworkPoolCell is one cell of a pooling window.

@@ -270,3 +270,36 @@ func TestNetworkCellGradient(t *testing.T) {
 		t.Error("the softmax cell claims a gradient Backprop does not compute")
 	}
 }
+
+// TestGradCache: the cache answers Backprop's gradients, keyed on the
+// network, the input's bits and the label, and keeps at most
+// gradCacheSize entries.
+func TestGradCache(t *testing.T) {
+	c := &gradCache{seed: netGrads.seed}
+	net := mnist.Shipped()
+	pix, _, _ := convstate.MNISTDigit()
+	set := mnist.Set{N: 1, Pix: pix[:], Labels: []uint8{0}}
+	img := set.Image(0)
+	for _, label := range []int{7, 3} {
+		g, loss := c.get(net, img, label)
+		bp := net.Backprop(img, []uint8{uint8(label)})
+		if loss != bp.Loss || g[3][100] != bp.Layers[3].GradOut[100] {
+			t.Fatalf("label %d: cached %v / %v, Backprop %v / %v", label, loss, g[3][100], bp.Loss, bp.Layers[3].GradOut[100])
+		}
+		if g2, _ := c.get(net, img, label); &g2[3][0] != &g[3][0] {
+			t.Fatalf("label %d: the second call ran Backprop again", label)
+		}
+	}
+	other := append([]float32(nil), img...)
+	other[300] += 0.5
+	c.get(net, other, 7)
+	if len(c.entries) != 3 {
+		t.Fatalf("another input did not get its own entry: %d entries", len(c.entries))
+	}
+	for l := range gradCacheSize + 5 {
+		c.get(net, img, l%10)
+	}
+	if len(c.entries) > gradCacheSize {
+		t.Fatalf("%d entries", len(c.entries))
+	}
+}

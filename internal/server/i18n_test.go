@@ -14,7 +14,7 @@ import (
 )
 
 // The pages every language test visits.
-var i18nPages = []string{"/", "/conv", "/conv?preset=lesson-5x5", "/conv/backward?preset=lesson-5x5&grad=random&phase=dx", "/lesson", "/animations", "/train", "/draw", "/quiz?kind=cell&seed=1", "/quiz?kind=size&seed=2", "/quiz?kind=padding&seed=3", "/network?layer=softmax&c=1"}
+var i18nPages = []string{"/", "/conv", "/conv?preset=lesson-5x5", "/conv/backward?preset=lesson-5x5&grad=random&phase=dx", "/lesson", "/animations", "/train", "/draw", "/quiz?kind=cell&seed=1", "/quiz?kind=size&seed=2", "/quiz?kind=padding&seed=3", "/network?layer=softmax&c=1", "/conv/pool?preset=ceil&step=3"}
 
 // visibleText is the text a reader sees (and a screen reader reads: the
 // title and aria-label/alt/placeholder attributes too), without scripts,
