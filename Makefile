@@ -5,7 +5,7 @@ PKGS     ?= ./...
 TIMEOUT  ?= 10m
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-arm64 test-short vet bench bench-torch bench-torch-cpu bench-gemm generate check-generated fuzz model drawn golden ci
+.PHONY: run build test test-arm64 test-short vet bench bench-torch bench-torch-cpu bench-gemm generate check-generated fuzz model drawn golden ci golden-pool golden-network
 
 ## run: serve the app on http://localhost:8080 (ARGS="-addr :9090" to change)
 run:
@@ -46,17 +46,22 @@ bench:
 bench-gemm:
 	$(GO) test -run '^$$' -bench 'GEMM/(clock|avx|neon|portable|pack)' -count 3 -timeout 30m ./conv/
 
-## bench-torch: the conv and mnist benchmarks beside PyTorch, as a ratio table (needs python3-torch), one pair of
-## columns per GEMM kernel in BENCH_GEMM (default: avx512 and avx2 where the CPU has them, else the fastest);
-## the Go runs come first, then PyTorch (OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for it) in the same command
+## bench-torch: the conv and mnist benchmarks beside PyTorch, a ratio table per GEMM kernel in BENCH_GEMM
+## (default: avx512 and avx2 where the CPU has them, else the fastest; CONVLAB_GEMM picks it). For the avx2
+## table PyTorch is held to AVX2 as well (DNNL_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=avx2): what an AVX2-only
+## CPU runs. Go first, then PyTorch (OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for it), in the same command.
 BENCH_GEMM ?= $(strip $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo avx512; grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo avx2))
 bench-torch:
-	@set -e; files=""; for k in $(or $(BENCH_GEMM),default); do \
-		f=/tmp/convlab-bench-$$k.txt; files="$$files $$f"; \
+	@set -e; for k in $(or $(BENCH_GEMM),default); do \
+		f=/tmp/convlab-bench-$$k.txt; \
 		{ echo "convlab-gemm: $$k"; [ $$k = default ] && unset CONVLAB_GEMM || export CONVLAB_GEMM=$$k; \
 		  $(GO) test -run '^$$' $(BENCH_GOFLAGS) -bench 'Conv2d(Forward|Backward)$$|TrainStep|Predict' -count 6 -timeout 30m ./conv/ ./mnist/; } | tee $$f; \
 	done; \
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 scripts/bench_torch.py $(BENCH_TORCH_FLAGS) $$files
+	for k in $(or $(BENCH_GEMM),default); do \
+		isa=""; [ $$k = avx2 ] && isa="DNNL_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2"; \
+		echo; echo "## CONVLAB_GEMM=$$k $${isa:+(PyTorch: $$isa)}"; \
+		env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $$isa /usr/bin/python3 scripts/bench_torch.py $(BENCH_TORCH_FLAGS) /tmp/convlab-bench-$$k.txt; \
+	done
 
 ## bench-torch-cpu: bench-torch on one thread comparing CPU time per op (Go's cpu-ns/op, PyTorch's process_time):
 ## what to trust when other work loads the machine (wall times, PyTorch's above all, then swing 2-20x)
@@ -71,6 +76,16 @@ generate:
 golden:
 	/usr/bin/python3 scripts/gen_conv_golden.py
 	$(GO) test -count=1 -run 'Golden|Lesson' ./conv/
+
+## golden-pool: regenerate conv/testdata/pool_golden.json.gz (every MaxPool2d/AvgPool2d parameter) from PyTorch, then check
+golden-pool:
+	/usr/bin/python3 scripts/gen_pool_golden.py
+	$(GO) test -count=1 -run 'PoolGolden' ./conv/
+
+## golden-network: after changing mnist/model/reference.safetensors, regenerate internal/explain's fixture (every layer's output in PyTorch), then check
+golden-network:
+	/usr/bin/python3 scripts/gen_network_golden.py
+	$(GO) test -count=1 -run 'NetworkGolden' ./internal/explain/
 
 ## check-generated: fail if generated templ code is out of date
 check-generated: generate

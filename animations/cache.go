@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,9 @@ type Cache struct {
 	group singleflight.Group
 	sem   chan struct{} // bounds concurrent renders to the CPUs
 
+	life context.Context // renders stop when it ends (Close)
+	stop context.CancelFunc
+
 	hits, renders atomic.Int64
 }
 
@@ -59,9 +63,19 @@ type cacheItem struct {
 
 // NewCache returns a cache holding at most maxBytes of image bytes.
 func NewCache(maxBytes int64) *Cache {
-	return &Cache{maxBytes: maxBytes, lru: list.New(), items: map[string]*list.Element{},
+	c := &Cache{maxBytes: maxBytes, lru: list.New(), items: map[string]*list.Element{},
 		sem: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	c.life, c.stop = context.WithCancel(context.Background())
+	return c
 }
+
+// Close stops the renders under way (between two frames; their callers
+// get ErrClosed) and refuses new ones: the server is shutting down.
+// Cached images are still served.
+func (c *Cache) Close() { c.stop() }
+
+// ErrClosed: the cache was closed while or before rendering.
+var ErrClosed = errors.New("animations: the cache is closed")
 
 // Get returns p's image of kind k, rendering it on a miss. At most
 // GOMAXPROCS renders run at once; a caller waiting for its turn gives up
@@ -82,13 +96,21 @@ func (c *Cache) Get(ctx context.Context, k Kind, p Params) (Entry, error) {
 			defer func() { <-c.sem }()
 		case <-ctx.Done():
 			return Entry{}, ctx.Err()
+		case <-c.life.Done():
+			return Entry{}, ErrClosed
+		}
+		if c.life.Err() != nil {
+			return Entry{}, ErrClosed
 		}
 		var body []byte
 		var err error
 		if k == KindStill {
 			body, err = Still(p)
 		} else {
-			body, err = Render(p)
+			body, err = RenderContext(c.life, p)
+		}
+		if c.life.Err() != nil {
+			return Entry{}, ErrClosed
 		}
 		if err != nil {
 			return Entry{}, err
@@ -102,6 +124,16 @@ func (c *Cache) Get(ctx context.Context, k Kind, p Params) (Entry, error) {
 		return Entry{}, err
 	}
 	return v.(Entry), nil
+}
+
+// Peek returns p's image of kind k if the cache holds it (no rendering),
+// so a caller can skip admission for a hit.
+func (c *Cache) Peek(k Kind, p Params) (Entry, bool) {
+	e, ok := c.lookup(string(k) + "/" + p.Key())
+	if ok {
+		c.hits.Add(1)
+	}
+	return e, ok
 }
 
 func (c *Cache) lookup(key string) (Entry, bool) {

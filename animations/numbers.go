@@ -53,6 +53,7 @@ var glyphs = map[byte][5]uint8{
 	'8': {0b111, 0b101, 0b111, 0b101, 0b111},
 	'9': {0b111, 0b101, 0b111, 0b001, 0b111},
 	'-': {0b000, 0b000, 0b111, 0b000, 0b000},
+	'.': {0b000, 0b000, 0b000, 0b000, 0b010},
 }
 
 // numText formats a value the engine computed (a whole number here).

@@ -2,10 +2,13 @@ package animations
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"image"
 	"image/color"
 	"image/gif"
 	"image/png"
+	"io"
 
 	"github.com/convlab/convlab/conv"
 )
@@ -91,26 +94,30 @@ type layout struct {
 }
 
 func newLayout(g *conv.Geometry) (layout, error) {
-	gh, gw := g.PaddedH(), g.PaddedW()
-	l := layout{Info: Info{OutH: g.OutH, OutW: g.OutW, GridH: gh, GridW: gw, Frames: g.OutH*g.OutW + 1}}
+	return gridLayout(g.PaddedH(), g.PaddedW(), g.OutH, g.OutW)
+}
+
+// gridLayout places a gh×gw grid and an outH×outW output (see layout).
+func gridLayout(gh, gw, outH, outW int) (layout, error) {
+	l := layout{Info: Info{OutH: outH, OutW: outW, GridH: gh, GridW: gw, Frames: outH*outW + 1}}
 	for cs := MaxCell; cs >= MinCell; cs-- {
 		m := max(8, cs/2)
 		gap := 2 * cs
-		w := m + gw*cs + gap + g.OutW*cs + m
-		h := m + max(gh, g.OutH)*cs + m
+		w := m + gw*cs + gap + outW*cs + m
+		h := m + max(gh, outH)*cs + m
 		if w > MaxWidth || h > MaxHeight {
 			continue
 		}
 		l.Cell, l.Width, l.Height, l.margin = cs, w, h, m
-		inner := max(gh, g.OutH) * cs
+		inner := max(gh, outH) * cs
 		l.gx, l.gy = m, m+(inner-gh*cs)/2
 		l.gapX0 = m + gw*cs
 		l.gapX1 = l.gapX0 + gap
-		l.ox, l.oy = l.gapX1, m+(inner-g.OutH*cs)/2
+		l.ox, l.oy = l.gapX1, m+(inner-outH*cs)/2
 		l.midY = m + inner/2
 		return l, nil
 	}
-	return l, errf("input", "image_big", arg("grid_h", gh), arg("grid_w", gw), arg("out_h", g.OutH), arg("out_w", g.OutW), arg("max_w", MaxWidth), arg("max_h", MaxHeight))
+	return l, errf("input", "image_big", arg("grid_h", gh), arg("grid_w", gw), arg("out_h", outH), arg("out_w", outW), arg("max_w", MaxWidth), arg("max_h", MaxHeight))
 }
 
 // Measure checks everything about p that Render will (the bounds, the
@@ -446,42 +453,63 @@ func stepDelay(steps int) int {
 // moving one output cell per frame, and the output filling in; a last
 // frame shows the finished output for longer. Everything drawn comes from
 // the conv engine's geometry and step trace. Errors are *Error.
+//
+// Frames are encoded as they are drawn (WriteGIF), so a render holds the
+// canvas, a copy of the previous frame, one delta frame and the encoded
+// bytes: about 3 × Width × Height bytes (2.6 MB at the 1200×720 maximum)
+// plus the GIF itself, whatever the number of frames.
 func Render(p Params) ([]byte, error) {
-	a, err := build(p)
-	if err != nil {
-		return nil, err
-	}
+	return RenderContext(context.Background(), p)
+}
+
+// RenderContext is Render that gives up between frames once ctx ends.
+func RenderContext(ctx context.Context, p Params) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := gif.EncodeAll(&buf, a); err != nil {
+	if err := WriteGIFContext(ctx, &buf, p); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-// build makes the frames of p's animation.
-func build(p Params) (*gif.GIF, error) {
+// WriteGIF writes p's animated GIF (see Render) to w, one frame at a time.
+// The bytes are exactly those of gif.EncodeAll on all the frames at once.
+func WriteGIF(w io.Writer, p Params) error {
+	return WriteGIFContext(context.Background(), w, p)
+}
+
+// WriteGIFContext is WriteGIF that stops between frames once ctx ends
+// (the server is shutting down), returning ctx.Err().
+func WriteGIFContext(ctx context.Context, w io.Writer, p Params) error {
 	pt, steps, err := prepare(p)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	l := pt.l
+	gs, err := newGIFStream(w, pt.l.Width, pt.l.Height, len(steps)+1)
+	if err != nil {
+		return err
+	}
+	frame := func(f *image.Paletted, delay int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return gs.frame(f, delay)
+	}
+	if err := eachFrame(pt, steps, frame); err != nil {
+		return err
+	}
+	return gs.close()
+}
 
-	a := &gif.GIF{
-		Config:          image.Config{ColorModel: palette, Width: l.Width, Height: l.Height},
-		BackgroundIndex: cBackground,
-		LoopCount:       0, // forever
-	}
+// eachFrame hands the frames of an animation to emit, in order, with
+// their delays: the whole first frame, then what changed at each step.
+// A frame is valid only during the call.
+func eachFrame(pt *painter, steps []conv.Step, emit func(f *image.Paletted, delay int) error) error {
 	d := stepDelay(len(steps))
-	first := image.NewPaletted(pt.img.Rect, palette)
-	copy(first.Pix, pt.img.Pix)
 	prev := make([]uint8, len(pt.img.Pix))
 	copy(prev, pt.img.Pix)
-	add := func(f *image.Paletted, delay int) {
-		a.Image = append(a.Image, f)
-		a.Delay = append(a.Delay, delay)
-		a.Disposal = append(a.Disposal, gif.DisposalNone)
+	if err := emit(pt.img, d); err != nil {
+		return err
 	}
-	add(first, d)
 	for i := 1; i <= len(steps); i++ {
 		var cur *conv.Step
 		delay := d
@@ -491,9 +519,83 @@ func build(p Params) (*gif.GIF, error) {
 			delay = finalDelay
 		}
 		r := pt.advance(&steps[i-1], cur)
-		add(delta(pt.img, prev, r), delay)
+		if err := emit(delta(pt.img, prev, r), delay); err != nil {
+			return err
+		}
 	}
-	return a, nil
+	return nil
+}
+
+// gifStream writes an animated GIF frame by frame. image/gif encodes only
+// whole animations, so each frame is encoded by gif.EncodeAll as a
+// one-frame GIF with the same screen and palette, and its image block (the
+// bytes after the header, before the trailer) is copied out: the encoder's
+// image block depends only on the frame, its delay and disposal, and the
+// global palette, so the result is byte for byte what EncodeAll makes of
+// the whole animation (TestWriteGIFMatchesEncodeAll).
+type gifStream struct {
+	w      io.Writer
+	cfg    image.Config
+	header []byte // a one-frame GIF's header: signature, screen, palette
+	buf    bytes.Buffer
+	err    error
+}
+
+func newGIFStream(w io.Writer, width, height, frames int) (*gifStream, error) {
+	gs := &gifStream{w: w, cfg: image.Config{ColorModel: palette, Width: width, Height: height}}
+	// The header is what a one-frame GIF starts with: 6 + 7 bytes, then
+	// the global colour table (rounded up to a power of two entries).
+	n := 2
+	for n < len(palette) {
+		n *= 2
+	}
+	dot := image.NewPaletted(image.Rect(0, 0, 1, 1), palette)
+	if err := gs.encodeOne(dot, 0, gif.DisposalNone); err != nil {
+		return nil, err
+	}
+	gs.header = append([]byte(nil), gs.buf.Bytes()[:13+3*n]...)
+	gs.write(gs.header)
+	if frames > 1 {
+		// Loop forever: the NETSCAPE2.0 application extension, loop count 0.
+		gs.write([]byte("\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"))
+	}
+	return gs, gs.err
+}
+
+func (gs *gifStream) encodeOne(f *image.Paletted, delay int, disposal byte) error {
+	gs.buf.Reset()
+	return gif.EncodeAll(&gs.buf, &gif.GIF{
+		Image: []*image.Paletted{f}, Delay: []int{delay}, Disposal: []byte{disposal},
+		Config: gs.cfg, BackgroundIndex: cBackground, LoopCount: 0,
+	})
+}
+
+func (gs *gifStream) write(b []byte) {
+	if gs.err == nil {
+		_, gs.err = gs.w.Write(b)
+	}
+}
+
+// frame writes one frame (its graphic control extension and image block).
+func (gs *gifStream) frame(f *image.Paletted, delay int) error {
+	if gs.err != nil {
+		return gs.err
+	}
+	if err := gs.encodeOne(f, delay, gif.DisposalNone); err != nil {
+		return err
+	}
+	b := gs.buf.Bytes()
+	if !bytes.HasPrefix(b, gs.header) || b[len(b)-1] != 0x3b {
+		return errors.New("animations: unexpected GIF encoder output")
+	}
+	gs.write(b[len(gs.header) : len(b)-1])
+	return gs.err
+}
+
+// close writes the trailer.
+func (gs *gifStream) close() error {
+	gs.write([]byte{0x3b})
+	return gs.err
 }
 
 // Still draws the first frame of p's animation (step one under way, with

@@ -7,24 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
-
-// cpuTime is the CPU time this process has used (all threads). The machine
-// the benchmarks were tuned on is shared, so beside ns/op (wall time) the
-// benchmarks report cpu-ns/op, which other processes disturb far less.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // lastCPUNs is the cpu-ns/op of the last loop (benchmarks run one at a time).
 var lastCPUNs float64

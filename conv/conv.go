@@ -39,6 +39,16 @@ type Conv struct {
 	G *Geometry
 	// Workers is the number of goroutines a call may use; 0 means GOMAXPROCS.
 	Workers int
+	// Epilogue, if not nil, is called by Forward with an image's index
+	// once that image's output is complete; Prologue by Backward with an
+	// image's index before any of that image's gradients are computed
+	// (so it may write the image's part of dy). Each runs on the goroutine
+	// that does the image, and calls for different images may run at the
+	// same time. They let the neighbouring layer work on one image while
+	// its data is still in cache: the MNIST network max-pools each image's
+	// output in Epilogue and routes the pooled gradient back in Prologue,
+	// instead of two more passes over the whole batch through memory.
+	Epilogue, Prologue func(ni int)
 
 	kern *gemmKernel
 	plan *colPlan
@@ -54,15 +64,41 @@ type Conv struct {
 	chunkDB                    [][]float64  // backward: bias gradient per chunk
 	x, w, b, y, dx, dw, db, dy []float32
 	gm                         gemmCall
+	// The weights as the A operand, packed once per call for all images
+	// (Groups 1, Conv2d): W with the bias column for Forward, Wᵀ for dX.
+	pw    packedA
+	pwSrc denseSrc
+	usePW bool
 }
 
 // convWorker is one goroutine's scratch.
 type convWorker struct {
 	gemm   gemmWS
 	col    []float32 // a column matrix (the output of Wᵀ·dY or Wᵀ·X)
-	pp     []float32 // padded planes of one image (group)
+	pp     []float32 // padded planes of one image (group), im2col's source
+	ppPlan *colPlan  // set when pp holds zero-padded planes of this plan (borders still zero)
+	pc     []float32 // padded planes col2im scatters into
 	a, b   denseSrc  // GEMM operands
 	im, it im2colSrc // the column matrix as operand: positions outer / taps outer
+}
+
+// padded copies src (one image or group) into ws.pp through p's padding
+// and returns the planes. With zero padding the border cells stay zero
+// from one call to the next (col2im uses ws.pc), so after the first image
+// only the interior is copied.
+func (ws *convWorker) padded(p *colPlan, src []float32) []float32 {
+	n := p.padLen()
+	if p.zeros && ws.ppPlan == p && len(ws.pp) == n {
+		p.padInterior(ws.pp, src)
+		return ws.pp
+	}
+	ws.pp = grow(ws.pp, n)
+	p.pad(ws.pp, src)
+	ws.ppPlan = nil
+	if p.zeros {
+		ws.ppPlan = p
+	}
+	return ws.pp
 }
 
 // gemmCall is C (m×n, row stride ldc) = A·B (+ C when acc), inner size k.
@@ -150,18 +186,33 @@ func (c *Conv) Forward(y, x, w, b []float32, n int) {
 	if n == 0 {
 		return
 	}
-	if c.isFC() {
-		c.forwardFC(y, x, w, b, n)
-		return
-	}
-	if c.huge() {
-		ForwardNaive(g, y, x, w, b, n)
+	if c.isFC() || c.huge() {
+		if c.isFC() {
+			c.forwardFC(y, x, w, b, n)
+		} else {
+			ForwardNaive(g, y, x, w, b, n)
+		}
+		if c.Epilogue != nil {
+			for ni := range n {
+				c.Epilogue(ni)
+			}
+		}
 		return
 	}
 	nw, split := c.schedule(n)
 	c.setup(max(nw, c.maxWorkers()))
 	c.n, c.splitGemm = n, split
 	c.x, c.w, c.b, c.y = x, w, b, y
+	if c.usePW = g.Groups == 1 && !g.Transposed && n > 1; c.usePW {
+		K := c.plan.rows()
+		A := c.dense(&c.pwSrc, w, K, false)
+		k := K
+		if b != nil {
+			k++
+			A.extra, A.extraVals = K, b
+		}
+		c.pw.prepare(c.kern, A, g.OutChannels, k)
+	}
 	c.next.Store(0)
 	c.parallel(opForward, nw)
 	c.clearArgs()
@@ -254,18 +305,27 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 		clear(db)
 		return
 	}
-	if c.isFC() {
-		c.backwardFC(dx, dw, db, dy, x, w, n)
-		return
-	}
-	if c.huge() {
-		BackwardNaive(g, dx, dw, db, dy, x, w, n)
+	if c.isFC() || c.huge() {
+		if c.Prologue != nil {
+			for ni := range n {
+				c.Prologue(ni)
+			}
+		}
+		if c.isFC() {
+			c.backwardFC(dx, dw, db, dy, x, w, n)
+		} else {
+			BackwardNaive(g, dx, dw, db, dy, x, w, n)
+		}
 		return
 	}
 	nw, split := c.schedule(n)
 	c.setup(max(nw, c.maxWorkers()))
 	c.n, c.splitGemm = n, split
 	c.x, c.w, c.dx, c.dw, c.db, c.dy = x, w, dx, dw, db, dy
+	if c.usePW = dx != nil && g.Groups == 1 && !g.Transposed && n > 1; c.usePW {
+		K := c.plan.rows()
+		c.pw.prepare(c.kern, c.dense(&c.pwSrc, w, K, true), K, g.OutChannels)
+	}
 	c.nch = 1
 	if nw > 1 {
 		c.nch = min(n, 2*nw)
@@ -303,6 +363,7 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 func (c *Conv) clearArgs() {
 	c.x, c.w, c.b, c.y, c.dx, c.dw, c.db, c.dy = nil, nil, nil, nil, nil, nil, nil, nil
 	c.gm = gemmCall{}
+	c.usePW, c.pwSrc, c.pw.src = false, denseSrc{}, nil
 }
 
 // nextImage hands out the images of a call one at a time, so a worker
@@ -323,6 +384,9 @@ func (c *Conv) run(op uint8, i, nw int) {
 			} else {
 				c.forward(ws, ni)
 			}
+			if c.Epilogue != nil {
+				c.Epilogue(ni)
+			}
 		}
 	case opBackward:
 		// Chunks of images, each with its own gradient accumulator, taken
@@ -340,6 +404,9 @@ func (c *Conv) run(op uint8, i, nw int) {
 			db := c.chunkDB[q]
 			clear(db)
 			for ni := q * c.n / c.nch; ni < (q+1)*c.n/c.nch; ni++ {
+				if c.Prologue != nil {
+					c.Prologue(ni)
+				}
 				if g.Transposed {
 					c.backwardTransposed(ws, ni, dw)
 				} else {
@@ -416,9 +483,7 @@ func (c *Conv) forward(ws *convWorker, ni int) {
 		if p.identity {
 			B = c.dense(&ws.b, xg, P, true)
 		} else {
-			ws.pp = grow(ws.pp, p.padLen())
-			p.pad(ws.pp, xg)
-			ws.im = im2colSrc{p: p, pp: ws.pp, gather: c.kern.gather, panel: c.kern.panel}
+			ws.im = im2colSrc{p: p, pp: ws.padded(p, xg), gather: c.kern.gather, panel: c.kern.panel}
 			B = &ws.im
 		}
 		k := K
@@ -431,7 +496,11 @@ func (c *Conv) forward(ws *convWorker, ni int) {
 				ws.im.ones = true
 			}
 		}
-		c.mm(ws, gemmCall{m: coutG, n: P, k: k, A: A, B: B, c: yg, ldc: P})
+		var Ap panelSrc = A
+		if c.usePW {
+			Ap = &c.pw
+		}
+		c.mm(ws, gemmCall{m: coutG, n: P, k: k, A: Ap, B: B, c: yg, ldc: P})
 	}
 }
 
@@ -449,9 +518,7 @@ func (c *Conv) backward(ws *convWorker, ni int, dw []float32) {
 			if p.identity {
 				B = c.dense(&ws.b, xg, P, false)
 			} else {
-				ws.pp = grow(ws.pp, p.padLen())
-				p.pad(ws.pp, xg)
-				ws.it = im2colSrc{p: p, pp: ws.pp, trans: true, gather: c.kern.gather, panel: c.kern.panel}
+				ws.it = im2colSrc{p: p, pp: ws.padded(p, xg), trans: true, gather: c.kern.gather, panel: c.kern.panel}
 				B = &ws.it
 			}
 			c.mm(ws, gemmCall{m: coutG, n: K, k: P, A: c.dense(&ws.a, dyg, P, false), B: B, c: dw[grp*coutG*K:], ldc: K, acc: true})
@@ -459,6 +526,9 @@ func (c *Conv) backward(ws *convWorker, ni int, dw []float32) {
 		if c.dx != nil {
 			dxg := c.dx[xOff:][:cinG*inPlane]
 			call := gemmCall{m: K, n: P, k: coutG, A: c.dense(&ws.a, c.w[grp*coutG*K:], K, true), B: c.dense(&ws.b, dyg, P, true), c: dxg, ldc: P}
+			if c.usePW {
+				call.A = &c.pw
+			}
 			if p.identity {
 				c.mm(ws, call)
 				continue
@@ -466,9 +536,9 @@ func (c *Conv) backward(ws *convWorker, ni int, dw []float32) {
 			ws.col = grow(ws.col, K*P)
 			call.c = ws.col
 			c.mm(ws, call)
-			ws.pp = grow(ws.pp, p.padLen())
-			p.col2imPadded(ws.pp, ws.col, c.kern.addRows)
-			p.unpadSet(dxg, ws.pp)
+			ws.pc = grow(ws.pc, p.padLen())
+			p.col2imPadded(ws.pc, ws.col, c.kern.addRows)
+			p.unpadSet(dxg, ws.pc)
 		}
 	}
 }
@@ -498,9 +568,9 @@ func (c *Conv) forwardTransposed(ws *convWorker, ni int) {
 		ws.col = grow(ws.col, Kt*Pin)
 		call.c, call.acc = ws.col, false
 		c.mm(ws, call)
-		ws.pp = grow(ws.pp, p.padLen())
-		p.col2imPadded(ws.pp, ws.col, c.kern.addRows)
-		p.unpadAdd(yg, ws.pp)
+		ws.pc = grow(ws.pc, p.padLen())
+		p.col2imPadded(ws.pc, ws.col, c.kern.addRows)
+		p.unpadAdd(yg, ws.pc)
 	}
 }
 
@@ -514,10 +584,9 @@ func (c *Conv) backwardTransposed(ws *convWorker, ni int, dw []float32) {
 		dyg := c.dy[(ni*g.OutChannels+grp*coutG)*outPlane:][:coutG*outPlane]
 		xOff := (ni*g.InChannels + grp*cinG) * Pin
 		if !p.identity {
-			ws.pp = grow(ws.pp, p.padLen())
-			p.pad(ws.pp, dyg)
-			ws.im = im2colSrc{p: p, pp: ws.pp, gather: c.kern.gather, panel: c.kern.panel}
-			ws.it = im2colSrc{p: p, pp: ws.pp, trans: true, gather: c.kern.gather, panel: c.kern.panel}
+			pp := ws.padded(p, dyg)
+			ws.im = im2colSrc{p: p, pp: pp, gather: c.kern.gather, panel: c.kern.panel}
+			ws.it = im2colSrc{p: p, pp: pp, trans: true, gather: c.kern.gather, panel: c.kern.panel}
 		}
 		if c.dx != nil {
 			var B panelSrc = &ws.im

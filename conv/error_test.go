@@ -76,6 +76,8 @@ func TestErrorCodes(t *testing.T) {
 		{"pool_padding_over_half", "padding", PoolSpec{Kernel: [2]int{2, 2}, Padding: [2]int{2, 0}}, 1, 4, 4},
 		{"pool_input_empty", "input", PoolSpec{Kernel: [2]int{2, 2}}, 0, 4, 4},
 		{"pool_kernel_too_large", "kernel_size", PoolSpec{Kernel: [2]int{5, 5}}, 1, 4, 4},
+		{"pool_dilation_range", "dilation", PoolSpec{Kernel: [2]int{2, 2}, Dilation: [2]int{1, -1}}, 1, 4, 4},
+		{"pool_dilated_kernel_too_large", "kernel_size", PoolSpec{Kernel: [2]int{3, 3}, Dilation: [2]int{2, 2}}, 1, 4, 4},
 	}
 	made := map[string]bool{}
 	check := func(code, param string, err error, args map[string]any) {
@@ -105,6 +107,8 @@ func TestErrorCodes(t *testing.T) {
 		_, err := c.spec.Resolve(c.c, c.inH, c.inW)
 		check(c.code, c.param, err, nil)
 	}
+	_, err := PoolSpec{Kernel: [2]int{2, 2}, Dilation: [2]int{2, 2}}.ResolveAvg(1, 4, 4)
+	check("pool_avg_dilation", "dilation", err, map[string]any{"h": 2})
 	for _, code := range Codes {
 		if !made[code] {
 			t.Errorf("code %s is in Codes but no case here makes it", code)

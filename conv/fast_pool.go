@@ -1,5 +1,7 @@
 package conv
 
+import "math"
+
 // Fast max pooling for the common case of the MNIST networks (2×2 kernel,
 // stride 2, no padding). pool.go (owned by the correctness work) can
 // dispatch to it from MaxForward:
@@ -36,25 +38,51 @@ func (p *Pool) maxForward2x2(y []float32, idx []int32, x []float32, n int) {
 			if is != nil {
 				ir = is[oy*p.OutW : oy*p.OutW+len(yr)]
 			}
-			for ox := range yr {
-				ix := 2 * ox
-				a := r0[ix : ix+2 : ix+2]
-				c := r1[ix : ix+2 : ix+2]
-				best, bi := a[0], base+int32(ix)
-				if v := a[1]; v > best || v != v {
-					best, bi = v, base+int32(ix+1)
-				}
-				if v := c[0]; v > best || v != v {
-					best, bi = v, base+int32(inW+ix)
-				}
-				if v := c[1]; v > best || v != v {
-					best, bi = v, base+int32(inW+ix+1)
-				}
-				yr[ox] = best
-				if ir != nil {
-					ir[ox] = bi
-				}
-			}
+			maxRows2x2(yr, ir, r0, r1, base, int32(inW))
 		}
 	}
+}
+
+// maxRows2x2 pools one pair of input rows: yr[ox] is the maximum of
+// r0[2ox], r0[2ox+1], r1[2ox], r1[2ox+1] under MaxForward's rule (the
+// first maximum wins; a NaN beats everything and the last NaN wins) and
+// ir[ox] (if ir is not nil) its index base + (0, 1, inW or inW+1) + 2ox.
+// Without branches:
+// each comparison becomes a mask that selects bits (on activations the
+// winner's position is random, and mispredicted branches made this loop a
+// third of a training step).
+func maxRows2x2(yr []float32, ir []int32, r0, r1 []float32, base, inW int32) {
+	r0, r1 = r0[:2*len(yr)], r1[:2*len(yr)]
+	for ox := range yr {
+		ix := 2 * ox
+		a := r0[ix : ix+2 : ix+2]
+		c := r1[ix : ix+2 : ix+2]
+		best, bb, bi := a[0], math.Float32bits(a[0]), int32(0)
+		v := a[1]
+		m := -(b2u(v > best) | b2u(v != v))
+		bb = bb&^m | math.Float32bits(v)&m
+		bi |= 1 & int32(m)
+		best = math.Float32frombits(bb)
+		v = c[0]
+		m = -(b2u(v > best) | b2u(v != v))
+		bb = bb&^m | math.Float32bits(v)&m
+		bi = bi&^int32(m) | inW&int32(m)
+		best = math.Float32frombits(bb)
+		v = c[1]
+		m = -(b2u(v > best) | b2u(v != v))
+		bb = bb&^m | math.Float32bits(v)&m
+		bi = bi&^int32(m) | (inW+1)&int32(m)
+		yr[ox] = math.Float32frombits(bb)
+		if ir != nil {
+			ir[ox] = base + int32(ix) + bi
+		}
+	}
+}
+
+// b2u is 1 for true, 0 for false (compiled to a flag read, no branch).
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,6 +1,7 @@
 package conv
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -59,9 +60,10 @@ func BenchmarkMaxPool2x2(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	n := 100
-	r := rand.New(rand.NewPCG(1, 1))
-	x, y, idx := randSlice(r, p.XLen(n)), make([]float32, p.OutLen(n)), make([]int32, p.OutLen(n))
-	b.Run("generic", func(b *testing.B) { loop(b, 0, func() { p.maxForwardGeneric(y, idx, x, n) }) })
-	b.Run("fast", func(b *testing.B) { loop(b, 0, func() { p.maxForward2x2(y, idx, x, n) }) })
+	for _, n := range []int{1, 100} {
+		r := rand.New(rand.NewPCG(1, 1))
+		x, y, idx := randSlice(r, p.XLen(n)), make([]float32, p.OutLen(n)), make([]int32, p.OutLen(n))
+		b.Run(fmt.Sprintf("generic/n%d", n), func(b *testing.B) { loop(b, 0, func() { p.maxForwardGeneric(y, idx, x, n) }) })
+		b.Run(fmt.Sprintf("fast/n%d", n), func(b *testing.B) { loop(b, 0, func() { p.maxForward2x2(y, idx, x, n) }) })
+	}
 }

@@ -34,14 +34,15 @@ type gemmKernel struct {
 	copyPanel copyPanelFunc
 	// edge, if set, is a kernel with the same mr and a narrower nr, used
 	// for the last column panel when it is no wider than edge.nr (less
-	// work wasted on padding columns, e.g. 196 = 6·32 + 4).
+	// work wasted on padding columns, e.g. 196 = 6·32 + 4); it may have an
+	// edge of its own.
 	edge *gemmKernel
 }
 
 // panelKernel is the kernel for a column panel nn wide.
 func (k *gemmKernel) panelKernel(nn int) *gemmKernel {
-	if k.edge != nil && nn <= k.edge.nr {
-		return k.edge
+	for k.edge != nil && nn <= k.edge.nr {
+		k = k.edge
 	}
 	return k
 }
@@ -117,7 +118,7 @@ func (s *denseSrc) pack(dst []float32, w, o0, on, i0, ic int) {
 			copy(d, src)
 			clear(d[on:])
 		}
-	} else if s.packT == nil || !s.packT(dst, s.a[o0*s.ld+i0:], s.ld, w, on, n) {
+	} else if (s.packT == nil || !s.packT(dst, s.a[o0*s.ld+i0:], s.ld, w, on, n)) && !packTNarrow(dst, s.a[o0*s.ld+i0:], s.ld, w, on, n) {
 		for o := range on {
 			src := s.a[(o0+o)*s.ld+i0 : (o0+o)*s.ld+i0+n]
 			for i, v := range src {
@@ -140,6 +141,43 @@ extra:
 		}
 		clear(d[on:])
 	}
+}
+
+// packTNarrow is the transposing pack (a packTFunc) of full panels 2, 4
+// or 6 wide in Go (the portable and AVX2 kernels' A panels): the rows are
+// read in step and each destination row written whole, rather than one
+// strided column at a time.
+func packTNarrow(dst, a []float32, ld, w, on, ic int) bool {
+	if on != w || ic <= 0 {
+		return false
+	}
+	switch w {
+	case 2:
+		r0, r1 := a[:ic], a[ld:ld+ic]
+		dst = dst[:2*ic]
+		for i, v := range r0 {
+			d := dst[2*i : 2*i+2 : 2*i+2]
+			d[0], d[1] = v, r1[i]
+		}
+	case 4:
+		r0, r1, r2, r3 := a[:ic], a[ld:ld+ic], a[2*ld:2*ld+ic], a[3*ld:3*ld+ic]
+		dst = dst[:4*ic]
+		for i, v := range r0 {
+			d := dst[4*i : 4*i+4 : 4*i+4]
+			d[0], d[1], d[2], d[3] = v, r1[i], r2[i], r3[i]
+		}
+	case 6:
+		r0, r1, r2 := a[:ic], a[ld:ld+ic], a[2*ld:2*ld+ic]
+		r3, r4, r5 := a[3*ld:3*ld+ic], a[4*ld:4*ld+ic], a[5*ld:5*ld+ic]
+		dst = dst[:6*ic]
+		for i, v := range r0 {
+			d := dst[6*i : 6*i+6 : 6*i+6]
+			d[0], d[1], d[2], d[3], d[4], d[5] = v, r1[i], r2[i], r3[i], r4[i], r5[i]
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // gemmDense computes C = op(A)·op(B), or C += op(A)·op(B) when acc is true,
@@ -176,6 +214,10 @@ func (ws *gemmWS) gemm(kern *gemmKernel, m, n, k int, A panelSrc, ia int, B pane
 	ws.bp = grow(ws.bp, kcMax*ncMax)
 	ws.ap = grow(ws.ap, kcMax*mcMax)
 	ws.ct = grow(ws.ct, mr*nr)
+	pa, _ := A.(*packedA)
+	if pa != nil && (pa.kern != kern || ia != 0 || m != pa.m || k != pa.k) {
+		pa = nil // packed for another call: A.pack still serves
+	}
 	for jc := 0; jc < n; jc += ncb {
 		nc := min(ncb, n-jc)
 		for pc := 0; pc < k; pc += gemmKC {
@@ -188,10 +230,15 @@ func (ws *gemmWS) gemm(kern *gemmKernel, m, n, k int, A panelSrc, ia int, B pane
 			}
 			for ic := 0; ic < m; ic += mcMax {
 				mc := min(mcMax, m-ic)
-				for i0 := 0; i0 < mc; i0 += mr {
-					A.pack(ws.ap[i0*kc:i0*kc+kc*mr], mr, ia+ic+i0, min(mr, mc-i0), pc, kc)
+				ap := ws.ap
+				if pa != nil {
+					ap = pa.block(pc, ic, kc)
+				} else {
+					for i0 := 0; i0 < mc; i0 += mr {
+						A.pack(ws.ap[i0*kc:i0*kc+kc*mr], mr, ia+ic+i0, min(mr, mc-i0), pc, kc)
+					}
 				}
-				ws.macro(kern, mc, nc, kc, c[ic*ldc+jc:], ldc, accBlock)
+				ws.macro(kern, ap, mc, nc, kc, c[ic*ldc+jc:], ldc, accBlock)
 			}
 		}
 	}
@@ -200,7 +247,7 @@ func (ws *gemmWS) gemm(kern *gemmKernel, m, n, k int, A panelSrc, ia int, B pane
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
 // macro runs the micro-kernel over an mc×nc block of C from packed panels.
-func (ws *gemmWS) macro(kern *gemmKernel, mc, nc, kc int, c []float32, ldc int, acc bool) {
+func (ws *gemmWS) macro(kern *gemmKernel, apBlock []float32, mc, nc, kc int, c []float32, ldc int, acc bool) {
 	mr := kern.mr
 	ct := ws.ct
 	for j0 := 0; j0 < nc; j0 += kern.nr {
@@ -210,7 +257,7 @@ func (ws *gemmWS) macro(kern *gemmKernel, mc, nc, kc int, c []float32, ldc int, 
 		bp := ws.bp[j0*kc : j0*kc+kc*nr]
 		for i0 := 0; i0 < mc; i0 += mr {
 			mm := min(mr, mc-i0)
-			ap := ws.ap[i0*kc : i0*kc+kc*mr]
+			ap := apBlock[i0*kc : i0*kc+kc*mr]
 			if mm == mr && nn == nr {
 				k.micro(kc, ap, bp, c[i0*ldc+j0:], ldc, acc)
 				continue
@@ -230,6 +277,45 @@ func (ws *gemmWS) macro(kern *gemmKernel, mc, nc, kc int, c []float32, ldc int, 
 		}
 	}
 }
+
+// packedA is an A operand packed once, for many GEMMs with the same
+// kernel, m and k (a convolution's weights, the same for every image of a
+// batch): gemm then reads its panels in place instead of packing A again
+// for each image. Elsewhere (other sizes, a block of rows) it packs from
+// the source it was made from.
+type packedA struct {
+	src  panelSrc
+	kern *gemmKernel
+	m, k int
+	buf  []float32
+}
+
+// prepare packs src (m×k as an A operand) in gemm's blocking for kern:
+// the block (pc, ic) is kc×roundUp(mc, mr) values at pc·roundUp(m, mr) +
+// ic·kc, panels of mr rows at i0·kc within it.
+func (p *packedA) prepare(kern *gemmKernel, src panelSrc, m, k int) {
+	p.src, p.kern, p.m, p.k = src, kern, m, k
+	mr := kern.mr
+	mcMax := min(roundUp(gemmMC, mr), roundUp(m, mr))
+	p.buf = grow(p.buf, roundUp(m, mr)*k)
+	for pc := 0; pc < k; pc += gemmKC {
+		kc := min(gemmKC, k-pc)
+		for ic := 0; ic < m; ic += mcMax {
+			mc := min(mcMax, m-ic)
+			blk := p.block(pc, ic, kc)
+			for i0 := 0; i0 < mc; i0 += mr {
+				src.pack(blk[i0*kc:i0*kc+kc*mr], mr, ic+i0, min(mr, mc-i0), pc, kc)
+			}
+		}
+	}
+}
+
+func (p *packedA) block(pc, ic, kc int) []float32 {
+	off := pc*roundUp(p.m, p.kern.mr) + ic*kc
+	return p.buf[off : off+kc*min(roundUp(p.m-ic, p.kern.mr), roundUp(gemmMC, p.kern.mr))]
+}
+
+func (p *packedA) pack(dst []float32, w, o0, on, i0, ic int) { p.src.pack(dst, w, o0, on, i0, ic) }
 
 // fill sets every element of s to v.
 func fill(s []float32, v float32) {

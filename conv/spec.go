@@ -159,6 +159,7 @@ var Codes = []string{
 	"transposed_padding_mode", "output_padding_too_large", "output_padding_not_transposed",
 	"pool_kernel_range", "pool_stride_range", "pool_padding_negative", "pool_padding_over_half",
 	"pool_input_empty", "pool_kernel_too_large",
+	"pool_dilation_range", "pool_avg_dilation", "pool_dilated_kernel_too_large",
 }
 
 var knownCodes = func() map[string]bool {

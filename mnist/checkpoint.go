@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -153,11 +152,15 @@ func (t *Trainer) SaveCheckpointExtra(path string, extra map[string]string) erro
 	return atomicfile.WriteFile(path, b, 0o644)
 }
 
+// MaxCheckpointFile bounds the checkpoint files LoadCheckpoint reads (a
+// checkpoint of the reference net with Adam is about 1 MB).
+const MaxCheckpointFile = 64 << 20
+
 // LoadCheckpoint reads a checkpoint from path and returns a trainer that
 // continues it on train and test (the data it was made on: the size and
 // the labels are checked) with the checkpoint's own configuration.
 func LoadCheckpoint(path string, train, test *Set) (*Trainer, error) {
-	b, err := os.ReadFile(path)
+	b, err := atomicfile.ReadFile(path, MaxCheckpointFile)
 	if err != nil {
 		return nil, err
 	}

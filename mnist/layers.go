@@ -37,6 +37,15 @@ type layerState struct {
 	a, b    []float32
 	n       int
 	forward bool
+
+	// A convolution followed by ReLU and max-pooling, run pool-first:
+	// the conv's per-image Epilogue pools each image of its output (cy)
+	// into the pool layer's state while the image is still in cache, and
+	// its Prologue routes the pooled gradient (dyPool) back into the pool's
+	// dx, image by image, just before the conv's backward reads it. Made on
+	// first use (see convLayer.forwardPooled).
+	epi, pro   func(ni int)
+	cy, dyPool []float32
 }
 
 // parJob is a function split into nw parts, run by parallel.
@@ -185,6 +194,41 @@ func (l *convLayer) forward(st *layerState, x []float32, n int) []float32 {
 	y := st.y[:n*l.out.size()]
 	st.c.Forward(y, x, l.w.Data, l.b.Data, n)
 	return y
+}
+
+// forwardPooled is forward followed by the max-pooling l2 (state st2,
+// which receives the pooled values and winners, as l2.forward would), done
+// image by image inside the convolution call. It returns the conv output
+// and the pooled output.
+func (l *convLayer) forwardPooled(st *layerState, l2 *poolLayer, st2 *layerState, x []float32, n int) (y, pooled []float32) {
+	if st.epi == nil {
+		in, out := l2.in.size(), l2.out.size()
+		st.epi = func(ni int) {
+			l2.p.MaxForward(st2.y[ni*out:(ni+1)*out], st2.idx[ni*out:(ni+1)*out], st.cy[ni*in:(ni+1)*in], 1)
+		}
+		st.pro = func(ni int) {
+			l2.p.MaxBackward(st2.dx[ni*in:(ni+1)*in], st.dyPool[ni*out:(ni+1)*out], st2.idx[ni*out:(ni+1)*out], 1)
+		}
+	}
+	y = st.y[:n*l.out.size()]
+	st.cy, st.c.Epilogue = y, st.epi
+	st.c.Forward(y, x, l.w.Data, l.b.Data, n)
+	st.cy, st.c.Epilogue = nil, nil
+	return y, st2.y[:n*l2.out.size()]
+}
+
+// backwardPooled is l2.backward (the max-pooling after this layer, with
+// pooled gradient dy) followed by backward, the pooling's gradient routed
+// image by image inside the convolution call (forwardPooled's pair).
+func (l *convLayer) backwardPooled(st *layerState, l2 *poolLayer, st2 *layerState, dy, x []float32, n int) []float32 {
+	var dx []float32
+	if st.dx != nil {
+		dx = st.dx[:n*l.in.size()]
+	}
+	st.dyPool, st.c.Prologue = dy, st.pro
+	st.c.Backward(dx, l.w.grad(), l.b.grad(), st2.dx[:n*l2.in.size()], x, l.w.Data, n)
+	st.dyPool, st.c.Prologue = nil, nil
+	return dx
 }
 
 func (l *convLayer) backward(st *layerState, dy, x []float32, n int) []float32 {
@@ -402,19 +446,29 @@ func softmaxCrossEntropy(probs, dlogits, logits []float32, labels []uint8, n, k 
 // softmax writes the softmax of each row of logits (n×k) to probs.
 func softmax(probs, logits []float32, n, k int) {
 	for i := range n {
-		row := logits[i*k : (i+1)*k]
-		m := row[0]
-		for _, v := range row {
-			if v > m {
-				m = v
-			}
-		}
-		var s float64
-		for _, v := range row {
-			s += math.Exp(float64(v - m))
-		}
-		for j, v := range row {
-			probs[i*k+j] = float32(math.Exp(float64(v-m)) / s)
+		softmaxRow(probs[i*k:(i+1)*k], logits[i*k:(i+1)*k], nil)
+	}
+}
+
+// softmaxRow writes the softmax of row to probs: exp(v − max) over their
+// sum (float64). exps, if not nil, receives each exp(v − max); it returns
+// the max and the sum (for SoftmaxSteps).
+func softmaxRow(probs, row []float32, exps []float64) (m float32, s float64) {
+	m = row[0]
+	for _, v := range row {
+		if v > m {
+			m = v
 		}
 	}
+	for j, v := range row {
+		e := math.Exp(float64(v - m))
+		if exps != nil {
+			exps[j] = e
+		}
+		s += e
+	}
+	for j, v := range row {
+		probs[j] = float32(math.Exp(float64(v-m)) / s)
+	}
+	return m, s
 }

@@ -240,6 +240,17 @@ func (n *Net) forward(ws *workspace, x []float32, b int) []float32 {
 		panic("mnist: forward: batch does not fit the workspace")
 	}
 	for i := 0; i < len(n.layers); i++ {
+		if ws.poolFirst && n.convReluPool(i) {
+			// The pooling runs inside the convolution, image by image.
+			c, p := n.layers[i].(*convLayer), n.layers[i+2].(*poolLayer)
+			ws.ins[i] = x
+			var y []float32
+			y, x = c.forwardPooled(ws.st[i], p, ws.st[i+2], x, b)
+			ws.ins[i+2], ws.ins[i+1] = y, x
+			x = n.layers[i+1].forward(ws.st[i+1], x, b) // in place on the pooled values
+			i += 2
+			continue
+		}
 		if ws.poolFirst && n.reluThenPool(i) {
 			ws.ins[i+1] = x
 			x = n.layers[i+1].forward(ws.st[i+1], x, b)
@@ -254,6 +265,13 @@ func (n *Net) forward(ws *workspace, x []float32, b int) []float32 {
 	return x
 }
 
+// convReluPool reports whether layer i is a convolution followed by a ReLU
+// and a MaxPool2d: pool-first, the pooling then runs inside the
+// convolution call, image by image (convLayer.forwardPooled).
+func (n *Net) convReluPool(i int) bool {
+	return i+2 < len(n.layers) && n.layers[i].kind() == "conv" && n.reluThenPool(i+1)
+}
+
 // reluThenPool reports whether layer i is a ReLU followed by a MaxPool2d.
 func (n *Net) reluThenPool(i int) bool {
 	return i+1 < len(n.layers) && n.layers[i].kind() == "relu" && n.layers[i+1].kind() == "maxpool"
@@ -264,6 +282,13 @@ func (n *Net) reluThenPool(i int) bool {
 func (n *Net) backward(ws *workspace, dlogits []float32, b int) {
 	dy := dlogits
 	for i := len(n.layers) - 1; i >= 0; i-- {
+		if ws.poolFirst && i > 1 && n.convReluPool(i-2) {
+			dy = n.layers[i-1].backward(ws.st[i-1], dy, ws.ins[i-1], b) // masked by the pooled ReLU output
+			c, p := n.layers[i-2].(*convLayer), n.layers[i].(*poolLayer)
+			dy = c.backwardPooled(ws.st[i-2], p, ws.st[i], dy, ws.ins[i-2], b)
+			i -= 2
+			continue
+		}
 		if ws.poolFirst && i > 0 && n.reluThenPool(i-1) {
 			dy = n.layers[i-1].backward(ws.st[i-1], dy, ws.ins[i-1], b) // masked by the pooled ReLU output
 			dy = n.layers[i].backward(ws.st[i], dy, ws.ins[i], b)

@@ -27,7 +27,12 @@ func hashUnit(stream, i uint64) float64 {
 
 func loadFixture(t *testing.T) map[string]Tensor {
 	t.Helper()
-	f, err := os.Open("testdata/train_step.safetensors.gz")
+	return loadFixtureFile(t, "testdata/train_step.safetensors.gz")
+}
+
+func loadFixtureFile(t *testing.T, path string) map[string]Tensor {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +156,61 @@ func TestOptimizersMatchPyTorch(t *testing.T) {
 			for i, v := range p.Data {
 				if w := want[step*16+i]; math.Abs(float64(v-w)) > 1e-6 {
 					t.Errorf("%s step %d: p[%d] = %.8g, PyTorch %.8g", tc.name, step+1, i, v, w)
+				}
+			}
+		}
+	}
+}
+
+// TestOptimizerPreviewIsStep: Preview's numbers are exactly what Step then
+// writes (the parameter, and Adam's moments), over three steps of the
+// PyTorch fixture's gradients, for Adam, SGD with momentum and plain SGD.
+func TestOptimizerPreviewIsStep(t *testing.T) {
+	fx := loadFixture(t)
+	p0, gs := fx["opt.p0"].Data, fx["opt.grads"].Data
+	for _, opt := range []Optimizer{NewAdam(0.01), &SGD{LR: 0.1, Momentum: 0.9}, &SGD{LR: 0.1}} {
+		ps := []*Param{
+			{Name: "a", Data: []float32{0.5, -1}, Grad: make([]float32, 2)},
+			{Name: "p", Data: append([]float32(nil), p0...), Grad: make([]float32, 16)},
+		}
+		for step := range 3 {
+			copy(ps[1].Grad, gs[step*16:(step+1)*16])
+			ps[0].Grad[0], ps[0].Grad[1] = gs[step*16], -gs[step*16+1]
+			type pv struct{ after, m, v float32 }
+			var want []pv
+			for i, p := range ps {
+				for j := range p.Data {
+					switch o := opt.(type) {
+					case *Adam:
+						d := o.Preview(i, j, p.Grad[j], p.Data[j])
+						if d.T != step+1 || d.Before != p.Data[j] || d.Grad != p.Grad[j] || d.Before-d.Update != d.After {
+							t.Fatalf("adam step %d: preview %+v", step+1, d)
+						}
+						want = append(want, pv{d.After, d.M, d.V})
+					case *SGD:
+						d := o.Preview(i, j, p.Grad[j], p.Data[j])
+						if d.First != (step == 0) || d.Before-d.Update != d.After {
+							t.Fatalf("sgd step %d: preview %+v", step+1, d)
+						}
+						want = append(want, pv{d.After, d.Buf, 0})
+					}
+				}
+			}
+			opt.Step(ps)
+			k := 0
+			for i, p := range ps {
+				for j, v := range p.Data {
+					got := pv{after: v}
+					switch o := opt.(type) {
+					case *Adam:
+						got.m, got.v = o.m[i][j], o.v[i][j]
+					case *SGD:
+						got.m = o.buf[i][j]
+					}
+					if got != want[k] {
+						t.Errorf("%s step %d: %s[%d] = %+v, preview said %+v", opt.Name(), step+1, p.Name, j, got, want[k])
+					}
+					k++
 				}
 			}
 		}

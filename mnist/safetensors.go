@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,24 +167,11 @@ const MaxSafetensorsFile = 1 << 30
 
 // ReadSafetensors reads and decodes the file at path.
 func ReadSafetensors(path string) ([]Tensor, map[string]string, error) {
-	f, err := os.Open(path)
+	// atomicfile.ReadFile refuses devices and FIFOs without blocking (a
+	// plain open of a FIFO waits for a writer).
+	b, err := atomicfile.ReadFile(path, MaxSafetensorsFile)
 	if err != nil {
 		return nil, nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if st.Size() > MaxSafetensorsFile {
-		return nil, nil, fmt.Errorf("%s is %d bytes, more than the %d a model file may have", path, st.Size(), MaxSafetensorsFile)
-	}
-	b := make([]byte, st.Size())
-	if _, err := io.ReadFull(f, b); err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	ts, meta, err := DecodeSafetensors(b)
 	if err != nil {

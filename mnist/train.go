@@ -173,6 +173,8 @@ type Trainer struct {
 	// scratch is Augmentation.Apply's buffer.
 	scratch []float32
 
+	watch *Conv1Update // WatchConv1's record, or nil
+
 	epochLoss    float64
 	epochCorrect int
 	epochImages  int
@@ -273,6 +275,9 @@ func (t *Trainer) Step() Progress {
 	t.net.backward(ws, ws.dlogits, b)
 	if t.cfg.LRDecay != 0 {
 		setLR(t.opt, t.cfg.EpochLR(t.epoch))
+	}
+	if t.watch != nil { // after the learning rate is set: Preview uses it
+		t.recordConv1()
 	}
 	t.opt.Step(t.net.ps)
 

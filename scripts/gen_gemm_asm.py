@@ -49,7 +49,9 @@ def kernel512(mr, nv):
         emit("\tADDQ BX, DX")
     emit("\tVZEROUPPER\n\tRET\n")
 
-def kernel256(mr, nv):
+def kernel256(mr, nv, unroll=4):
+    """AVX2 micro-kernel, the k loop unrolled unroll times (then one k at a
+    time for the rest): less loop overhead between the FMAs."""
     nr = 8*nv
     name = f"sgemmKern{mr}x{nr}AVX2"
     acc = lambda i, v: f"Y{i*nv+v}"
@@ -57,20 +59,31 @@ def kernel256(mr, nv):
     breg = [f"Y{nacc+v}" for v in range(nv)]
     free = list(range(nacc+nv, 16))
     assert free
+    def body(u):
+        for v in range(nv):
+            emit(f"\tVMOVUPS {32*(u*nv+v)}(DI), {breg[v]}")
+        for i in range(mr):
+            bc = f"Y{free[i % len(free)]}"
+            emit(f"\tVBROADCASTSS {4*(u*mr+i)}(SI), {bc}")
+            for v in range(nv):
+                emit(f"\tVFMADD231PS {breg[v]}, {bc}, {acc(i,v)}")
     emit(f"// func {name}(kc int, a, b, c *float32, ldc int, acc bool)")
     emit(f"TEXT ·{name}(SB), NOSPLIT, $0-41")
     emit("\tMOVQ kc+0(FP), CX\n\tMOVQ a+8(FP), SI\n\tMOVQ b+16(FP), DI\n\tMOVQ c+24(FP), DX\n\tMOVQ ldc+32(FP), BX\n\tSHLQ $2, BX")
     for i in range(nacc):
         emit(f"\tVXORPS Y{i}, Y{i}, Y{i}")
+    if unroll > 1:
+        emit(f"\tMOVQ CX, R8\n\tSHRQ ${unroll.bit_length()-1}, R8\n\tANDQ ${unroll-1}, CX\n\tTESTQ R8, R8\n\tJZ {name}_rest")
+        emit(f"{name}_loop{unroll}:")
+        for u in range(unroll):
+            body(u)
+        emit(f"\tADDQ ${4*mr*unroll}, SI\n\tADDQ ${4*nr*unroll}, DI\n\tDECQ R8\n\tJNZ {name}_loop{unroll}")
+        emit(f"{name}_rest:")
+        emit(f"\tTESTQ CX, CX\n\tJZ {name}_done")
     emit(f"{name}_loop:")
-    for v in range(nv):
-        emit(f"\tVMOVUPS {32*v}(DI), {breg[v]}")
-    for i in range(mr):
-        bc = f"Y{free[i % len(free)]}"
-        emit(f"\tVBROADCASTSS {4*i}(SI), {bc}")
-        for v in range(nv):
-            emit(f"\tVFMADD231PS {breg[v]}, {bc}, {acc(i,v)}")
+    body(0)
     emit(f"\tADDQ ${4*mr}, SI\n\tADDQ ${4*nr}, DI\n\tDECQ CX\n\tJNZ {name}_loop")
+    emit(f"{name}_done:")
     emit(f"\tCMPB acc+40(FP), $0\n\tJEQ {name}_store")
     for i in range(mr):
         for v in range(nv):
@@ -91,6 +104,273 @@ emit('#include "textflag.h"\n')
 for mr, nv in [(8,2),(8,1),(8,3),(12,2),(6,4)]:
     kernel512(mr, nv)
 kernel256(6, 2)
+emit("""// func permPanelAVX512(dst, src *float32, bases *int32, nrows int, perm, starts *int32, nv int)
+// For r < nrows, h < nv (1 or 2), l < 16:
+//   dst[r*16*nv + 16h + l] = src[bases[r] + starts[h] + perm[16h+l]], perm values in [0, 32):
+// two loads and one two-table permute (VPERMT2PS) per 16 values, no gather.
+TEXT ·permPanelAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ bases+16(FP), BX
+	MOVQ nrows+24(FP), CX
+	MOVQ perm+32(FP), DX
+	MOVQ starts+40(FP), R8
+	MOVQ nv+48(FP), R10
+	VMOVDQU32 (DX), Z1
+	MOVLQSX (R8), R11
+	TESTQ CX, CX
+	JZ pp_done
+	CMPQ R10, $2
+	JEQ pp_two
+pp_one:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	VMOVUPS (R9)(R11*4), Z3
+	VPERMT2PS 64(R9)(R11*4), Z1, Z3
+	VMOVUPS Z3, (DI)
+	ADDQ $4, BX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ pp_one
+	JMP pp_done
+pp_two:
+	VMOVDQU32 64(DX), Z2
+	MOVLQSX 4(R8), R12
+pp_two_loop:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	VMOVUPS (R9)(R11*4), Z3
+	VPERMT2PS 64(R9)(R11*4), Z1, Z3
+	VMOVUPS (R9)(R12*4), Z4
+	VPERMT2PS 64(R9)(R12*4), Z2, Z4
+	VMOVUPS Z3, (DI)
+	VMOVUPS Z4, 64(DI)
+	ADDQ $4, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ pp_two_loop
+pp_done:
+	VZEROUPPER
+	RET
+
+""")
+emit("""// func permPanelAVX2(dst, src *float32, bases *int32, nrows int, perm, starts *int32, nv int)
+// For r < nrows, h < nv (1 or 2), l < 8:
+//   dst[r*8*nv + 8h + l] = src[bases[r] + starts[h] + perm[8h+l]], perm values in [0, 16):
+// per 8 values two permutes (VPERMPS, from the 8 floats at the start and the 8 after)
+// and a blend on bit 3 of the index.
+TEXT ·permPanelAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ bases+16(FP), BX
+	MOVQ nrows+24(FP), CX
+	MOVQ perm+32(FP), DX
+	MOVQ starts+40(FP), R8
+	MOVQ nv+48(FP), R10
+	VMOVDQU (DX), Y0
+	VPSLLD $28, Y0, Y1
+	MOVLQSX (R8), R11
+	TESTQ CX, CX
+	JZ pq_done
+	CMPQ R10, $2
+	JEQ pq_two
+pq_one:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	VPERMPS (R9)(R11*4), Y0, Y4
+	VPERMPS 32(R9)(R11*4), Y0, Y5
+	VBLENDVPS Y1, Y5, Y4, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ $4, BX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ pq_one
+	JMP pq_done
+pq_two:
+	VMOVDQU 32(DX), Y2
+	VPSLLD $28, Y2, Y3
+	MOVLQSX 4(R8), R12
+pq_two_loop:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	VPERMPS (R9)(R11*4), Y0, Y4
+	VPERMPS 32(R9)(R11*4), Y0, Y5
+	VBLENDVPS Y1, Y5, Y4, Y4
+	VPERMPS (R9)(R12*4), Y2, Y6
+	VPERMPS 32(R9)(R12*4), Y2, Y7
+	VBLENDVPS Y3, Y7, Y6, Y6
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y6, 32(DI)
+	ADDQ $4, BX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ pq_two_loop
+pq_done:
+	VZEROUPPER
+	RET
+
+""")
+emit("""// func addRowsAVX2(dst, src *float32, rows, cols, dstStride int)
+// dst[y*dstStride+x] += src[y*cols+x] for y < rows, x < cols; 8 lanes, the
+// tail of a row masked (VMASKMOVPS, mask from addRowsMask<>).
+DATA addRowsMask<>+0(SB)/4, $-1
+DATA addRowsMask<>+4(SB)/4, $-1
+DATA addRowsMask<>+8(SB)/4, $-1
+DATA addRowsMask<>+12(SB)/4, $-1
+DATA addRowsMask<>+16(SB)/4, $-1
+DATA addRowsMask<>+20(SB)/4, $-1
+DATA addRowsMask<>+24(SB)/4, $-1
+DATA addRowsMask<>+28(SB)/4, $-1
+DATA addRowsMask<>+32(SB)/4, $0
+DATA addRowsMask<>+36(SB)/4, $0
+DATA addRowsMask<>+40(SB)/4, $0
+DATA addRowsMask<>+44(SB)/4, $0
+DATA addRowsMask<>+48(SB)/4, $0
+DATA addRowsMask<>+52(SB)/4, $0
+DATA addRowsMask<>+56(SB)/4, $0
+DATA addRowsMask<>+60(SB)/4, $0
+GLOBL addRowsMask<>(SB), RODATA|NOPTR, $64
+
+TEXT ·addRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ cols+24(FP), R9
+	MOVQ dstStride+32(FP), R10
+	SHLQ $2, R10
+	MOVQ R9, CX
+	ANDQ $7, CX
+	LEAQ addRowsMask<>+32(SB), R12
+	MOVQ CX, AX
+	SHLQ $2, AX
+	SUBQ AX, R12
+	VMOVDQU (R12), Y1
+	MOVQ R9, R11
+	SHRQ $3, R11
+	TESTQ R8, R8
+	JZ ar2_done
+ar2_row:
+	MOVQ DI, DX
+	MOVQ R11, AX
+	TESTQ AX, AX
+	JZ ar2_tail
+ar2_vec:
+	VMOVUPS (SI), Y0
+	VADDPS (DX), Y0, Y0
+	VMOVUPS Y0, (DX)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ AX
+	JNZ ar2_vec
+ar2_tail:
+	TESTQ CX, CX
+	JZ ar2_next
+	VMASKMOVPS (SI), Y1, Y0
+	VMASKMOVPS (DX), Y1, Y2
+	VADDPS Y2, Y0, Y0
+	VMASKMOVPS Y0, Y1, (DX)
+	LEAQ (SI)(CX*4), SI
+ar2_next:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ ar2_row
+ar2_done:
+	VZEROUPPER
+	RET
+
+// func gatherPanelAVX2(dst, src *float32, bases *int32, nrows int, idx *int32, nv int)
+// For r < nrows, l < 8*nv: dst[r*8*nv + l] = src[bases[r] + idx[l]]; nv is 1 or 2.
+TEXT ·gatherPanelAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ bases+16(FP), BX
+	MOVQ nrows+24(FP), CX
+	MOVQ idx+32(FP), DX
+	MOVQ nv+40(FP), R8
+	VMOVDQU (DX), Y1
+	TESTQ CX, CX
+	JZ g2_done
+	CMPQ R8, $2
+	JEQ g2_two
+g2_one:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	VPCMPEQD Y5, Y5, Y5
+	VGATHERDPS Y5, (R9)(Y1*4), Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $4, BX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ g2_one
+	JMP g2_done
+g2_two:
+	VMOVDQU 32(DX), Y2
+g2_two_loop:
+	MOVLQSX (BX), AX
+	LEAQ (SI)(AX*4), R9
+	VPCMPEQD Y5, Y5, Y5
+	VPCMPEQD Y6, Y6, Y6
+	VGATHERDPS Y5, (R9)(Y1*4), Y3
+	VGATHERDPS Y6, (R9)(Y2*4), Y4
+	VMOVUPS Y3, (DI)
+	VMOVUPS Y4, 32(DI)
+	ADDQ $4, BX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ g2_two_loop
+g2_done:
+	VZEROUPPER
+	RET
+
+""")
+def kernel_edge4(mr):
+    """The last column panel when it is at most 4 wide: C[mr x 4] with the
+    rows in the lanes of 4 ymm accumulators (one per column), so a k step is
+    one load of the A column, 4 broadcasts of B and 4 FMAs (a row-major
+    tile would spend mr FMAs on 4 useful columns). An 8x4 transpose at the
+    end stores rows of 4. mr is 8, or 6 (AVX2: the A column is loaded
+    masked, lanes 6 and 7 unused)."""
+    name = f"sgemmKern{mr}x4T"
+    emit(f"// func {name}(kc int, a, b, c *float32, ldc int, acc bool)")
+    emit(f"// C[{mr}x4] (+)= A panel (kc x {mr}) times B panel (kc x 4); AVX2 + FMA.")
+    emit(f"TEXT ·{name}(SB), NOSPLIT, $0-41")
+    emit("\tMOVQ kc+0(FP), CX\n\tMOVQ a+8(FP), SI\n\tMOVQ b+16(FP), DI\n\tMOVQ c+24(FP), DX\n\tMOVQ ldc+32(FP), BX\n\tSHLQ $2, BX")
+    for j in range(4):
+        emit(f"\tVXORPS Y{j}, Y{j}, Y{j}")
+    if mr < 8:
+        emit(f"\tLEAQ addRowsMask<>+{32-4*mr}(SB), R8\n\tVMOVDQU (R8), Y15")
+    emit(f"{name}_loop:")
+    if mr < 8:
+        emit("\tVMASKMOVPS (SI), Y15, Y4")
+    else:
+        emit("\tVMOVUPS (SI), Y4")
+    for j in range(4):
+        emit(f"\tVBROADCASTSS {4*j}(DI), Y{5+j}")
+        emit(f"\tVFMADD231PS Y4, Y{5+j}, Y{j}")
+    emit(f"\tADDQ ${4*mr}, SI\n\tADDQ $16, DI\n\tDECQ CX\n\tJNZ {name}_loop")
+    # transpose: Y10..Y13 = rows (0|4), (1|5), (2|6), (3|7)
+    emit("\tVUNPCKLPS Y1, Y0, Y6\n\tVUNPCKHPS Y1, Y0, Y7\n\tVUNPCKLPS Y3, Y2, Y8\n\tVUNPCKHPS Y3, Y2, Y9")
+    emit("\tVSHUFPS $0x44, Y8, Y6, Y10\n\tVSHUFPS $0xEE, Y8, Y6, Y11\n\tVSHUFPS $0x44, Y9, Y7, Y12\n\tVSHUFPS $0xEE, Y9, Y7, Y13")
+    # the high halves (rows 4..7) first: a 128-bit VEX op on X10..X13
+    # would zero them
+    for i in range(4, mr):
+        emit(f"\tVEXTRACTF128 $1, Y{10 + i - 4}, X{i}")
+    rows = [f"X{10 + i}" if i < 4 else f"X{i}" for i in range(mr)]
+    emit(f"\tCMPB acc+40(FP), $0\n\tJEQ {name}_store")
+    for acc_ in (True, False):
+        if not acc_:
+            emit(f"{name}_store:")
+        for x in rows:
+            if acc_:
+                emit(f"\tVADDPS (DX), {x}, {x}")
+            emit(f"\tVMOVUPS {x}, (DX)")
+            emit("\tADDQ BX, DX")
+        emit("\tVZEROUPPER\n\tRET")
+    emit("")
+
+kernel_edge4(8)
+kernel_edge4(6)
+
 emit("""// func clockLoop(n int)
 // n iterations of 8 dependent one-cycle ADDs: 8n core clock cycles (how
 // BenchmarkGEMM measures the clock for its fraction of the FMA peak).

@@ -5,6 +5,8 @@ package views
 // animations; every sentence is already translated, every number formatted.
 type AnimationsView struct {
 	Classic []AnimCard
+	// Pooling are the numbered max- and average-pooling animations.
+	Pooling []AnimCard
 	Form    AnimForm
 	// Preview is the custom animation asked for with the form, or nil.
 	Preview *AnimCard

@@ -16,6 +16,9 @@ type ConvView struct {
 	Modes   []ConvOption
 	Pads    []ConvOption // padding kinds: number, same, valid
 	Kernels []ConvOption // named kernels
+	// NextExample: on a preset of the lesson's sequence, the next one
+	// (Value is its /conv URL); empty otherwise.
+	NextExample ConvOption
 
 	OK         bool   // the configuration ran: everything below is filled
 	Op         string // the operation (convstate.Op): "conv", "conv_transpose"

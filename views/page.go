@@ -8,6 +8,7 @@ package views
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -27,10 +28,13 @@ type Page struct {
 type navItem struct{ ID, Href, Key string }
 
 var navItems = []navItem{
+	{"lesson", "/lesson", "nav.lesson"},
 	{"conv", "/conv", "nav.conv"},
 	{"animations", "/animations", "nav.animations"},
 	{"train", "/train", "nav.train"},
 	{"draw", "/draw", "nav.draw"},
+	{"network", "/network", "nav.network"},
+	{"quiz", "/quiz", "nav.quiz"},
 }
 
 // withParam returns path (which may hold a query) with key=value set.
@@ -106,4 +110,16 @@ func (p Page) lang() string {
 		return "en"
 	}
 	return p.Lang
+}
+
+// itoa is strconv.Itoa for templates.
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// NavIDs lists the menu's parts, in order (for tests).
+func NavIDs() []string {
+	ids := make([]string, len(navItems))
+	for i, it := range navItems {
+		ids[i] = it.ID
+	}
+	return ids
 }

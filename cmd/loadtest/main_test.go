@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -30,7 +31,30 @@ func fakeServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
 		}
 		fmt.Fprint(w, `{"output":[[[8]]]}`)
 	})
-	mux.HandleFunc("GET /api/train/events", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /{p...}", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "page") })
+	mux.HandleFunc("POST /api/predict", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var v struct{ Image []float64 }
+		if json.Unmarshal(b, &v) != nil || len(v.Image) != 784 {
+			http.Error(w, "bad", 400)
+			return
+		}
+		fmt.Fprint(w, `{"digit":0}`)
+	})
+	var gifs atomic.Int32
+	mux.HandleFunc("GET /animations/custom.gif", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("input") == "" {
+			http.Error(w, "no query", 400)
+			return
+		}
+		if gifs.Add(1)%2 == 0 { // every other one: busy
+			w.Header().Set("Retry-After", "2")
+			http.Error(w, "busy", 503)
+			return
+		}
+		fmt.Fprint(w, "GIF89a")
+	})
+	streamHandler := func(w http.ResponseWriter, r *http.Request) {
 		streams.Add(1)
 		defer streams.Add(-1)
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -45,7 +69,9 @@ func fakeServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
 				w.(http.Flusher).Flush()
 			}
 		}
-	})
+	}
+	mux.HandleFunc("GET /api/train/events", streamHandler)
+	mux.HandleFunc("GET /api/follow/events", streamHandler)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv, &streams
@@ -107,5 +133,38 @@ func TestRefusesNonLoopback(t *testing.T) {
 		if err := run(context.Background(), append(args, "-url", "http://127.0.0.1:1"), io.Discard); err == nil {
 			t.Errorf("%v accepted", args)
 		}
+	}
+}
+
+// The mixed profile: every kind of request, viewers on both streams, slow
+// clients, 503s counted as busy (not errors), and the server's memory.
+func TestMixedProfile(t *testing.T) {
+	srv, _ := fakeServer(t)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-url", srv.URL, "-profile", "mixed", "-c", "4", "-d", "500ms", "-sse", "6",
+		"-pid", fmt.Sprint(os.Getpid()), "-settle", "0", "-json"}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
+	}
+	for _, k := range []string{"POST /api/conv", "POST /api/predict", "GET /animations/custom.gif?…", "GET /conv", "GET /animations/dilation.gif"} {
+		if rep.PerTarget[k].N == 0 {
+			t.Errorf("no %s requests: %v", k, rep.PerTarget)
+		}
+	}
+	if rep.Errors != 0 || rep.Busy == 0 {
+		t.Errorf("errors %d %v, busy %d: want the fake's 503s counted as busy only", rep.Errors, rep.ErrorKinds, rep.Busy)
+	}
+	if s := rep.SSE; s == nil || s.Connected != 6 || s.Starved != 0 {
+		t.Errorf("SSE %+v", rep.SSE)
+	}
+	if s := rep.Slow; s == nil || s.Clients != 4 || s.Connections < 4 {
+		t.Errorf("slow clients %+v, want 4 (the profile's default)", rep.Slow)
+	}
+	if m := rep.Memory; m == nil || m.PeakRSS <= 0 || m.PeakHWM < m.StartRSS {
+		t.Errorf("memory %+v", rep.Memory)
 	}
 }

@@ -73,8 +73,26 @@ type Error struct {
 }
 
 // New makes an error whose message is the catalogue entry "err.<code>".
+// A code without an entry in i18n/en.txt is a programmer error: New
+// panics, so any test that reaches the error finds the missing message
+// (go test ./i18n checks every English key has a Korean one).
 func New(kind Kind, code string, args ...Arg) *Error {
-	return &Error{Kind: kind, Code: code, Key: "err." + code, Args: args}
+	key := "err." + code
+	if i18n.TL("en", key) == key {
+		panic("apperr: no message " + key + " in i18n/en.txt")
+	}
+	return &Error{Kind: kind, Code: code, Key: key, Args: args}
+}
+
+// NewKeyed is New with the message under key instead of "err.<code>",
+// for messages that live in a page's own catalogue section: convstate's
+// "conv.err.<key>", which /conv also shows inline. Like New, it panics
+// when key has no entry in i18n/en.txt.
+func NewKeyed(kind Kind, code, key string, args ...Arg) *Error {
+	if i18n.TL("en", key) == key {
+		panic("apperr: no message " + key + " in i18n/en.txt")
+	}
+	return &Error{Kind: kind, Code: code, Key: key, Args: args}
 }
 
 // WithParam sets the request field at fault and returns e.

@@ -118,7 +118,7 @@ func TestEngineMessages(t *testing.T) {
 }
 
 func TestFillOnce(t *testing.T) {
-	e := New(Invalid, "test_only", A("a", "{b}"), A("b", "X"))
+	e := &Error{Args: []Arg{A("a", "{b}"), A("b", "X")}}
 	got := Fill("<{a}|{b}|{c}|{>", func(n string) (string, bool) {
 		for _, a := range e.Args {
 			if a.Name == n {
@@ -137,11 +137,17 @@ func TestInternal(t *testing.T) {
 	if KindOf(err) != Internal || Message("ko", err) != "" {
 		t.Errorf("a plain error must be internal and say nothing: %v %q", KindOf(err), Message("ko", err))
 	}
-	e := New(Conflict, "no_such_entry").Wrap(err)
+	e := New(Conflict, "train_no_model").Wrap(err)
 	if !errors.Is(e, err) || KindOf(fmt.Errorf("x: %w", e)) != Conflict {
 		t.Error("Wrap/Unwrap/KindOf")
 	}
-	if e.Message("en") != "no_such_entry" {
-		t.Errorf("a code without an entry shows the code: %q", e.Message("en"))
+	if e := (&Error{Code: "made_by_hand", Key: "err.made_by_hand"}); e.Message("en") != "made_by_hand" {
+		t.Errorf("an error without an entry shows its code: %q", e.Message("en"))
 	}
+	defer func() {
+		if recover() == nil {
+			t.Error("New with a code that has no message did not panic")
+		}
+	}()
+	_ = New(Invalid, "no_such_entry")
 }

@@ -27,7 +27,20 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // Write atomically replaces (or creates) path with what fill writes. If
 // fill returns an error, nothing is replaced and the temporary file is
 // removed.
+//
+// A symbolic link at path is followed: the file it points to is replaced
+// (in its own folder) and the link is kept, so a checkpoint linked onto
+// another disk stays there, and reading and writing see the same file. A
+// path that exists and is not a regular file (a device, a FIFO, a folder)
+// is refused with ErrNotRegular, never renamed over.
 func Write(path string, perm os.FileMode, fill func(w io.Writer) error) (err error) {
+	path, err = resolveLinks(path)
+	if err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("atomicfile: %s exists and is not a regular file, so it is not replaced: %w", path, ErrNotRegular)
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -59,6 +72,31 @@ func Write(path string, perm os.FileMode, fill func(w io.Writer) error) (err err
 		return fmt.Errorf("atomicfile: %w", err)
 	}
 	return syncDir(dir)
+}
+
+// Target is the file Write replaces for path: path itself, or the file
+// its symbolic link names (followed repeatedly; it need not exist yet).
+// Remove Target(path) to delete what Write wrote and keep the link.
+func Target(path string) (string, error) { return resolveLinks(path) }
+
+// resolveLinks follows the symbolic links at path (the last element,
+// repeatedly) to the file they name, which need not exist yet.
+func resolveLinks(path string) (string, error) {
+	for range 40 {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return path, nil
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
 // syncDir makes a rename in dir durable. Some systems (Windows) cannot open

@@ -36,6 +36,9 @@ const (
 	MaxMACs      = 4_000_000 // multiply-adds
 	MaxTraceTaps = 20_000    // steps × taps per step when "trace": true
 	MaxGridCells = 40_000    // cells of the padded grid when "trace": true
+	// MaxBackwardTraceTaps bounds the products of the backward traces
+	// ("trace" with "grad_output": dW, dX and db steps together).
+	MaxBackwardTraceTaps = 60_000
 )
 
 // Request is the body of POST /api/conv. The parameters that take several
@@ -69,9 +72,25 @@ type Response struct {
 	GradInput  [][][]float32   `json:"grad_input,omitempty"`
 	GradWeight [][][][]float32 `json:"grad_weight,omitempty"`
 	GradBias   []float32       `json:"grad_bias,omitempty"`
-	// Backward traces (issue 14) will join here, made by conv (e.g.
-	// "grad_weight_steps", "grad_input_steps") when "trace" and
-	// "grad_output" are both given: see backward() below.
+	// The backward traces (issue 14), with "trace" and "grad_output":
+	// one step per weight (conv.TraceWeightGrad), per input cell
+	// (conv.TraceInputGrad, whose parts are steps of GradInputGeometry, the
+	// convolution of dY that gives dX, over GradInputGrid) and per bias
+	// (conv.TraceBiasGrad). Their sums are grad_weight, grad_input and
+	// grad_bias.
+	GradWeightSteps   []conv.WeightGradStep `json:"grad_weight_steps,omitempty"`
+	GradInputSteps    []conv.InputGradStep  `json:"grad_input_steps,omitempty"`
+	GradBiasSteps     []conv.BiasGradStep   `json:"grad_bias_steps,omitempty"`
+	GradInputGeometry *Geometry             `json:"grad_input_geometry,omitempty"`
+	GradInputGrid     [][]conv.Cell         `json:"grad_input_grid,omitempty"`
+}
+
+// BackwardTraceTaps is the number of products the backward traces of g
+// list (for bounding a request before any work).
+func BackwardTraceTaps(g *conv.Geometry) int {
+	d := g.InputGradGeometry()
+	dx := d.StepCount() * d.InChannels / d.Groups * d.KernelSize[0] * d.KernelSize[1]
+	return g.WeightLen()*g.OutH*g.OutW + dx + g.OutLen(1)
 }
 
 // Geometry is a resolved conv.Geometry for the pages' scripts.
@@ -198,6 +217,15 @@ func Run(req *Request) (*Response, error) {
 			return nil, refuse("conv_grad_output_shape", a("want", shapeText(want[:])), a("got", shapeText(shape))).WithParam("grad_output")
 		}
 		dy = v
+		if trace {
+			if taps := BackwardTraceTaps(g); taps > MaxBackwardTraceTaps {
+				return nil, refuse("conv_backward_trace_taps", a("total", taps), a("max", MaxBackwardTraceTaps))
+			}
+			d := g.InputGradGeometry()
+			if cells := d.PaddedH() * d.PaddedW(); cells > MaxGridCells {
+				return nil, refuse("conv_trace_grid", a("h", d.PaddedH()), a("w", d.PaddedW()), a("cells", cells), a("max", MaxGridCells))
+			}
+		}
 	}
 
 	y := make([]float32, g.OutLen(1))
@@ -219,6 +247,9 @@ func Run(req *Request) (*Response, error) {
 	if dy != nil {
 		if err := backward(resp, c, dy, x, w, b != nil); err != nil {
 			return nil, err
+		}
+		if trace && !backwardTrace(resp, g, dy, x, w) {
+			return nil, refuse("conv_trace_overflow")
 		}
 	}
 	return resp, nil
@@ -250,6 +281,36 @@ func backward(resp *Response, c *conv.Conv, dy, x, w []float32, bias bool) error
 	}
 	resp.GradBias = db
 	return nil
+}
+
+// backwardTrace adds the step-by-step backward pass (bounded before by
+// BackwardTraceTaps): conv's traces, whose sums are the gradients. It
+// reports false when a product does not fit float32 (JSON has no Inf).
+func backwardTrace(resp *Response, g *conv.Geometry, dy, x, w []float32) bool {
+	d := g.InputGradGeometry()
+	resp.GradWeightSteps = conv.TraceWeightGrad(g, x, dy, 1)
+	resp.GradInputSteps = conv.TraceInputGrad(g, dy, w)
+	if g.Bias {
+		resp.GradBiasSteps = conv.TraceBiasGrad(g, dy, 1)
+	}
+	resp.GradInputGeometry = NewGeometry(d)
+	resp.GradInputGrid = d.Grid()
+	for _, s := range resp.GradWeightSteps {
+		if !isFinite32(s.Sum) {
+			return false
+		}
+		for _, t := range s.Taps {
+			if !isFinite32(t.Product) || !isFinite32(t.Input) || !isFinite32(t.Grad) {
+				return false
+			}
+		}
+	}
+	for _, s := range resp.GradInputSteps {
+		if !isFinite32(s.Sum) || !stepsFinite(s.Parts) {
+			return false
+		}
+	}
+	return true
 }
 
 func shapeText(s []int) string {

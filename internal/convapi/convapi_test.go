@@ -295,3 +295,74 @@ func mustJSON(v any) string {
 	}
 	return string(b)
 }
+
+// TestBackwardTracesSumToGradients: with "trace" and "grad_output" the
+// answer holds conv's backward traces, and every step's sum is the
+// gradient the API returns (itself held to torch autograd above), for
+// every golden configuration within the trace bounds.
+func TestBackwardTracesSumToGradients(t *testing.T) {
+	gf, err := convgolden.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for ci := range gf.Conv {
+		c := &gf.Conv[ci]
+		req := request(c, 0)
+		req["trace"] = true
+		body, err := json.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := Compute(body)
+		if err != nil {
+			continue // over the bounds (with or without the trace)
+		}
+		if resp.GradWeightSteps == nil || resp.GradInputSteps == nil || resp.GradInputGeometry == nil || resp.GradInputGrid == nil {
+			t.Fatalf("%s: no backward traces", c.Name)
+		}
+		var dw, dx, db []float32
+		for _, s := range resp.GradWeightSteps {
+			dw = append(dw, s.Sum)
+		}
+		for _, s := range resp.GradInputSteps {
+			dx = append(dx, s.Sum)
+		}
+		for _, s := range resp.GradBiasSteps {
+			db = append(db, s.Sum)
+		}
+		for _, cmp := range []struct {
+			what      string
+			got, want []float32
+		}{{"grad_weight", dw, flat(resp.GradWeight, nil)}, {"grad_input", dx, flat(resp.GradInput, nil)}, {"grad_bias", db, resp.GradBias}} {
+			if ok, why := within(cmp.got, cmp.want); !ok {
+				t.Errorf("%s: traced %s sums differ from the answer's gradient: %s", c.Name, cmp.what, why)
+			}
+		}
+		checked++
+	}
+	t.Logf("%d configurations traced backward", checked)
+	if checked < 200 {
+		t.Errorf("only %d configurations traced backward, want at least 200", checked)
+	}
+}
+
+// TestBackwardTraceBounded: a backward trace over its bound is refused
+// before any work, naming the count and the bound.
+func TestBackwardTraceBounded(t *testing.T) {
+	body, _ := json.Marshal(map[string]any{
+		"input": nest(make([]float32, 64*64), 1, 64, 64), "weight": nest(make([]float32, 15*15), 1, 1, 15, 15),
+		"stride": 15, "trace": true, "grad_output": nest(make([]float32, 16), 1, 4, 4)})
+	_, err := Compute(body)
+	var e *apperr.Error
+	if !errors.As(err, &e) || e.Code != "conv_backward_trace_taps" || apperr.KindOf(err) != apperr.Unprocessable {
+		t.Fatalf("err = %v, want conv_backward_trace_taps", err)
+	}
+	// Without "trace" the same gradients are computed.
+	body, _ = json.Marshal(map[string]any{
+		"input": nest(make([]float32, 64*64), 1, 64, 64), "weight": nest(make([]float32, 15*15), 1, 1, 15, 15),
+		"stride": 15, "grad_output": nest(make([]float32, 16), 1, 4, 4)})
+	if resp, err := Compute(body); err != nil || resp.GradInput == nil || resp.GradInputSteps != nil {
+		t.Fatalf("without trace: %v", err)
+	}
+}

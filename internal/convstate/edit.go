@@ -35,28 +35,18 @@ func (s *State) refit(prev *State, overlap bool) {
 	if !sameX {
 		s.FillX()
 		if overlap && prev.XSet && len(prev.X) == prev.XLen() {
-			for c := range min(s.Channels, prev.Channels) {
-				for y := range min(s.InH, prev.InH) {
-					for x := range min(s.InW, prev.InW) {
-						s.X[s.XIndex(c, y, x)] = prev.X[prev.XIndex(c, y, x)]
-					}
-				}
-			}
+			eachCommon([]int{s.Channels, s.InH, s.InW}, []int{prev.Channels, prev.InH, prev.InW}, func(i []int) {
+				s.X[s.XIndex(i[0], i[1], i[2])] = prev.X[prev.XIndex(i[0], i[1], i[2])]
+			})
 			s.XSet = true
 		}
 	}
 	if !sameW {
 		s.FillW()
 		if overlap && prev.WSet && len(prev.W) == prev.WLen() {
-			for f := range min(s.Filters, prev.Filters) {
-				for c := range min(s.Channels, prev.Channels) {
-					for ky := range min(s.KH, prev.KH) {
-						for kx := range min(s.KW, prev.KW) {
-							s.W[s.WeightIndex(f, c, ky, kx)] = prev.W[prev.WeightIndex(f, c, ky, kx)]
-						}
-					}
-				}
-			}
+			eachCommon([]int{s.Filters, s.Channels, s.KH, s.KW}, []int{prev.Filters, prev.Channels, prev.KH, prev.KW}, func(i []int) {
+				s.W[s.WeightIndex(i[0], i[1], i[2], i[3])] = prev.W[prev.WeightIndex(i[0], i[1], i[2], i[3])]
+			})
 			s.WSet = true
 		}
 	}
@@ -67,6 +57,23 @@ func (s *State) refit(prev *State, overlap bool) {
 			s.BSet = true
 		}
 	}
+}
+
+// eachCommon calls f with every index tuple that both shapes a and b
+// have (the box of their smaller sizes), last dimension fastest.
+func eachCommon(a, b []int, f func(i []int)) {
+	i := make([]int, len(a))
+	var walk func(d int)
+	walk = func(d int) {
+		if d == len(a) {
+			f(i)
+			return
+		}
+		for i[d] = 0; i[d] < min(a[d], b[d]); i[d]++ {
+			walk(d + 1)
+		}
+	}
+	walk(0)
 }
 
 // Edit is one change the page asks for (POST /conv/stage). At most one
@@ -111,7 +118,7 @@ var fixedKernels = map[string][]float32{
 }
 
 // Apply returns the state after e, or s unchanged and the reason (an
-// *Error) when the edit does not make a state the page can use. A
+// *apperr.Error) when the edit does not make a state the page can use. A
 // change of configuration forgets the preset name and keeps the values
 // the user set where they still fit. The result is valid (Validate); the
 // engine's rules are Resolve's.
@@ -121,21 +128,21 @@ func (s State) Apply(e Edit) (State, error) {
 	keys := map[string]json.RawMessage{}
 	if len(bytes.TrimSpace(e.Patch)) > 0 && !bytes.Equal(bytes.TrimSpace(e.Patch), []byte("null")) {
 		if err := json.Unmarshal(e.Patch, &keys); err != nil {
-			return old, errorf("state", "state", clip(err.Error(), 80))
+			return old, errorf("state", "state")
 		}
 		if e.Replace {
 			next = Default()
 			next.X, next.W, next.B = nil, nil, nil
 		}
 		if err := json.Unmarshal(e.Patch, &next); err != nil {
-			return old, errorf("state", "state", clip(err.Error(), 80))
+			return old, errorf("state", "state")
 		}
 	}
 	_, presetGiven := keys["preset"]
 	if e.Form != "" {
 		q, err := url.ParseQuery(e.Form)
 		if err != nil {
-			return old, errorf("form", "state", clip(err.Error(), 80))
+			return old, errorf("form", "state")
 		}
 		for _, k := range []string{"bias", "transposed"} {
 			if !q.Has(k) {
@@ -174,7 +181,7 @@ func (s State) Apply(e Edit) (State, error) {
 	}
 	if e.Kernel != "" {
 		if !slices.Contains(NamedKernels, e.Kernel) {
-			return old, errorf("kernel", "named", clip(e.Kernel, 20))
+			return old, errorf("kernel", "named", clip(e.Kernel, 20), strings.Join(NamedKernels, ", "))
 		}
 		if _, fixed := fixedKernels[e.Kernel]; fixed {
 			next.KH, next.KW = 3, 3

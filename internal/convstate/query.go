@@ -9,7 +9,7 @@ import (
 )
 
 // Landing is the preset a bare /conv opens on.
-const Landing = "lesson-5x5"
+const Landing = "lesson-4x4"
 
 // Params are the query parameters of the visualizer's state, in the
 // order Query writes them. "padkind" is the page's form (no script)
@@ -46,7 +46,7 @@ func param(q url.Values, k string) (string, bool) {
 // Parse reads the visualizer's URL. A preset gives the starting
 // configuration and values; any other parameter overrides it. A bare
 // query opens the Landing preset. The result is valid (Validate) or an
-// *Error.
+// *apperr.Error.
 func Parse(q url.Values) (State, error) {
 	s := Default()
 	name := strings.TrimSpace(q.Get("preset"))

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/convlab/convlab/conv"
+	"github.com/convlab/convlab/internal/apperr"
 )
 
 func parse(t *testing.T, q string) (State, error) {
@@ -59,7 +60,7 @@ func TestParse(t *testing.T) {
 		q     string
 		check func(s State) bool
 	}{
-		{"", func(s State) bool { return s.Preset == Landing && s.XSet && s.InH == 5 }},
+		{"", func(s State) bool { return s.Preset == Landing && s.XSet && s.InH == 4 }},
 		{"preset=stride", func(s State) bool { return s.Preset == "stride" && s.SH == 2 && s.XSet && s.WSet }},
 		{"preset=stride&step=3", func(s State) bool { return s.Preset == "stride" && s.Step == 3 }},
 		// Overriding the configuration forgets the name; values that still
@@ -120,8 +121,8 @@ func TestParseRefusals(t *testing.T) {
 		{"filters=2&bias=1&b=1", "b", "count"},
 	} {
 		_, err := parse(t, tc.q)
-		var e *Error
-		if !errors.As(err, &e) || e.Param != tc.param || e.Key != tc.key {
+		var e *apperr.Error
+		if !errors.As(err, &e) || e.Param != tc.param || e.Code != "state_"+tc.key {
 			t.Errorf("%q: error %v, want %s/%s", tc.q, err, tc.param, tc.key)
 		}
 	}
@@ -235,7 +236,7 @@ func TestValidate(t *testing.T) {
 		s := valid()
 		tc.mod(&s)
 		err := s.Validate()
-		var e *Error
+		var e *apperr.Error
 		if tc.wantOK != (err == nil) || (err != nil && (!errors.As(err, &e) || e.Param != tc.param)) {
 			t.Errorf("%s: %v, want param %q", tc.name, err, tc.param)
 		}
@@ -263,13 +264,13 @@ func TestResolve(t *testing.T) {
 		}
 		_, err = s.Resolve()
 		var ce *conv.Error
-		var e *Error
+		var e *apperr.Error
 		switch {
 		case err == nil:
 			t.Errorf("%s: resolved", tc.q)
 		case tc.engine && !errors.As(err, &ce), tc.engine != IsEngine(err):
 			t.Errorf("%s: %v, want the engine's refusal", tc.q, err)
-		case !tc.engine && (!errors.As(err, &e) || e.Key != tc.key):
+		case !tc.engine && (!errors.As(err, &e) || e.Code != "state_"+tc.key):
 			t.Errorf("%s: %v, want %s", tc.q, err, tc.key)
 		}
 	}
@@ -303,6 +304,14 @@ func TestApply(t *testing.T) {
 		{"a larger input keeps the user's values where they fit", lesson.State(), Edit{Patch: patch(t, map[string]any{"in_h": 6, "in_w": 6})},
 			func(s State) bool {
 				return len(s.X) == 36 && s.X[0] == 1 && s.X[2] == 3 && s.X[6] == 0 && s.X[7] == 1 && s.XSet
+			}, ""},
+		{"a larger kernel keeps the weights where they fit", lesson.State(), Edit{Patch: patch(t, map[string]any{"kh": 4, "kw": 4})},
+			func(s State) bool {
+				return len(s.W) == 16 && s.WSet && slices.Equal(s.W[0:3], []float32{1, 0, 1}) && slices.Equal(s.W[4:7], []float32{0, 1, 0}) && s.W[10] == 1
+			}, ""},
+		{"two filters keep the first one's weights", lesson.State(), Edit{Patch: patch(t, map[string]any{"filters": 2})},
+			func(s State) bool {
+				return len(s.W) == 18 && s.WSet && slices.Equal(s.W[:9], []float32{1, 0, 1, 0, 1, 0, 1, 0, 1}) && len(s.B) == 2
 			}, ""},
 		{"the caller's arrays win when they fit", valid(), Edit{Patch: patch(t, map[string]any{"in_h": 2, "in_w": 2, "x": []float32{1, 2, 3, 4}})},
 			func(s State) bool { return slices.Equal(s.X, []float32{1, 2, 3, 4}) && s.XSet }, ""},
@@ -354,8 +363,8 @@ func TestApply(t *testing.T) {
 				t.Error("Apply changed its receiver's values")
 			}
 			if tc.err != "" {
-				var e *Error
-				if !errors.As(err, &e) || e.Key != tc.err {
+				var e *apperr.Error
+				if !errors.As(err, &e) || e.Code != "state_"+tc.err {
 					t.Fatalf("error %v, want key %q", err, tc.err)
 				}
 				if !reflect.DeepEqual(got, tc.from) {
@@ -390,7 +399,7 @@ func FuzzParse(f *testing.F) {
 		}
 		s, err := Parse(q)
 		if err != nil {
-			var e *Error
+			var e *apperr.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("%q: error %T %v", raw, err, err)
 			}
@@ -423,4 +432,46 @@ func TestMNISTDigit(t *testing.T) {
 	if s.X[7*28+7] != float32(185)/255 {
 		t.Errorf("pixel (7,7) = %v, want 185/255", s.X[7*28+7])
 	}
+}
+
+// FuzzApply: any edit (a JSON patch, whole or not, a form, a typed cell,
+// a named kernel) either makes a valid state or is refused with an *Error
+// and leaves the state as it was; never a panic (POST /conv/stage takes
+// these from the network).
+func FuzzApply(f *testing.F) {
+	f.Add(`{"step": 4}`, false, "", "x", 0, "4", "")
+	f.Add(`{"in_h": 7, "in_w": 7, "sh": 2}`, false, "", "", 0, "", "")
+	f.Add(`{"in_h": 2, "in_w": 2, "kh": 1, "kw": 1, "x": [1, 2, 3, 4]}`, true, "", "", 0, "", "")
+	f.Add(``, false, "input=6x9&kernel=3x2&padkind=same&bias=1", "", 0, "", "sobel-x")
+	f.Add(`{"channels": 4, "filters": 4}`, false, "transposed=1&stride=2&output_padding=1", "w", 3, "−0,5", "blur")
+	f.Add(`{"x": [1e39]}`, false, "input=abc", "b", -1, "NaN", "nope")
+	lesson, _ := PresetByName("lesson-5x5")
+	base := lesson.State()
+	f.Fuzz(func(t *testing.T, patch string, replace bool, form, of string, index int, text, kernel string) {
+		e := Edit{Patch: json.RawMessage(patch), Replace: replace, Form: form, Kernel: kernel}
+		if of != "" {
+			e.Cell = &CellEdit{Of: of, Index: index, Text: text}
+		}
+		if patch != "" && !json.Valid([]byte(patch)) {
+			e.Patch = nil
+		}
+		from := base.clone()
+		got, err := from.Apply(e)
+		if err != nil {
+			var ce *apperr.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %T %v", err, err)
+			}
+			if !reflect.DeepEqual(got, base) {
+				t.Fatal("a refused edit changed the state")
+			}
+			return
+		}
+		if err := got.Validate(); err != nil {
+			t.Fatalf("accepted an edit into an invalid state: %v", err)
+		}
+		if !reflect.DeepEqual(from, base) {
+			t.Fatal("Apply changed its receiver")
+		}
+	})
 }

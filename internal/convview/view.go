@@ -12,21 +12,20 @@ package convview
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/convlab/convlab/conv"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/views"
 )
 
 // Explain words an error for the reader: the message in the reader's
 // language and the parameter it is about. The server passes its one
-// error wording (engine refusals included); ExplainKeys is enough for
-// convstate's own errors.
+// error wording, ExplainKeys.
 type Explain func(lang string, err error) (msg, param string)
 
 // Script is the JSON block "conv-data" the page's script reads: the state
@@ -54,17 +53,16 @@ type Script struct {
 
 // Step is one output cell of the trace, written out.
 type Step struct {
-	Index string   `json:"i"`     // "5 / 9"
-	Where string   `json:"where"` // "Output row 2, column 2"
-	Eq    string   `json:"eq"`    // "1×1 + 2×0 + … = 8"
-	Sum   string   `json:"sum"`
-	Bias  string   `json:"bias,omitempty"`
-	F     int      `json:"f"`   // the filter (output channel): which Kernels to show
-	Win   [4]int   `json:"win"` // the window on the padded grid: rows [0, 1), columns [2, 3)
-	Ch    []string `json:"ch"`  // the sum of each input channel
-	// Taps: [channel, y, x, ky, kx, input, weight, product, kind, src y, src x]
-	// with y, x on the padded grid and src the cell a copied padding cell
-	// copies (padded grid too; -1 when none).
+	views.StepText
+	Bias string   `json:"bias,omitempty"`
+	F    int      `json:"f"`   // the filter (output channel): which Kernels to show
+	Win  [4]int   `json:"win"` // the window on the padded grid: rows [0, 1), columns [2, 3)
+	Ch   []string `json:"ch"`  // the sum of each input channel
+	// Taps, one a multiplication: [channel, y, x, ky, kx, input, weight,
+	// product] with y, x on the padded grid, then the cell's kind when it
+	// is not "real" ("pad", "inserted", "copy"), and for a copied padding
+	// cell the cell it copies (y, x on the padded grid). Short, because a
+	// large trace has thousands.
 	Taps [][]any `json:"taps"`
 }
 
@@ -77,12 +75,17 @@ type Kernel struct {
 	Index []int    `json:"i"` // index into State.W (data-i, for editing)
 }
 
-// ExplainKeys words convstate's errors ("conv.err.<Key>") and anything
-// else as its English text.
+// ExplainKeys words a state the visualizer cannot use, in lang: the
+// engine's refusal (a *conv.Error, by its code) after "conv.err.engine",
+// any other *apperr.Error (convstate's, by its key) as it is; anything
+// else, a bug, as its English text.
 func ExplainKeys(lang string, err error) (string, string) {
-	var e *convstate.Error
-	if errors.As(err, &e) {
-		return i18n.TL(lang, "conv.err."+e.Key, e.Args...), e.Param
+	var ce *conv.Error
+	if errors.As(err, &ce) {
+		return i18n.TL(lang, "conv.err.engine", apperr.FromConv(ce).Message(lang)), ce.Param
+	}
+	if e, ok := apperr.As(err); ok {
+		return e.Message(lang), e.Param
 	}
 	return i18n.TL(lang, "conv.err.engine", err.Error()), ""
 }
@@ -97,8 +100,9 @@ func scriptMessages(lang string) map[string]string {
 	return m
 }
 
-// errOverflow: the output does not fit float32.
-var errOverflow = &convstate.Error{Key: "overflow"}
+// lessonSequence is the order of the lesson's examples (/lesson follows
+// it too): "Next example" on /conv walks it.
+var lessonSequence = []string{"lesson-4x4", "lesson-5x5", "lesson-mnist", "stride", "zero-padding"}
 
 // Build runs the engine on s and fills the view model. On an error (a
 // state the visualizer cannot run) the view has OK false, Error set and
@@ -110,10 +114,17 @@ func Build(lang string, s convstate.State, explain Explain) (views.ConvView, err
 		vm.Presets = append(vm.Presets, views.ConvOption{Value: p.Name, Label: t(p.Key), Selected: p.Name == s.Preset})
 	}
 	for _, m := range convstate.Modes {
-		vm.Modes = append(vm.Modes, views.ConvOption{Value: m, Label: m, Selected: m == s.Mode})
+		vm.Modes = append(vm.Modes, views.ConvOption{Value: m, Label: t("conv.mode." + m), Selected: m == s.Mode})
 	}
 	for _, k := range []string{"num", "same", "valid"} {
 		vm.Pads = append(vm.Pads, views.ConvOption{Value: k, Label: t("conv.pad." + k), Selected: k == vm.Form.PadKind})
+	}
+	for i, name := range lessonSequence[:len(lessonSequence)-1] {
+		if name == s.Preset {
+			if p, ok := convstate.PresetByName(lessonSequence[i+1]); ok {
+				vm.NextExample = views.ConvOption{Value: "/conv?preset=" + p.Name, Label: t(p.Key)}
+			}
+		}
 	}
 	for _, k := range convstate.NamedKernels {
 		vm.Kernels = append(vm.Kernels, views.ConvOption{Value: k, Label: t("conv.kernel." + strings.ReplaceAll(k, "-", "_"))})
@@ -148,7 +159,49 @@ func Build(lang string, s convstate.State, explain Explain) (views.ConvView, err
 	vm.MACs = g.MACs()
 	step := r.steps[s.Step-1]
 
-	ekh, ekw := g.Dilation[0]*(g.KernelSize[0]-1)+1, g.Dilation[1]*(g.KernelSize[1]-1)+1
+	bd := &builder{t: t, s: &s, r: r, g: g, step: &step, vm: &vm, data: &data}
+	ekh, ekw := bd.inputs()
+	bd.kernels()
+	bd.outputs()
+	bd.pictures()
+	unRows, unCols := uncovered(g)
+	for i := range r.steps {
+		data.Steps = append(data.Steps, scriptStep(t, &s, g, &r.steps[i], i+1, vm.StepCount, ekh, ekw))
+	}
+	vm.Detail = stepDetail(t, &s, &step)
+	vm.Narration = views.ConvNarration{Where: vm.Detail.Where, Equation: vm.Detail.Equation}
+	vm.FormulaH = op.formula(g, 0)
+	vm.FormulaW = op.formula(g, 1)
+	vm.Uncovered = uncoveredText(t, g, unRows, unCols)
+	vm.PyTorch = op.pytorch(g)
+	vm.OutShape = fmt.Sprintf("torch.Size([1, %d, %d, %d])", g.OutChannels, g.OutH, g.OutW)
+	nb := 0
+	if g.Bias {
+		nb = g.OutChannels
+	}
+	vm.Params = t("conv.params_count", g.ParamCount(), g.WeightLen(), nb)
+	vm.ChannelNames = data.Channels
+	vm.Data = data
+	return vm, nil
+}
+
+// builder fills the parts of the view model of one configuration that
+// ran: the grids, the kernels, the outputs and the pictures.
+type builder struct {
+	t    func(string, ...any) string
+	s    *convstate.State
+	r    *result
+	g    *conv.Geometry
+	step *conv.Step // the current step
+	vm   *views.ConvView
+	data *Script
+}
+
+// inputs draws each input channel on the padded grid, the current
+// window marked; it returns the window's size on the grid.
+func (b *builder) inputs() (ekh, ekw int) {
+	t, s, r, g, step, vm, data := b.t, b.s, b.r, b.g, b.step, b.vm, b.data
+	ekh, ekw = g.Dilation[0]*(g.KernelSize[0]-1)+1, g.Dilation[1]*(g.KernelSize[1]-1)+1
 	tapAt := map[[3]int]string{} // cell → the weight it is multiplied by
 	srcOf := map[[3]int]bool{}   // cells a copied padding cell of this step copies
 	for _, tp := range step.Taps {
@@ -211,7 +264,11 @@ func Build(lang string, s convstate.State, explain Explain) (views.ConvView, err
 		}
 		vm.Channels = append(vm.Channels, ch)
 	}
+	return ekh, ekw
+}
 
+func (b *builder) kernels() {
+	t, s, step, vm, data := b.t, b.s, b.step, b.vm, b.data
 	// The kernels of every filter (the script swaps them as the step's
 	// filter changes); the page shows the current step's.
 	for f := range s.Filters {
@@ -245,7 +302,10 @@ func Build(lang string, s convstate.State, explain Explain) (views.ConvView, err
 		}
 		vm.Channels[c].Kernel = kg
 	}
+}
 
+func (b *builder) outputs() {
+	t, s, r, g, vm, data := b.t, b.s, b.r, b.g, b.vm, b.data
 	// Output grids, filled up to the current step.
 	odense := denseClass(g.OutW)
 	for oc := range g.OutChannels {
@@ -279,7 +339,10 @@ func Build(lang string, s convstate.State, explain Explain) (views.ConvView, err
 		}
 		vm.Outputs = append(vm.Outputs, og)
 	}
+}
 
+func (b *builder) pictures() {
+	t, s, r, g, vm, data := b.t, b.s, b.r, b.g, b.vm, b.data
 	// Large grids also as pictures (the MNIST digit and its feature map).
 	if s.InH*s.InW >= 100 {
 		for c := range s.Channels {
@@ -298,25 +361,6 @@ func Build(lang string, s convstate.State, explain Explain) (views.ConvView, err
 			vm.Images = append(vm.Images, img)
 		}
 	}
-
-	for i := range r.steps {
-		data.Steps = append(data.Steps, scriptStep(t, &s, g, &r.steps[i], i+1, vm.StepCount, ekh, ekw))
-	}
-	vm.Detail = stepDetail(t, &s, &step)
-	vm.Narration = views.ConvNarration{Where: vm.Detail.Where, Equation: vm.Detail.Equation}
-	vm.FormulaH = op.formula(g, 0)
-	vm.FormulaW = op.formula(g, 1)
-	vm.Uncovered = uncoveredText(t, g, unRows, unCols)
-	vm.PyTorch = op.pytorch(g)
-	vm.OutShape = fmt.Sprintf("torch.Size([1, %d, %d, %d])", g.OutChannels, g.OutH, g.OutW)
-	nb := 0
-	if g.Bias {
-		nb = g.OutChannels
-	}
-	vm.Params = t("conv.params_count", g.ParamCount(), g.WeightLen(), nb)
-	vm.ChannelNames = data.Channels
-	vm.Data = data
-	return vm, nil
 }
 
 // Refused is the page for a URL the visualizer cannot read: the controls
@@ -362,26 +406,6 @@ func denseClass(w int) string {
 	return ""
 }
 
-// scriptStep writes one step out for the script (see Step).
-func scriptStep(t func(string, ...any) string, s *convstate.State, g *conv.Geometry, st *conv.Step, n, count, ekh, ekw int) Step {
-	d := stepDetail(t, s, st)
-	out := Step{Index: fmt.Sprintf("%d / %d", n, count), Where: d.Where, Eq: d.Equation, Sum: d.Sum, Bias: d.Bias,
-		F: st.OutChannel, Win: [4]int{st.WindowY, st.WindowY + ekh, st.WindowX, st.WindowX + ekw}}
-	out.Ch = make([]string, s.Channels)
-	for i, c := range st.Channels {
-		out.Ch[c] = fmtNum(st.ChannelSums[i])
-	}
-	out.Taps = make([][]any, len(st.Taps))
-	for i, tp := range st.Taps {
-		sy, sx := -1, -1
-		if tp.Kind == conv.CopyPad {
-			sy, sx = tp.SrcY+g.PadTop, tp.SrcX+g.PadLeft
-		}
-		out.Taps[i] = []any{tp.C, tp.Y, tp.X, tp.KY, tp.KX, fmtNum(tp.Input), fmtNum(tp.Weight), fmtNum(tp.Product), tp.Kind.String(), sy, sx}
-	}
-	return out
-}
-
 func form(s *convstate.State) views.ConvForm {
 	f := views.ConvForm{
 		Input: convstate.PairText(s.InH, s.InW), Kernel: convstate.PairText(s.KH, s.KW), Stride: convstate.PairText(s.SH, s.SW),
@@ -403,156 +427,4 @@ func formFields(f *views.ConvForm) map[string]any {
 		"padkind": f.PadKind, "padding": f.Padding, "mode": f.Mode, "channels": f.Channels, "filters": f.Filters,
 		"bias": f.Bias, "transposed": f.Transposed, "output_padding": f.OutputPadding,
 	}
-}
-
-// stepDetail writes one step out: every product, the per-channel sums,
-// the bias and the total (all numbers from the engine's trace).
-func stepDetail(t func(string, ...any) string, s *convstate.State, st *conv.Step) views.ConvDetail {
-	d := views.ConvDetail{Sum: fmtNum(st.Sum)}
-	if s.Filters > 1 {
-		d.Where = t("conv.where_filter", st.OutY+1, st.OutX+1, st.OutChannel+1)
-	} else {
-		d.Where = t("conv.where", st.OutY+1, st.OutX+1)
-	}
-	multi := len(st.Channels) > 1
-	var terms, sums []string
-	for i, c := range st.Channels {
-		grp := views.ConvTermGroup{Sum: fmtNum(st.ChannelSums[i])}
-		if multi {
-			grp.Label = t("conv.channel", c+1)
-		}
-		var ct []string
-		for ti, tp := range st.Taps {
-			if tp.C != c {
-				continue
-			}
-			grp.Terms = append(grp.Terms, views.ConvTerm{X: fmtNum(tp.Input), W: fmtNum(tp.Weight), Product: fmtNum(tp.Product),
-				Class: tp.Kind.String(), Tap: ti})
-			ct = append(ct, fmtNum(tp.Input)+"×"+paren(fmtNum(tp.Weight)))
-		}
-		d.Groups = append(d.Groups, grp)
-		if multi {
-			terms = append(terms, "("+strings.Join(ct, " + ")+")")
-		} else {
-			terms = append(terms, ct...)
-		}
-		sums = append(sums, paren(grp.Sum))
-	}
-	if multi && len(st.Taps) > 27 {
-		terms = sums
-	}
-	eq := strings.Join(terms, " + ")
-	if s.Bias {
-		d.Bias = fmtNum(st.Bias)
-		eq += " + " + paren(d.Bias)
-	}
-	d.Equation = eq + " = " + d.Sum
-	return d
-}
-
-func paren(v string) string {
-	if strings.HasPrefix(v, "-") {
-		return "(" + v + ")"
-	}
-	return v
-}
-
-// fmtNum writes a value for a cell: whole numbers as they are, others with
-// at most two decimals (halves away from zero).
-func fmtNum(v float32) string {
-	f := float64(v)
-	if f == math.Trunc(f) && math.Abs(f) < 1e9 {
-		if f == 0 {
-			return "0"
-		}
-		return strconv.FormatFloat(f, 'f', 0, 64)
-	}
-	r := math.Round(f*100) / 100
-	if r == 0 {
-		return "0"
-	}
-	return strconv.FormatFloat(r, 'f', -1, 64)
-}
-
-// FormatNum is fmtNum for other packages' tests.
-func FormatNum(v float32) string { return fmtNum(v) }
-
-// shadeClass buckets a value for the cell background: s0 (lowest) .. s4.
-func shadeClass(v, lo, hi float32) string {
-	if hi <= lo {
-		return "s0"
-	}
-	b := int(float64(v-lo) / float64(hi-lo) * 4.999)
-	return "s" + strconv.Itoa(min(max(b, 0), 4))
-}
-
-// signClass marks negative and positive values (blue / orange, not red /
-// green).
-func signClass(v float32) string {
-	switch {
-	case v < 0:
-		return "neg"
-	case v > 0:
-		return "pos"
-	}
-	return "zero"
-}
-
-func minMax(v []float32) (lo, hi float32) {
-	if len(v) == 0 {
-		return 0, 0
-	}
-	lo, hi = v[0], v[0]
-	for _, x := range v {
-		lo, hi = min(lo, x), max(hi, x)
-	}
-	return
-}
-
-// grayImage draws values as grey levels (min black, max white).
-func grayImage(id, label string, v []float32, h, w int) views.ConvImage {
-	img := views.ConvImage{ID: id, Label: label, W: w, H: h}
-	lo, hi := minMax(v)
-	for i, x := range v {
-		l := 0.0
-		if hi > lo {
-			l = float64(x-lo) / float64(hi-lo)
-		}
-		c := int(math.Round(l * 255))
-		img.Pixels = append(img.Pixels, views.ConvPixel{X: i % w, Y: i / w, Fill: fmt.Sprintf("#%02x%02x%02x", c, c, c)})
-	}
-	return img
-}
-
-// divergingImage draws signed values: blue below zero, white at zero,
-// orange above (colour-blind safe).
-func divergingImage(id, label string, v []float32, h, w int) views.ConvImage {
-	img := views.ConvImage{ID: id, Label: label, W: w, H: h}
-	lo, hi := minMax(v)
-	m := math.Max(math.Abs(float64(lo)), math.Abs(float64(hi)))
-	for i, x := range v {
-		img.Pixels = append(img.Pixels, views.ConvPixel{X: i % w, Y: i / w, Fill: divergingFill(float64(x), m)})
-	}
-	return img
-}
-
-// pendingFill is an output pixel the filter has not reached yet.
-const pendingFill = "#e4e7eb"
-
-func divergingFill(x, m float64) string {
-	if m == 0 {
-		return "#ffffff"
-	}
-	t := math.Max(-1, math.Min(1, x/m))
-	// white → orange #E69F00 for t>0, white → blue #0072B2 for t<0
-	to := [3]float64{0xE6, 0x9F, 0x00}
-	if t < 0 {
-		to = [3]float64{0x00, 0x72, 0xB2}
-		t = -t
-	}
-	var c [3]int
-	for i := range c {
-		c[i] = int(math.Round(255 + (to[i]-255)*t))
-	}
-	return fmt.Sprintf("#%02x%02x%02x", c[0], c[1], c[2])
 }

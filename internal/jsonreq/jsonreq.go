@@ -99,7 +99,7 @@ func decodeError(err error, b []byte, v any) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return apperr.New(apperr.Invalid, "json_truncated")
 	case errors.As(err, &syn):
-		return apperr.New(apperr.Invalid, "json_syntax", apperr.A("offset", syn.Offset), apperr.Q("near", near(b, syn.Offset)))
+		return apperr.New(apperr.Invalid, "json_syntax", apperr.A("offset", syn.Offset), apperr.A("near", "`"+near(b, syn.Offset)+"`"))
 	case errors.As(err, &typ):
 		if typ.Field == "" { // the body itself is not an object
 			return apperr.New(apperr.Invalid, "json_not_object", apperr.W("got", "err.json_word."+jsonWord(typ.Value)))
@@ -194,7 +194,12 @@ func knownFields(v any) string {
 // near is a short excerpt of b around offset, for a syntax error.
 func near(b []byte, off int64) string {
 	lo, hi := max(int(off)-10, 0), min(int(off)+10, len(b))
-	return string(bytes.ToValidUTF8(b[lo:hi], []byte("?")))
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == '`' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, string(bytes.ToValidUTF8(b[lo:hi], []byte("?"))))
 }
 
 // firstNull is the offset of the first null literal outside strings, or -1.

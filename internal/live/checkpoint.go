@@ -33,6 +33,10 @@ type Checkpointer interface {
 // wrong with the file.
 type Resumer func(ctx context.Context, b []byte) (Engine, Config, map[string]string, error)
 
+// MaxCheckpointFile bounds the checkpoint file read at startup; the
+// largest run (the reference net with Adam) saves about 1 MB.
+const MaxCheckpointFile = 64 << 20
+
 // DefaultCheckpointEvery is the training time between periodic saves.
 const DefaultCheckpointEvery = time.Minute
 
@@ -94,7 +98,9 @@ func (m *Manager) writeCheckpoint(eng Engine, why string) (int, error) {
 	t0 := time.Now()
 	b, step, err := ck.Checkpoint(map[string]string{"live": string(js)})
 	if err == nil {
-		err = atomicfile.WriteFile(m.opt.Checkpoint, b, 0o644)
+		if werr := atomicfile.WriteFile(m.opt.Checkpoint, b, 0o644); werr != nil {
+			err = saveError(m.opt.Checkpoint, werr)
+		}
 	}
 	if err != nil {
 		m.opt.Log.Warn("checkpoint not saved", "path", m.opt.Checkpoint, "when", why, "error", err.Error())
@@ -127,8 +133,10 @@ func (m *Manager) serveSave(eng Engine) bool {
 }
 
 // SaveCheckpoint saves the run now (POST /api/train/checkpoint) and
-// returns the checkpoint's path and step. Errors are *apperr.Error of kind
-// Conflict when checkpoints are off or there is no run.
+// returns the checkpoint's path and step. Errors are *apperr.Error: of
+// kind Conflict when checkpoints are off or there is no run; code
+// checkpoint_save_* when the file could not be written (why, and what to
+// do: saveError).
 func (m *Manager) SaveCheckpoint(ctx context.Context) (path string, step int, err error) {
 	if m.opt.Checkpoint == "" {
 		return "", 0, conflict("checkpoint_off")
@@ -178,7 +186,7 @@ func (m *Manager) RestoreCheckpoint(ctx context.Context) (bool, error) {
 	if path == "" {
 		return false, nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := atomicfile.ReadFile(path, MaxCheckpointFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
@@ -239,7 +247,7 @@ func (m *Manager) RestoreCheckpoint(ctx context.Context) (bool, error) {
 			}
 		}
 	}
-	m.model = eng.Model()
+	m.model, m.modelStep = eng.Model(), engineStep(eng)
 	m.eng = eng
 	lctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -259,7 +267,12 @@ func (m *Manager) forgetCheckpoint() {
 	if !m.checkpointing() {
 		return
 	}
-	if err := os.Remove(m.opt.Checkpoint); err == nil {
+	path, err := atomicfile.Target(m.opt.Checkpoint) // a symbolic link is kept; the file it names goes
+	if err != nil {
+		m.opt.Log.Warn("checkpoint not removed", "path", m.opt.Checkpoint, "error", err.Error())
+		return
+	}
+	if err := os.Remove(path); err == nil {
 		m.opt.Log.Info("checkpoint removed (the run was reset)", "path", m.opt.Checkpoint)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		m.opt.Log.Warn("checkpoint not removed", "path", m.opt.Checkpoint, "error", err.Error())

@@ -11,15 +11,18 @@ package live
 
 import (
 	"bytes"
-	"math"
 
 	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/jsonreq"
+	"github.com/convlab/convlab/mnist"
 )
 
 // Bounds on the hyperparameters a viewer may choose.
+// The learning rate's bounds are the trainer's own (mnist.MinLR,
+// mnist.MaxLR), so a value the API takes is one the trainer runs.
 const (
-	MaxLR        = 1.0
+	MinLR        = mnist.MinLR
+	MaxLR        = mnist.MaxLR
 	MinBatchSize = 1
 	MaxBatchSize = 512
 )
@@ -29,7 +32,7 @@ const (
 type Config struct {
 	Net       string  `json:"net"`        // "small" | "reference"
 	Optimizer string  `json:"optimizer"`  // "adam" | "sgd"
-	LR        float64 `json:"lr"`         // in (0, 1]
+	LR        float64 `json:"lr"`         // MinLR..MaxLR (1e-6..1)
 	BatchSize int     `json:"batch_size"` // 1..512
 	// Augment trains on randomly rotated, scaled, shifted, thickened or
 	// thinned copies of the images (mnist.TrainConfig.Augment).
@@ -79,8 +82,8 @@ func (c Config) Validate() error {
 	default:
 		return bad("train_optimizer", apperr.Q("got", c.Optimizer))
 	}
-	if math.IsNaN(c.LR) || math.IsInf(c.LR, 0) || c.LR <= 0 || c.LR > MaxLR {
-		return bad("train_lr", apperr.A("max", MaxLR))
+	if !(c.LR >= MinLR && c.LR <= MaxLR) { // also catches NaN
+		return bad("train_lr", apperr.A("min", MinLR), apperr.A("max", MaxLR))
 	}
 	if c.BatchSize < MinBatchSize || c.BatchSize > MaxBatchSize {
 		return bad("train_batch", apperr.A("min", MinBatchSize), apperr.A("max", MaxBatchSize), apperr.A("got", c.BatchSize))

@@ -3,7 +3,24 @@ package live
 import (
 	"strings"
 	"testing"
+
+	"github.com/convlab/convlab/mnist"
 )
+
+// Whatever the API takes, the trainer runs: lr 1e-320 passed the API's
+// check and the trainer then refused it.
+func TestConfigBoundsAreTheTrainers(t *testing.T) {
+	for _, lr := range []float64{MinLR, MaxLR, 1e-320, MinLR * 0.999, 0.5} {
+		for _, opt := range []string{"adam", "sgd"} {
+			c := Config{Net: "small", Optimizer: opt, LR: lr, BatchSize: MaxBatchSize}
+			api := c.Validate()
+			tr := mnist.TrainConfig{Net: c.Net, Optimizer: c.Optimizer, LR: c.LR, BatchSize: c.BatchSize}.Validate()
+			if (api == nil) != (tr == nil) {
+				t.Errorf("lr %g %s: the API says %v, the trainer says %v", lr, opt, api, tr)
+			}
+		}
+	}
+}
 
 func TestParseConfig(t *testing.T) {
 	def := DefaultConfig()
@@ -24,9 +41,12 @@ func TestParseConfig(t *testing.T) {
 		{"unknown net", `{"net":"huge"}`, Config{}, `net must be "small" or "reference"`},
 		{"empty net", `{"net":""}`, Config{}, "net must be"},
 		{"unknown optimizer", `{"optimizer":"rmsprop"}`, Config{}, "optimizer must be"},
-		{"lr zero", `{"lr":0}`, Config{}, "lr (learning rate) must be more than 0"},
+		{"lr zero", `{"lr":0}`, Config{}, "lr (learning rate) must be between 1e-06 and 1"},
+		{"lr below the trainer's minimum", `{"lr":1e-320}`, Config{}, "lr (learning rate) must be between 1e-06 and 1"},
+		{"lr just below the minimum", `{"lr":9.99e-7}`, Config{}, "lr (learning rate)"},
+		{"lr at the minimum", `{"lr":1e-6}`, Config{Net: "small", Optimizer: "adam", LR: 1e-6, BatchSize: def.BatchSize}, ""},
 		{"lr negative", `{"lr":-0.1}`, Config{}, "lr (learning rate)"},
-		{"lr too large", `{"lr":1.5}`, Config{}, "at most 1"},
+		{"lr too large", `{"lr":1.5}`, Config{}, "between 1e-06 and 1"},
 		{"lr overflows", `{"lr":1e400}`, Config{}, "lr must be a number in range, got 1e400"},
 		{"batch zero", `{"batch_size":0}`, Config{}, "batch_size must be between 1 and 512"},
 		{"batch too large", `{"batch_size":513}`, Config{}, "batch_size must be between 1 and 512, not 513"},

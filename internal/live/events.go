@@ -78,6 +78,7 @@ type Maps struct {
 	Run         int   `json:"run"`
 	Step        int   `json:"step"`
 	Digit       Map   `json:"digit"` // the fixed test digit (1×28×28)
+	Index       int   `json:"index"` // its index in the test set
 	Label       int   `json:"label"`
 	Filters     Map   `json:"filters"`
 	FeatureMaps []Map `json:"feature_maps"`
@@ -192,4 +193,60 @@ func quant(v float64) byte {
 		return 255
 	}
 	return byte(v + 0.5)
+}
+
+// FilterWatcher is an Engine that records its first conv layer's update
+// at every step (the MNIST engine does).
+type FilterWatcher interface {
+	// FilterUpdate is the last step's update; false before the first.
+	FilterUpdate() (FilterUpdate, bool)
+}
+
+// FilterUpdate is the data of a `filter` event: one training step at the
+// first conv layer, every number as the optimizer computed it (see
+// mnist.AdamDetail and mnist.SGDDetail). A viewer picks one of the C
+// filters. Each array holds C·H·W weights (filter after filter, row by
+// row) and then the C biases. Events are sent at most every FilterEvery
+// (and after each single step), so Step may jump by more than one.
+type FilterUpdate struct {
+	Run       int     `json:"run"`
+	Step      int     `json:"step"`      // the step this update was (1 for the first)
+	Optimizer string  `json:"optimizer"` // "adam" | "sgd"
+	LR        float64 `json:"lr"`
+	C         int     `json:"c"` // filters
+	H         int     `json:"h"`
+	W         int     `json:"w"`
+	// Adam: its step t, β1, β2, ε, the bias corrections 1-β1^t and 1-β2^t,
+	// and the step size lr/(1-β1^t). SGD: the momentum.
+	T        int     `json:"t,omitempty"`
+	Beta1    float64 `json:"beta1,omitempty"`
+	Beta2    float64 `json:"beta2,omitempty"`
+	Eps      float64 `json:"eps,omitempty"`
+	BC1      float64 `json:"bc1,omitempty"`
+	BC2      float64 `json:"bc2,omitempty"`
+	StepSize float64 `json:"step_size,omitempty"`
+	Momentum float64 `json:"momentum,omitempty"`
+
+	Before []float32 `json:"before"`
+	Grad   []float32 `json:"grad"`
+	// Adam's first and second moments before and after this step; for
+	// SGD, M is the momentum buffer (MPrev before), V and Denom are empty.
+	MPrev  []float32 `json:"m_prev"`
+	M      []float32 `json:"m"`
+	VPrev  []float32 `json:"v_prev,omitempty"`
+	V      []float32 `json:"v,omitempty"`
+	Denom  []float32 `json:"denom,omitempty"` // √v/√(1-β2^t) + ε
+	Update []float32 `json:"update"`          // subtracted: After = Before - Update
+	After  []float32 `json:"after"`
+}
+
+// finite32 maps NaN and ±Inf to 0 in place so that JSON encoding never
+// fails (a diverged run's numbers).
+func finite32(s []float32) []float32 {
+	for i, v := range s {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			s[i] = 0
+		}
+	}
+	return s
 }

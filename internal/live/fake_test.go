@@ -111,3 +111,13 @@ func (ff *fakeFactory) last() *fakeEngine {
 	}
 	return ff.engines[len(ff.engines)-1]
 }
+
+// FilterUpdate makes the fake a FilterWatcher: its "update" names the step.
+func (f *fakeEngine) FilterUpdate() (FilterUpdate, bool) {
+	s := int(f.steps.Load())
+	if s == 0 {
+		return FilterUpdate{}, false
+	}
+	return FilterUpdate{Step: s, Optimizer: "sgd", C: 1, H: 1, W: 1, Before: []float32{1}, Grad: []float32{1},
+		MPrev: []float32{0}, M: []float32{1}, Update: []float32{0.5}, After: []float32{0.5}}, true
+}

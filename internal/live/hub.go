@@ -16,10 +16,11 @@ const (
 	KindProgress
 	KindEval
 	KindMaps
+	KindFilter // one training step at the first conv layer (FilterUpdate)
 	numKinds
 )
 
-var kindNames = [numKinds]string{"state", "history", "progress", "eval", "maps"}
+var kindNames = [numKinds]string{"state", "history", "progress", "eval", "maps", "filter"}
 
 func (k Kind) String() string { return kindNames[k] }
 

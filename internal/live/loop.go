@@ -25,6 +25,8 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 		lastEval  time.Duration
 		lastProg  time.Time
 		lastMaps  = now()
+		lastFilt  time.Time
+		single    chan int      // a Step request being served while paused
 		lastCkpt  time.Duration // training time at the last checkpoint
 		dirty     bool          // trained since the last checkpoint
 		loss, acc float64
@@ -45,6 +47,7 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 				m.writeCheckpoint(eng, "pause")
 			}
 			dirty = false
+			m.publishFilter(eng, run) // the last step's, which the throttle may have held back
 			m.publishMaps(eng, run)
 			for waiting := true; waiting; {
 				select {
@@ -55,12 +58,16 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 				case r := <-m.saveReq:
 					step, err := m.writeCheckpoint(eng, "request")
 					r <- saveResult{step, err}
+				case r := <-m.stepReq:
+					single, waiting = r, false
 				}
 			}
 			lastProg = time.Time{}
-			continue
+			if single == nil {
+				continue
+			}
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil { // a Step waiting in single sees the loop end
 			return
 		}
 
@@ -81,6 +88,11 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 		if math.IsNaN(info.Loss) || math.IsInf(info.Loss, 0) {
 			// The weights are lost: stop burning the processor on them.
 			m.publishProgress(run, info, loss, acc, ips, eng.TrainSize())
+			m.publishFilter(eng, run)
+			if single != nil {
+				single <- info.Step
+				single = nil
+			}
 			m.mu.Lock()
 			if run == m.run {
 				m.lastErr = Diverged
@@ -132,6 +144,17 @@ func (m *Manager) loop(ctx context.Context, eng Engine, run int, done chan struc
 		if m.serveSave(eng) {
 			dirty = false
 		}
+		if single != nil || now().Sub(lastFilt) >= m.opt.FilterEvery {
+			lastFilt = now()
+			m.publishFilter(eng, run)
+		}
+		if single != nil {
+			// The paused branch publishes the maps (and checkpoints)
+			// when the loop comes round again.
+			single <- info.Step
+			single = nil
+			continue
+		}
 		if now().Sub(lastMaps) >= m.opt.MapsEvery {
 			lastMaps = now()
 			m.publishMaps(eng, run)
@@ -159,7 +182,8 @@ func (m *Manager) publishProgress(run int, info StepInfo, loss, acc, ips float64
 	p := Progress{Run: run, Step: info.Step, Epoch: info.Epoch, EpochProgress: finite(info.EpochProgress),
 		Loss: finite(loss), TrainAccuracy: finite(acc), ImagesPerSecond: finite(ips), ETASeconds: finite(eta),
 		State: m.state, Diverged: diverged}
-	m.latestProgress = &p
+	latest := p // its own copy: publishState updates it under m.mu while p is published below
+	m.latestProgress = &latest
 	if !diverged {
 		m.hist.Loss = addPoint(m.hist.Loss, Point{Step: p.Step, Y: p.Loss})
 		m.hist.TrainAccuracy = addPoint(m.hist.TrainAccuracy, Point{Step: p.Step, Y: p.TrainAccuracy})
@@ -180,13 +204,26 @@ func (m *Manager) publishEval(eng Engine, run int, limit int) {
 	m.publish(KindEval, run, ev)
 }
 
+// publishFilter sends the first conv layer's last update, if the engine
+// records it.
+func (m *Manager) publishFilter(eng Engine, run int) {
+	fw, ok := eng.(FilterWatcher)
+	if !ok {
+		return
+	}
+	if f, ok := fw.FilterUpdate(); ok {
+		f.Run = run
+		m.publish(KindFilter, run, f)
+	}
+}
+
 func (m *Manager) publishMaps(eng Engine, run int) {
 	mp := eng.Maps()
 	mp.Run = run
 	model := eng.Model()
 	m.mu.Lock()
 	if run == m.run {
-		m.model = model
+		m.model, m.modelStep = model, mp.Step
 	}
 	m.mu.Unlock()
 	m.publish(KindMaps, run, mp)

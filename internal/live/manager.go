@@ -46,6 +46,7 @@ type Options struct {
 	EvalSample    int           // test images in a sample evaluation; 2000
 	MapsEvery     time.Duration // between filter/feature-map updates; 1s
 	ProgressEvery time.Duration // between progress events; 100ms (≤ 10/s)
+	FilterEvery   time.Duration // between filter events (FilterWatcher engines); 500ms
 	Epochs        int           // budget: the run pauses itself after this many; 5
 	Presenter     bool          // control needs a presenter token (shown to viewers)
 	// Yield runs between two training steps so that requests get the
@@ -84,12 +85,14 @@ type Manager struct {
 	latestProgress *Progress
 	hist           History
 	model          any
+	modelStep      int // the training step model was copied at
 	lastErr        string
 	closed         bool
 	completed      int    // epochs finished (kept in checkpoints)
 	eng            Engine // the run's engine: the loop's, or Close's once the loop has stopped
 	ckptOff        string // why checkpoints are off although configured
 	saveReq        chan chan saveResult
+	stepReq        chan chan int // Step's requests to a paused loop; it answers the step number
 }
 
 // New returns an idle manager.
@@ -102,6 +105,9 @@ func New(opt Options) *Manager {
 	}
 	if opt.MapsEvery <= 0 {
 		opt.MapsEvery = time.Second
+	}
+	if opt.FilterEvery <= 0 {
+		opt.FilterEvery = 500 * time.Millisecond
 	}
 	if opt.ProgressEvery <= 0 {
 		opt.ProgressEvery = 100 * time.Millisecond
@@ -121,7 +127,7 @@ func New(opt Options) *Manager {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{opt: opt, hub: NewHub(), state: StateIdle, cfg: DefaultConfig(), saveReq: make(chan chan saveResult)}
+	return &Manager{opt: opt, hub: NewHub(), state: StateIdle, cfg: DefaultConfig(), saveReq: make(chan chan saveResult), stepReq: make(chan chan int)}
 }
 
 // Hub is the manager's broadcast hub.
@@ -207,7 +213,7 @@ func (m *Manager) Start(ctx context.Context, cfg *Config) (State, error) {
 	m.latest = [numKinds]Event{}
 	m.latestProgress = nil
 	m.hist = History{Run: m.run}
-	m.model = eng.Model()
+	m.model, m.modelStep = eng.Model(), engineStep(eng)
 	m.eng, m.completed = eng, 0
 	lctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -269,6 +275,39 @@ func (m *Manager) Pause() (State, error) {
 	m.mu.Unlock()
 	m.publishState()
 	return st, nil
+}
+
+// Step trains one batch of a paused run and leaves it paused: the
+// presenter's "step" control, to follow training one step at a time. It
+// returns the state and the number of the step made.
+func (m *Manager) Step(ctx context.Context) (State, int, error) {
+	m.ctl.Lock()
+	defer m.ctl.Unlock()
+	m.mu.Lock()
+	st := m.stateLocked()
+	done := m.loopDone
+	paused := m.state == StatePaused
+	m.mu.Unlock()
+	if !paused {
+		return st, 0, conflict("train_step_not_paused")
+	}
+	gone := apperr.New(apperr.Unavailable, "train_step_stopped")
+	r := make(chan int, 1)
+	select {
+	case m.stepReq <- r:
+	case <-done:
+		return m.State(), 0, gone
+	case <-ctx.Done():
+		return m.State(), 0, ctx.Err()
+	}
+	select {
+	case step := <-r:
+		return m.State(), step, nil
+	case <-done:
+		return m.State(), 0, gone
+	case <-ctx.Done():
+		return m.State(), 0, ctx.Err()
+	}
 }
 
 func (m *Manager) pauseLocked(finished bool) {
@@ -425,4 +464,12 @@ func addPoint(ps []Point, p Point) []Point {
 		ps = ps[:n]
 	}
 	return append(ps, p)
+}
+
+// engineStep is the engine's step count, if it tells one (0 otherwise).
+func engineStep(eng Engine) int {
+	if s, ok := eng.(interface{ Steps() int }); ok {
+		return s.Steps()
+	}
+	return 0
 }

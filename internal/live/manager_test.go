@@ -106,6 +106,14 @@ func TestManagerLifecycle(t *testing.T) {
 	if m.Model() == nil {
 		t.Fatal("Model while paused is nil, want the paused model")
 	}
+	// The model copy and its step are taken together (the fake's model
+	// is its step count): a reader never gets a step from another copy.
+	m.mu.Lock()
+	mdl, step := m.model, m.modelStep
+	m.mu.Unlock()
+	if mdl.(int) != step || step == 0 {
+		t.Fatalf("the live model is from step %v, the manager says %d", mdl, step)
+	}
 
 	if st, err := m.Resume(); err != nil || st.State != StateRunning {
 		t.Fatalf("Resume = %+v, %v", st, err)

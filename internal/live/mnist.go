@@ -88,7 +88,49 @@ func newMNISTEngine(tr *mnist.Trainer, train, test *mnist.Set) *mnistEngine {
 			e.augmented = append(e.augmented, QuantizeUnsigned("augmented", 1, mnist.ImageSize, mnist.ImageSize, imgs[0]))
 		}
 	}
+	// Record the first conv layer's update of every step (filter events).
+	e.watch = new(mnist.Conv1Update)
+	tr.WatchConv1(e.watch)
 	return e
+}
+
+// FilterUpdate implements FilterWatcher from the Trainer's own record.
+func (e *mnistEngine) FilterUpdate() (FilterUpdate, bool) {
+	u := e.watch
+	n := len(u.Adam) + len(u.SGD)
+	if u.Step == 0 || n == 0 {
+		return FilterUpdate{}, false
+	}
+	f := FilterUpdate{Step: u.Step, Optimizer: u.Optimizer, C: u.Filters, H: u.KH, W: u.KW}
+	cols := func(k int) [][]float32 {
+		out := make([][]float32, k)
+		for i := range out {
+			out[i] = make([]float32, n)
+		}
+		return out
+	}
+	if len(u.Adam) > 0 {
+		d0 := u.Adam[0]
+		f.LR, f.T, f.Beta1, f.Beta2, f.Eps, f.BC1, f.BC2, f.StepSize = d0.LR, d0.T, d0.Beta1, d0.Beta2, d0.Eps, d0.BC1, d0.BC2, float64(d0.StepSize)
+		c := cols(9)
+		for i, d := range u.Adam {
+			c[0][i], c[1][i], c[2][i], c[3][i], c[4][i], c[5][i], c[6][i], c[7][i], c[8][i] =
+				d.Before, d.Grad, d.MPrev, d.M, d.VPrev, d.V, d.Denom, d.Update, d.After
+		}
+		f.Before, f.Grad, f.MPrev, f.M, f.VPrev, f.V, f.Denom, f.Update, f.After = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+	} else {
+		d0 := u.SGD[0]
+		f.LR, f.Momentum = d0.LR, d0.Momentum
+		c := cols(6)
+		for i, d := range u.SGD {
+			c[0][i], c[1][i], c[2][i], c[3][i], c[4][i], c[5][i] = d.Before, d.Grad, d.BufPrev, d.Buf, d.Update, d.After
+		}
+		f.Before, f.Grad, f.MPrev, f.M, f.Update, f.After = c[0], c[1], c[2], c[3], c[4], c[5]
+	}
+	for _, s := range [][]float32{f.Before, f.Grad, f.MPrev, f.M, f.VPrev, f.V, f.Denom, f.Update, f.After} {
+		finite32(s)
+	}
+	return f, true
 }
 
 // mnistEngine adapts mnist.Trainer to Engine.
@@ -98,7 +140,8 @@ type mnistEngine struct {
 	digit       int       // index of the fixed test digit whose feature maps are shown
 	digitImg    []float32 // its pixels, converted once
 	step        int
-	augmented   []Map // with Augment: a few augmented training images, made once
+	watch       *mnist.Conv1Update // the Trainer's record of the last step at conv1
+	augmented   []Map              // with Augment: a few augmented training images, made once
 }
 
 func (e *mnistEngine) Step() StepInfo {
@@ -129,6 +172,7 @@ func (e *mnistEngine) Maps() Maps {
 	out := Maps{
 		Step:      e.step,
 		Digit:     QuantizeUnsigned("input", 1, mnist.ImageSize, mnist.ImageSize, img),
+		Index:     e.digit,
 		Label:     int(e.test.Labels[e.digit]),
 		Filters:   QuantizeSigned(f.Layer, f.C, f.H, f.W, f.Data),
 		Augmented: e.augmented,
@@ -147,4 +191,16 @@ func (e *mnistEngine) TrainSize() int { return e.train.N }
 func (m *Manager) LiveNet() *mnist.Net {
 	n, _ := m.Model().(*mnist.Net)
 	return n
+}
+
+// Steps is the number of training steps done (for engineStep).
+func (e *mnistEngine) Steps() int { return e.step }
+
+// LiveSnapshot is LiveNet with the training step its weights are from:
+// one consistent copy, never changed by training (nil before a run).
+func (m *Manager) LiveSnapshot() (*mnist.Net, int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, _ := m.model.(*mnist.Net)
+	return n, m.modelStep
 }

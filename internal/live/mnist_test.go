@@ -138,3 +138,42 @@ func TestMNISTEngineMaps(t *testing.T) {
 		})
 	}
 }
+
+// TestMNISTEngineFilterUpdate: the filter event holds the step the Trainer
+// made: the weights before and after, the update between them, and the
+// live network's conv1 weights are the "after" values.
+func TestMNISTEngineFilterUpdate(t *testing.T) {
+	d := loadMNIST(t)
+	train, test, _ := d.Data()
+	for _, opt := range []string{"adam", "sgd"} {
+		eng, err := NewMNISTEngine(Config{Net: "small", Optimizer: opt, LR: 0.01, BatchSize: 8}, train, test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw := eng.(FilterWatcher)
+		if _, ok := fw.FilterUpdate(); ok {
+			t.Fatal("a filter update before the first step")
+		}
+		eng.Step()
+		eng.Step()
+		f, ok := fw.FilterUpdate()
+		if !ok || f.Step != 2 || f.Optimizer != opt || f.C != 8 || f.H != 5 || f.W != 5 || f.LR != 0.01 {
+			t.Fatalf("%s: filter update %+v", opt, f)
+		}
+		n := 8*5*5 + 8
+		w := eng.Model().(interface{ Filters() mnist.FeatureMap }).Filters().Data
+		for _, s := range [][]float32{f.Before, f.Grad, f.MPrev, f.M, f.Update, f.After} {
+			if len(s) != n {
+				t.Fatalf("%s: array of %d, want %d", opt, len(s), n)
+			}
+		}
+		for i := range n {
+			if f.Before[i]-f.Update[i] != f.After[i] || i < len(w) && f.After[i] != w[i] {
+				t.Fatalf("%s: weight %d: %v - %v ≠ %v (net holds %v)", opt, i, f.Before[i], f.Update[i], f.After[i], w[i])
+			}
+		}
+		if opt == "adam" && (f.T != 2 || len(f.V) != n || len(f.Denom) != n || f.BC1 <= 0) {
+			t.Fatalf("adam: t %d, v %d, denom %d, bc1 %v", f.T, len(f.V), len(f.Denom), f.BC1)
+		}
+	}
+}

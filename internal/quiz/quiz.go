@@ -14,6 +14,7 @@ package quiz
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -66,8 +67,28 @@ type Question struct {
 // ErrKind is returned for an unknown kind.
 var ErrKind = errors.New(`quiz: kind must be "size", "cell" or "padding"`)
 
-// New makes the question of kind for seed.
+// MaxSeed is the largest seed: 2^53 − 1, the largest whole number a
+// JavaScript number holds exactly (the page hands the seed to quiz.js as
+// a JSON number, and quiz.js sends it back to be checked).
+const MaxSeed = 1<<53 - 1
+
+// ErrSeed is returned for a seed over MaxSeed.
+var ErrSeed = errors.New("quiz: the seed is too large")
+
+// Next is the seed of the question after seed: seed + 1, and false after
+// MaxSeed (there is no next seed; never a wrap to 0).
+func Next(seed uint64) (uint64, bool) {
+	if seed >= MaxSeed {
+		return 0, false
+	}
+	return seed + 1, true
+}
+
+// New makes the question of kind for seed (0 to MaxSeed).
 func New(kind string, seed uint64) (*Question, error) {
+	if seed > MaxSeed {
+		return nil, ErrSeed
+	}
 	r := rand.New(rand.NewPCG(seed, kindSalt(kind)))
 	q := &Question{Kind: kind, Seed: seed}
 	switch kind {
@@ -199,8 +220,8 @@ func (q *Question) Check(answer string) (bool, error) {
 	if q.Kind == KindSize {
 		for _, sep := range []string{"×", "x", "X", "*"} {
 			if h, w, ok := strings.Cut(a, sep); ok {
-				hv, err1 := strconv.ParseFloat(strings.TrimSpace(h), 64)
-				wv, err2 := strconv.ParseFloat(strings.TrimSpace(w), 64)
+				hv, err1 := parseNumber(strings.TrimSpace(h))
+				wv, err2 := parseNumber(strings.TrimSpace(w))
 				if err1 != nil || err2 != nil {
 					return false, ErrAnswer
 				}
@@ -208,11 +229,58 @@ func (q *Question) Check(answer string) (bool, error) {
 			}
 		}
 	}
-	v, err := strconv.ParseFloat(a, 64)
-	if err != nil || len(a) > 32 {
+	v, err := parseNumber(a)
+	if err != nil {
 		return false, ErrAnswer
 	}
 	return float32(v) == q.Answer, nil
+}
+
+// parseNumber reads a decimal number as a student types it ("8", "-3",
+// "2.0", ".5", "1e2"). strconv.ParseFloat alone would also take "NaN",
+// "Inf", "infinity", hexadecimal ("0x1p3") and digit separators ("1_0"),
+// none of which is an answer.
+func parseNumber(s string) (float64, error) {
+	if len(s) == 0 || len(s) > 32 {
+		return 0, ErrAnswer
+	}
+	i := 0
+	if s[i] == '+' || s[i] == '-' {
+		i++
+	}
+	digits := 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return 0, ErrAnswer
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		exp := 0
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			exp++
+		}
+		if exp == 0 {
+			return 0, ErrAnswer
+		}
+	}
+	if i != len(s) {
+		return 0, ErrAnswer
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, ErrAnswer
+	}
+	return v, nil
 }
 
 // FormatNum writes a value as the visualizer does: whole numbers without

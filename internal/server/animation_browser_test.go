@@ -41,7 +41,7 @@ func TestAnimationsPageInBrowser(t *testing.T) {
 	b.Run(t, chromedp.Navigate(srv.URL+"/animations?input=6x5&kernel=3&stride=2&padding=1"))
 	b.Wait(t, allImagesLoaded)
 	r := browsertest.Eval[imgReport](t, b, allImagesLoaded)
-	if want := len(animations.Classic) + 1; r.N != want || r.OK != want {
+	if want := len(animations.Classic) + len(animations.ClassicPool) + 1; r.N != want || r.OK != want {
 		t.Errorf("%d images, %d loaded; want %d and %d: %v", r.N, r.OK, want, want, r.Srcs)
 	}
 	for _, s := range r.Srcs {
@@ -61,7 +61,7 @@ func TestAnimationsPageInBrowser(t *testing.T) {
 	b.Run(t, chromedp.Navigate(srv.URL+"/animations?lang=ko"))
 	b.Wait(t, allImagesLoaded)
 	r = browsertest.Eval[imgReport](t, b, allImagesLoaded)
-	if r.N != len(animations.Classic) || r.OK != r.N {
+	if r.N != len(animations.Classic)+len(animations.ClassicPool) || r.OK != r.N {
 		t.Errorf("reduced motion: %d images, %d loaded", r.N, r.OK)
 	}
 	for _, s := range r.Srcs {

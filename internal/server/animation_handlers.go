@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/convlab/convlab/animations"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/admission"
 	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
@@ -39,6 +41,11 @@ func (a *app) animationsPage(c echo.Context) error {
 		}
 		vm.Classic = append(vm.Classic, card)
 	}
+	pool, err := poolCards(ctx)
+	if err != nil {
+		return err // the pooling set always resolves (tested)
+	}
+	vm.Pooling = pool
 	status := http.StatusOK
 	if hasAnyKey(q, animQueryKeys) {
 		p, err := animations.ParseQuery(q)
@@ -97,7 +104,8 @@ func (a *app) animationFile(c echo.Context) error {
 				clipName(name), classicNames()))
 		}
 	}
-	if _, err := animations.Measure(p); err != nil {
+	_, err := animations.Measure(p)
+	if err != nil {
 		if animations.IsUserError(err) {
 			return animText(c, http.StatusBadRequest, apperr.Message(i18n.Lang(c.Request().Context()), err))
 		}
@@ -110,7 +118,26 @@ func (a *app) animationFile(c echo.Context) error {
 	if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	e, err := a.animations().Get(c.Request().Context(), kind, p)
+	e, ok := a.animations().Peek(kind, p)
+	if !ok {
+		// A render is CPU-heavy work: it waits for its turn (admission.go).
+		release, berr := a.admit(c)
+		if berr != nil {
+			h.Del("ETag")
+			h.Set("Cache-Control", "no-store")
+			return animText(c, http.StatusServiceUnavailable, apperr.Message(i18n.Lang(c.Request().Context()), berr))
+		}
+		e, err = a.animations().Get(c.Request().Context(), kind, p)
+		release()
+		if errors.Is(err, animations.ErrClosed) { // the server is shutting down
+			h.Del("ETag")
+			h.Set("Cache-Control", "no-store")
+			return animText(c, http.StatusServiceUnavailable, apperr.Message(i18n.Lang(c.Request().Context()), busyError(c, admission.ErrClosed)))
+		}
+		if err == nil {
+			a.memory.after(len(e.Body)) // give render memory back after a burst (memory.go)
+		}
+	}
 	if err != nil {
 		h.Del("ETag")
 		h.Del("Cache-Control")

@@ -180,8 +180,8 @@ func TestAnimationsPage(t *testing.T) {
 	if n := strings.Count(body, "numbers=1#anim-custom-h"); n != len(animations.Classic) {
 		t.Errorf("%d \"with numbers\" links, want one per classic animation", n)
 	}
-	if strings.Count(body, `loading="lazy"`) != len(animations.Classic) {
-		t.Errorf("%d lazy images, want %d", strings.Count(body, `loading="lazy"`), len(animations.Classic))
+	if want := len(animations.Classic) + len(animations.ClassicPool); strings.Count(body, `loading="lazy"`) != want {
+		t.Errorf("%d lazy images, want %d", strings.Count(body, `loading="lazy"`), want)
 	}
 	if strings.Contains(body, "anim.") {
 		t.Error("an untranslated anim. key shows on the page")

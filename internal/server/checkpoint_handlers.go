@@ -19,14 +19,14 @@ const restoreTimeout = 2 * time.Minute
 // restoreCheckpoint brings back the live run saved in the -checkpoint
 // file, paused, as the server starts. A file that cannot be restored is
 // logged, kept untouched and never written over; the server starts fresh.
-func (a *app) restoreCheckpoint() {
+func (a *app) restoreCheckpoint(ctx context.Context) {
 	if a.cfg.CheckpointPath == "" {
 		return
 	}
 	if dir := filepath.Dir(a.cfg.CheckpointPath); !isDir(dir) {
 		a.log.Error("the folder of the -checkpoint file does not exist: the run cannot be saved until it does", "path", a.cfg.CheckpointPath)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
+	ctx, cancel := context.WithTimeout(ctx, restoreTimeout)
 	defer cancel()
 	ok, err := a.train.RestoreCheckpoint(ctx)
 	switch {

@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/convapi"
 	"github.com/convlab/convlab/internal/jsonreq"
 	"github.com/labstack/echo/v4"
@@ -29,13 +28,3 @@ func (a *app) convAPI(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, resp)
 }
-
-// Names the visualizer's files still use (conv_handlers.go, conv_state.go,
-// follow_handlers.go); they go when those files move to their own packages.
-type convAPIGeometry = convapi.Geometry
-
-var newConvAPIGeometry = convapi.NewGeometry
-
-const apiMaxTraceTaps = convapi.MaxTraceTaps
-
-func truncateRunes(s string, n int) string { return apperr.Truncate(s, n) }

@@ -282,6 +282,15 @@ func TestConvBrowser(t *testing.T) {
 			t.Error("hovering a reflected cell does not light its source")
 		}
 		b.Screenshot(t, "reflect-hover")
+		// On a touch screen (no hover) a tap does the same.
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`document.querySelector('#conv-in-0').dispatchEvent(new MouseEvent("mouseleave"))`))
+		if browsertest.Eval[bool](t, b, `document.querySelector('#conv-in-0 td[data-y="2"][data-x="2"]').classList.contains("srchl")`) {
+			t.Fatal("the source stays lit after the pointer left")
+		}
+		b.Run(t, chromedp.Evaluate[chromedp.Void](`document.querySelector('#conv-in-0 td[data-y="0"][data-x="0"]').dispatchEvent(new PointerEvent("pointerdown", {bubbles: true, pointerType: "touch"}))`))
+		if !browsertest.Eval[bool](t, b, `document.querySelector('#conv-in-0 td[data-y="2"][data-x="2"]').classList.contains("srchl")`) {
+			t.Error("tapping a reflected cell does not light its source")
+		}
 	})
 
 	t.Run("reduced motion", func(t *testing.T) {

@@ -1,12 +1,11 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
-	"github.com/convlab/convlab/conv"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/internal/convview"
 	"github.com/convlab/convlab/views"
@@ -30,7 +29,7 @@ func (a *app) convPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	vm, status := convPageView(i18n.Lang(ctx), c.Request().URL.Query())
 	p := a.page(c, i18n.T(ctx, "conv.title"), "conv")
-	p.Scripts = []string{"/static/js/visualizer.js", "/static/js/follow.js"}
+	p.Scripts = []string{"/static/js/visualizer.js", "/static/js/follow.js", "/static/js/fit.js"}
 	p.Styles = []string{"/static/css/conv.css", "/static/css/classroom.css"}
 	vm.Classroom = a.classroomView(c, p)
 	return render(c, status, views.Conv(p, vm))
@@ -75,10 +74,10 @@ func (a *app) convStageEdit(c echo.Context) error {
 		convstate.Edit
 	}
 	if err := readJSON(c, &req); err != nil {
-		return err
+		return jsonError(c, lang, err)
 	}
 	if req.State == nil {
-		return apiError(c, http.StatusBadRequest, `send {"state": {...}}: the visualizer's state, and the edit`)
+		return jsonError(c, lang, apperr.New(apperr.Invalid, "state_missing").WithParam("state"))
 	}
 	next, err := req.State.Apply(req.Edit)
 	if err != nil {
@@ -99,13 +98,17 @@ func (a *app) convStageEdit(c echo.Context) error {
 	return render(c, status, views.ConvFragment(vm))
 }
 
-// localizeConvError words a state the visualizer cannot use, in the
-// reader's language: convstate's own errors by their key, the engine's
-// refusals through engineMessage.
-func localizeConvError(lang string, err error) (msg, param string) {
-	var ce *conv.Error
-	if errors.As(err, &ce) {
-		return i18n.TL(lang, "conv.err.engine", engineMessage(lang, ce)), ce.Param
+// jsonError answers err as JSON {"error", "code", "param"} on a path
+// outside /api/ whose script reads a fragment or JSON, never a page: the
+// one error mapping (errorReply); a 5xx goes on to httpError.
+func jsonError(c echo.Context, lang string, err error) error {
+	status, body, _ := errorReply(err, lang)
+	if status >= 500 {
+		return err
 	}
-	return convview.ExplainKeys(lang, err)
+	return c.JSON(status, body)
 }
+
+// localizeConvError words a state the visualizer cannot use, in the
+// reader's language (convview.ExplainKeys).
+var localizeConvError convview.Explain = convview.ExplainKeys

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"io/fs"
 	"net/http"
@@ -36,8 +37,8 @@ func TestConvPagePresetsAndURLs(t *testing.T) {
 		pytorch          string
 	}{
 		{"preset=lesson-4x4", "2×2", "1 / 4", "", nil, "nn.Conv2d(1, 1, kernel_size=3, bias=False)"},
-		{"", "3×3", "1 / 9", "8", nil, ""}, // a bare /conv: the lesson's worked example
-		{"lang=ko&present=1", "3×3", "1 / 9", "8", nil, ""},
+		{"", "2×2", "1 / 4", "12", nil, ""}, // a bare /conv: the lesson's first example, 4×4 under 3×3
+		{"lang=ko&present=1", "2×2", "1 / 4", "12", nil, ""},
 		{"preset=lesson-5x5", "3×3", "1 / 9", "8", []string{"⌊(5 + 2·0 − 1·(3 − 1) − 1) / 1⌋ + 1 = ⌊2 / 1⌋ + 1 = 3"}, "nn.Conv2d(1, 1, kernel_size=3, bias=False)"},
 		{"preset=lesson-mnist", "26×26", "1 / 676", "0", nil, "nn.Conv2d(1, 1, kernel_size=3, bias=False)"},
 		{"preset=stride", "2×2", "1 / 4", "", nil, "nn.Conv2d(1, 1, kernel_size=3, stride=2, bias=False)"},
@@ -158,29 +159,6 @@ func TestConvPageBadParams(t *testing.T) {
 				t.Errorf("output-size %q on an error page", got)
 			}
 		})
-	}
-}
-
-// The URL the page writes (convState.query) reads back as the same state.
-func TestConvQueryRoundTrip(t *testing.T) {
-	for _, q := range []string{
-		"preset=lesson-5x5&step=3",
-		"input=7&kernel=3&stride=2&padding=1",
-		"input=5x6&kernel=2x3&padding=same&dilation=1x2&mode=circular&channels=2&filters=3&bias=1&b=1,2,3",
-		"input=3&kernel=2&transposed=1&stride=2&output_padding=1&x=1,2,3,4,5,6,7,8,0.5",
-	} {
-		v, _ := url.ParseQuery(q)
-		s, err := convstate.Parse(v)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		s2, err := convstate.Parse(s.Query())
-		if err != nil {
-			t.Fatalf("%s → %s: %v", q, s.Query().Encode(), err)
-		}
-		if a, b := s.Query().Encode(), s2.Query().Encode(); a != b {
-			t.Errorf("%s: round trip changed the state\n%s\n%s", q, a, b)
-		}
 	}
 }
 
@@ -313,4 +291,73 @@ func FuzzConvPage(f *testing.F) {
 			t.Fatalf("%q: step %d of %d", q, vm.Step, vm.StepCount)
 		}
 	})
+}
+
+// /conv/stage: the stage after an edit, rendered by the page's own
+// components, in the reader's language; refusals are 422 with the reason.
+func TestConvStage(t *testing.T) {
+	_, srv := newTestServer(t)
+	lesson, _ := convstate.PresetByName("lesson-5x5")
+	small, _ := convstate.Parse(url.Values{"input": {"3"}, "kernel": {"3"}})
+	body := func(s convstate.State, edit string) string {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return `{"state": ` + string(b) + edit + `}`
+	}
+	for _, tc := range []struct {
+		name, lang, body string
+		status           int
+		want             []string // in the fragment
+		stage            bool     // the fragment has a stage
+	}{
+		{"a typed value", "en", body(lesson.State(), `, "cell": {"of": "x", "index": 0, "text": "4"}`), 200,
+			[]string{`data-testid="current-sum">11<`, `4×1 + 2×0`, `"x_set":true`}, true},
+		{"a step", "en", body(lesson.State(), `, "patch": {"step": 5}`), 200,
+			[]string{`data-testid="step-index">5 / 9<`, `"query":"preset=lesson-5x5"`}, true},
+		{"the form", "en", body(lesson.State(), `, "form": "input=7&kernel=3&stride=2&padkind=num&padding=1"`), 200,
+			[]string{`4×4`, `"query":"input=7\u0026kernel=3\u0026padding=1\u0026stride=2\u0026w=1%2C0%2C1`}, true},
+		{"a bad form value, Korean: the old stage stays", "ko", body(lesson.State(), `, "form": "input=abc&kernel=3"`), 422,
+			[]string{"input 값은 3 같은 정수나 3x5 같은 높이×너비여야 합니다", `data-testid="current-sum">8<`}, true},
+		{"an impossible configuration, Korean", "ko", body(small, `, "patch": {"kh": 5, "kw": 5}`), 422,
+			[]string{"PyTorch 규칙에 맞지 않는 설정입니다: 커널 5x5이(가) 패딩된 입력 3x3보다 큽니다"}, false},
+		{"a value out of bounds, Korean", "ko", body(small, `, "cell": {"of": "w", "index": 0, "text": "5000"}`), 422,
+			[]string{"5000", "−1000"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, got := post(t, srv.URL+"/conv/stage?lang="+tc.lang, "application/json", tc.body)
+			if resp.StatusCode != tc.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+				t.Fatalf("%d %s, want %d HTML:\n%.300s", resp.StatusCode, resp.Header.Get("Content-Type"), tc.status, got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("fragment lacks %q:\n%.2000s", w, got)
+				}
+			}
+			if strings.Contains(got, "<html") || !strings.Contains(got, `id="conv-data"`) {
+				t.Error("not a fragment with its data")
+			}
+			if strings.Contains(got, `id="conv-in-0"`) != tc.stage {
+				t.Errorf("stage shown: %v, want %v", !tc.stage, tc.stage)
+			}
+		})
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{}`, "state"},
+		{`{"state": `, "JSON"},
+		{`{"state": {"in_h": "five"}}`, "in_h"},
+	} {
+		resp, got := post(t, srv.URL+"/conv/stage", "application/json", tc.body)
+		if resp.StatusCode != 400 || !strings.Contains(got, `"error"`) || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %d %s", tc.body, resp.StatusCode, got)
+		}
+	}
+	// GET with the page's query.
+	if resp, got := get(t, nil, srv.URL+"/conv/stage?preset=stride&step=3"); resp.StatusCode != 200 || !strings.Contains(got, `data-testid="step-index">3 / 4<`) {
+		t.Errorf("GET stage: %d %.300s", resp.StatusCode, got)
+	}
+	if resp, got := get(t, nil, srv.URL+"/conv/stage?input=3&kernel=5&lang=ko"); resp.StatusCode != 422 || !strings.Contains(got, "커널 5x5") {
+		t.Errorf("GET refused stage: %d %.300s", resp.StatusCode, got)
+	}
 }

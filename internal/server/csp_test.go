@@ -21,7 +21,7 @@ func TestNoInlineCodeOnAnyPage(t *testing.T) {
 	_, srv := newTestServer(t)
 	pages := []string{
 		"/", "/conv", "/conv?preset=lesson-5x5", "/conv?preset=lesson-mnist", "/conv?input=7&kernel=3&stride=2&padding=1",
-		"/conv?input=999", "/animations", "/train", "/draw", "/quiz", "/no-such-page",
+		"/conv?input=999", "/conv/backward?preset=lesson-5x5&phase=dx", "/lesson", "/lesson/3", "/lesson/5", "/lesson?follow=1", "/lesson/99", "/animations", "/train", "/draw", "/quiz", "/network", "/network?layer=linear&c=3", "/conv/pool?preset=avg-padding&step=2", "/conv/pool?op=bad", "/no-such-page",
 	}
 	for _, p := range pages {
 		for _, q := range []string{"lang=en", "lang=ko&present=1"} {
@@ -69,7 +69,7 @@ var staticRef = regexp.MustCompile(`(?:href|src)="(/static/[^"]+)"`)
 func TestEveryStaticReferenceIsServed(t *testing.T) {
 	_, srv := newTestServer(t)
 	seen := map[string]bool{}
-	for _, p := range []string{"/", "/conv", "/conv?preset=lesson-mnist&present=1", "/animations", "/train", "/draw", "/quiz"} {
+	for _, p := range []string{"/", "/conv", "/conv?preset=lesson-mnist&present=1", "/conv/backward?preset=lesson-5x5", "/lesson", "/lesson/2", "/animations", "/train", "/draw", "/quiz", "/network?layer=conv2&c=1&y=2&x=3"} {
 		_, body := get(t, nil, srv.URL+p)
 		for _, m := range staticRef.FindAllStringSubmatch(body, -1) {
 			u := strings.ReplaceAll(m[1], "&amp;", "&")
@@ -105,7 +105,7 @@ var jsImport = regexp.MustCompile(`(?m)^\s*import\b[^"'\n]*["']([^"']+)["']|\bim
 func TestPageWeight(t *testing.T) {
 	const budget = 100 << 10
 	_, srv := newTestServer(t)
-	for _, p := range []string{"/", "/conv", "/animations", "/train", "/draw", "/quiz"} {
+	for _, p := range []string{"/", "/conv", "/conv/backward?preset=lesson-5x5", "/lesson", "/lesson/2", "/animations", "/train", "/draw", "/quiz", "/network"} {
 		_, body := get(t, nil, srv.URL+p)
 		seen := map[string]bool{}
 		var queue []string

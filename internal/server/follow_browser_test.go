@@ -39,9 +39,9 @@ func TestFollowAlongTwoBrowsers(t *testing.T) {
 	teacher.Run(t, chromedp.Click(chromedp.CSS(`#class-lead`)))
 	teacher.Wait(t, `document.querySelector('[data-testid="lead-status"]').textContent.startsWith("Leading")`)
 
-	// The student opens the follow link, in Korean: the default
-	// configuration (3×3 output) becomes the teacher's (2×2).
-	student.Run(t, chromedp.Navigate(srv.URL+"/conv?follow=1&lang=ko"))
+	// The student opens the follow link, in Korean, on another example
+	// (7×7 output): it becomes the teacher's (2×2).
+	student.Run(t, chromedp.Navigate(srv.URL+"/conv?follow=1&preset=zero-padding&lang=ko"))
 	student.Wait(t, `document.querySelector("#conv.js") !== null`)
 	waitText(student, "output-size", "2×2")
 	waitText(student, "step-index", "1 / 4")

@@ -5,7 +5,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/internal/live"
 	"github.com/convlab/convlab/views"
@@ -123,14 +125,13 @@ func (a *app) followPublish(c echo.Context) error {
 		return err
 	}
 	if req.State == nil {
-		return apiError(c, http.StatusBadRequest, `send {"state": {...}}: the visualizer's state`)
+		return apperr.New(apperr.Invalid, "state_missing").WithParam("state")
 	}
 	// The one check of the visualizer (bounds, value lengths, the
 	// engine's rules, the page's budget): a state the page cannot run is
 	// not sent to the class. The reason is in the teacher's language.
 	if _, err := req.State.Resolve(); err != nil {
-		msg, _ := localizeConvError(i18n.Lang(c.Request().Context()), err)
-		return apiError(c, http.StatusBadRequest, msg)
+		return err
 	}
 	fs, err := a.follow.publish(*req.State, time.Now())
 	if err != nil {
@@ -153,7 +154,7 @@ func (a *app) followCurrent(c echo.Context) error {
 func (a *app) followEvents(c echo.Context) error {
 	sub, ok := a.follow.subscribe()
 	if !ok {
-		return apiError(c, http.StatusServiceUnavailable, "the server is shutting down")
+		return apperr.New(apperr.Unavailable, "busy_closing")
 	}
 	live.Stream(c.Response(), c.Request(), a.follow.hub, sub, live.StreamOptions{Done: a.streamsDone()})
 	return nil
@@ -163,12 +164,18 @@ func (a *app) followEvents(c echo.Context) error {
 // for the presenter, the follow link, the quiz link, and, on
 // /conv?follow=1, the follower's status and "Detach".
 func (a *app) classroomView(c echo.Context, p views.Page) views.ClassroomView {
+	return a.classroomFor(c, p, "/conv?follow=1")
+}
+
+// classroomFor is classroomView for a page whose followers open
+// followPath (the visualizer's /conv?follow=1, /lesson?follow=1).
+func (a *app) classroomFor(c echo.Context, p views.Page, followPath string) views.ClassroomView {
 	follow := c.QueryParam("follow") == "1"
 	canLead := a.isPresenter(c)
-	return views.ClassroomView{
+	v := views.ClassroomView{
 		CanLead:   canLead,
 		Follow:    follow,
-		FollowURL: "/conv?follow=1",
+		FollowURL: followPath,
 		QuizURL:   string(p.NavURL("/quiz")),
 		Data: map[string]any{
 			"messages": i18n.Messages(p.Lang, "class."),
@@ -176,4 +183,18 @@ func (a *app) classroomView(c echo.Context, p views.Page) views.ClassroomView {
 			"can_lead": canLead,
 		},
 	}
+	if canLead {
+		u, svg := a.studentsLink(c, followPath, i18n.T(c.Request().Context(), "class.qr_label"))
+		v.StudentURL = u
+		if svg != "" {
+			v.QR = templ.Raw(svg)
+		}
+		v.Followers = a.followers()
+	}
+	return v
+}
+
+// followCount answers GET /api/follow/count: how many follow now.
+func (a *app) followCount(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]int{"followers": a.followers()})
 }

@@ -14,12 +14,26 @@ import (
 )
 
 // The pages every language test visits.
-var i18nPages = []string{"/", "/conv", "/conv?preset=lesson-5x5", "/animations", "/train", "/draw", "/quiz?kind=cell&seed=1", "/quiz?kind=size&seed=2", "/quiz?kind=padding&seed=3"}
+var i18nPages = []string{"/", "/conv", "/conv?preset=lesson-5x5", "/conv/backward?preset=lesson-5x5&grad=random&phase=dx", "/lesson", "/animations", "/train", "/draw", "/quiz?kind=cell&seed=1", "/quiz?kind=size&seed=2", "/quiz?kind=padding&seed=3", "/network?layer=softmax&c=1", "/conv/pool?preset=ceil&step=3"}
 
 // visibleText is the text a reader sees (and a screen reader reads: the
 // title and aria-label/alt/placeholder attributes too), without scripts,
-// JSON blocks, and code, which is the same in every language.
+// JSON blocks, code and option labels, which are the same in every
+// language, and without text in another language (lang=).
 func visibleText(t *testing.T, page string) []string {
+	return visibleTextSkipping(t, page, func(n *html.Node) bool {
+		switch n.Data {
+		case "script", "style", "code", "kbd", "option":
+			return true
+		}
+		return hasLangAttr(n)
+	})
+}
+
+// visibleTextSkipping is the text of page's text nodes and its
+// aria-label, alt, placeholder and title attributes, in document order,
+// leaving out every element (and what is inside it) that skip names.
+func visibleTextSkipping(t *testing.T, page string, skip func(*html.Node) bool) []string {
 	t.Helper()
 	doc, err := html.Parse(strings.NewReader(page))
 	if err != nil {
@@ -29,19 +43,12 @@ func visibleText(t *testing.T, page string) []string {
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode {
-			switch n.Data {
-			case "script", "style", "code", "kbd", "option":
+			if skip(n) {
 				return
 			}
 			for _, a := range n.Attr {
 				if a.Key == "aria-label" || a.Key == "alt" || a.Key == "placeholder" || a.Key == "title" {
 					out = append(out, a.Val)
-				}
-			}
-			// Language names are written in their own language on purpose.
-			for _, a := range n.Attr {
-				if a.Key == "lang" && n.Data != "html" {
-					return
 				}
 			}
 		}
@@ -58,12 +65,24 @@ func visibleText(t *testing.T, page string) []string {
 	return out
 }
 
+// hasLangAttr: n is in another language than the page (lang= on any
+// element but <html>): language names are written in their own language
+// on purpose.
+func hasLangAttr(n *html.Node) bool {
+	for _, a := range n.Attr {
+		if a.Key == "lang" && n.Data != "html" {
+			return true
+		}
+	}
+	return false
+}
+
 // englishRun finds two or more English words in a row.
 var englishRun = regexp.MustCompile(`[A-Za-z]{2,}(?:[ ,'-]+[A-Za-z]{2,})+`) // not across dots: safetensors.torch.load_file is code
 
 // allowedLatin are Latin-script words that stay as they are in Korean
 // pages: names, code and PyTorch's own parameter names and values.
-var allowedLatin = regexp.MustCompile(`^(?:convlab|PyTorch|MNIST|ReLU|SGD|Adam|GIF|GIFs|CNN|CNNs|Enter|Space|Esc|Tab|Shift|zeros|reflect|replicate|circular|same|valid|dilation|bias|transposed|padding_mode|output_padding|kernel_size|stride|padding|groups|Conv2d|ConvTranspose2d|nn|torch|Size|HxW|H|W|x|k|p|s|d|Dumoulin|Visin|[ ,.'()-])+$`)
+var allowedLatin = regexp.MustCompile(`^(?:convlab|PyTorch|MNIST|ReLU|SGD|Adam|GIF|GIFs|CNN|CNNs|Enter|Space|Esc|Tab|Shift|Page|Up|Down|zeros|reflect|replicate|circular|same|valid|dilation|bias|transposed|padding_mode|output_padding|kernel_size|stride|padding|groups|Conv2d|ConvTranspose2d|MaxPool2d|AvgPool2d|ceil_mode|count_include_pad|True|False|nn|torch|Size|HxW|H|W|x|k|p|s|d|Dumoulin|Visin|[ ,.'()-])+$`)
 
 // paperTitle is cited by its English title on /animations.
 const paperTitle = "A guide to convolution arithmetic for deep learning"
@@ -222,5 +241,31 @@ func TestEngineMessages(t *testing.T) {
 	resp, got = post(t, srv.URL+"/api/conv", "application/json", body)
 	if resp.StatusCode != 422 || !strings.Contains(got, `"kernel 5x5 is larger than the padded input 3x3"`) {
 		t.Errorf("/api/conv in English: %d %s", resp.StatusCode, got)
+	}
+}
+
+// TestUserTextNotExpanded (the #18 finding): a placeholder typed into the
+// URL is shown as typed, once. The old formatter replaced each "{1}" in
+// the unknown preset's name with the list of presets: 9,000 of them made
+// a 2.8 MB page.
+func TestUserTextNotExpanded(t *testing.T) {
+	_, srv := newTestServer(t)
+	name := strings.Repeat("{1}", 9000)
+	for _, lang := range i18n.Langs {
+		resp, body := get(t, nil, srv.URL+"/conv?lang="+lang+"&preset="+name)
+		if resp.StatusCode != 400 {
+			t.Errorf("%s: status %d, want 400", lang, resp.StatusCode)
+		}
+		msg := regexp.MustCompile(`(?s)id="conv-error"[^>]*>(.*?)</p>`).FindStringSubmatch(body)
+		if msg == nil {
+			t.Fatalf("%s: no error message on the page", lang)
+		}
+		// The name as typed (perhaps shortened), never expanded.
+		if len(msg[1]) > len(name)+2000 || !strings.Contains(msg[1], "{1}{1}{1}") {
+			t.Errorf("%s: the message is %d bytes for a %d-byte preset name (want the name as typed): %.300s", lang, len(msg[1]), len(name), msg[1])
+		}
+		if len(body) > 1<<20 {
+			t.Errorf("%s: the page is %d bytes", lang, len(body))
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -40,7 +41,7 @@ func (a *app) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 func headAsGet(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead && !strings.HasPrefix(r.URL.Path, "/api/") {
-			g := r.Clone(r.Context())
+			g := r.Clone(context.WithValue(r.Context(), headKey{}, true))
 			g.Method = http.MethodGet
 			r = g
 		}
@@ -94,35 +95,6 @@ func bodyLimit(n int64) echo.MiddlewareFunc {
 				return apperr.New(apperr.TooLarge, "body_too_large", apperr.A("limit", n))
 			}
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
-			return next(c)
-		}
-	}
-}
-
-// limitConcurrent lets at most n requests through at once (a route adds
-// it to bound CPU and memory: each request of POST /api/conv may hold a
-// megabyte of input and some of work). Others wait in line up to wait,
-// then get 503 with Retry-After and a message; a client that gives up
-// leaves the line.
-func limitConcurrent(n int, wait time.Duration) echo.MiddlewareFunc {
-	sem := make(chan struct{}, n)
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			select {
-			case sem <- struct{}{}:
-			default:
-				t := time.NewTimer(wait)
-				defer t.Stop()
-				select {
-				case sem <- struct{}{}:
-				case <-t.C:
-					c.Response().Header().Set("Retry-After", "2")
-					return apperr.New(apperr.Unavailable, "busy")
-				case <-c.Request().Context().Done():
-					return nil // the client left
-				}
-			}
-			defer func() { <-sem }()
 			return next(c)
 		}
 	}

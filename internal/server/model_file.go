@@ -2,8 +2,8 @@ package server
 
 import (
 	"fmt"
-	"os"
 
+	"github.com/convlab/convlab/internal/atomicfile"
 	"github.com/convlab/convlab/mnist"
 )
 
@@ -28,10 +28,14 @@ func (a *app) loadModelFile() bool {
 	return true
 }
 
+// maxModelFile bounds the -model file: convlab's models are under a
+// megabyte (the reference net: ~200 KB).
+const maxModelFile = 16 << 20
+
 // readModelFile loads a model saved with (*mnist.Net).Save or PyTorch's
 // safetensors, with the reason when it cannot.
 func readModelFile(path string) (*mnist.Net, error) {
-	b, err := os.ReadFile(path)
+	b, err := atomicfile.ReadFile(path, maxModelFile)
 	if err != nil {
 		return nil, err
 	}

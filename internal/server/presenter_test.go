@@ -10,15 +10,72 @@ import (
 )
 
 func presenterServer(t *testing.T, token string) string {
+	srv, _ := presenterApp(t, token, nil)
+	return srv
+}
+
+// presenterApp is presenterServer with a stand-in for "this request comes
+// from the server's own machine" (nil: the real loopback test).
+func presenterApp(t *testing.T, token string, isLocal func(*http.Request) bool) (string, *app) {
 	cfg := defaultConfig()
 	cfg.PresenterToken = token
 	a, err := newApp(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { a.Close() })
+	if isLocal != nil {
+		a.isLocal = isLocal
+	}
 	e := a.handler()
-	e.POST("/api/control", func(c echo.Context) error { return c.JSON(200, map[string]bool{"ok": true}) }, requirePresenter(cfg.PresenterToken))
-	return newServer(t, e)
+	e.POST("/api/control", func(c echo.Context) error { return c.JSON(200, map[string]bool{"ok": true}) }, a.requirePresenter())
+	return newServer(t, e), a
+}
+
+// TestDefaultInstallPresenter: with no token configured, a request from
+// the server's machine presents; one from elsewhere needs the token made
+// at start (the printed presenter link), and a wrong one is refused.
+func TestDefaultInstallPresenter(t *testing.T) {
+	remote := func(*http.Request) bool { return false } // every request is "from the LAN"
+	srv, a := presenterApp(t, "", remote)
+	if a.startToken == "" || len(a.startToken) < 32 {
+		t.Fatalf("start token %q", a.startToken)
+	}
+	resp, body := post(t, srv+"/api/control", "application/json", `{}`)
+	if resp.StatusCode != 403 || !strings.Contains(body, "presenter") {
+		t.Errorf("a LAN request without the token: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := post(t, srv+"/api/control", "application/json", `{}`, "Cookie", "presenter="+a.startToken); resp.StatusCode != 200 {
+		t.Errorf("a LAN request with the start token: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, nil, srv+"/?presenter=guess"); resp.StatusCode != 403 {
+		t.Errorf("/?presenter=guess on a default install: %d", resp.StatusCode)
+	}
+	// The same server, asked from its own machine (the real loopback test):
+	a.isLocal = requestIsLocal
+	if resp, body := post(t, srv+"/api/control", "application/json", `{}`); resp.StatusCode != 200 {
+		t.Errorf("a loopback request: %d %s", resp.StatusCode, body)
+	}
+	// Two servers make two different tokens.
+	_, b := presenterApp(t, "", nil)
+	if b.startToken == a.startToken {
+		t.Error("the start token is the same in two runs")
+	}
+}
+
+func TestRequestIsLocal(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		want bool
+	}{
+		{"127.0.0.1:5000", true}, {"127.3.2.1:1", true}, {"[::1]:80", true},
+		{"192.168.1.20:5000", false}, {"[fe80::1]:80", false}, {"10.0.0.1:1", false}, {"garbage", false},
+	} {
+		r := &http.Request{RemoteAddr: tc.addr, Header: http.Header{"X-Forwarded-For": {"127.0.0.1"}}}
+		if got := requestIsLocal(r); got != tc.want {
+			t.Errorf("requestIsLocal(%s) = %v", tc.addr, got)
+		}
+	}
 }
 
 func TestRequirePresenter(t *testing.T) {
@@ -46,12 +103,10 @@ func TestRequirePresenter(t *testing.T) {
 }
 
 func TestRequirePresenterNoTokenConfigured(t *testing.T) {
+	// The test's requests come from loopback: the teacher at the server.
 	srv := presenterServer(t, "")
 	if resp, body := post(t, srv+"/api/control", "application/json", `{}`); resp.StatusCode != 200 {
-		t.Errorf("without a configured token everyone controls: %d %s", resp.StatusCode, body)
-	}
-	if resp, _ := get(t, nil, srv+"/?presenter=anything"); resp.StatusCode != 200 {
-		t.Errorf("/?presenter= without a configured token: %d", resp.StatusCode)
+		t.Errorf("without a configured token the server's machine controls: %d %s", resp.StatusCode, body)
 	}
 }
 

@@ -20,6 +20,15 @@ import (
 // script (the form sends ?answer= and the page shows the feedback);
 // static/js/quiz.js checks in place through POST /api/quiz/check.
 
+// nextQuizURL is the next question: the next seed, or a random one after
+// the last seed (quiz.Next never wraps).
+func nextQuizURL(q *quiz.Question) string {
+	if next, ok := quiz.Next(q.Seed); ok {
+		return "/quiz?kind=" + q.Kind + "&seed=" + strconv.FormatUint(next, 10)
+	}
+	return "/quiz?kind=" + q.Kind
+}
+
 // quizQuestion reads kind and seed (a random seed when none is given).
 func quizQuestion(kind, seed string) (*quiz.Question, error) {
 	if kind == "" {
@@ -30,8 +39,8 @@ func quizQuestion(kind, seed string) (*quiz.Question, error) {
 		s = rand.Uint64() % 1_000_000
 	} else {
 		v, err := strconv.ParseUint(seed, 10, 64)
-		if err != nil {
-			return nil, apperr.New(apperr.Invalid, "quiz_seed").WithParam("seed")
+		if err != nil || v > quiz.MaxSeed {
+			return nil, apperr.New(apperr.Invalid, "quiz_seed", apperr.A("max", uint64(quiz.MaxSeed))).WithParam("seed")
 		}
 		s = v
 	}
@@ -134,7 +143,7 @@ func (a *app) quizCheckAPI(c echo.Context) error {
 // quizPage renders /quiz?kind=&seed=[&answer=].
 func (a *app) quizPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := a.page(c, i18n.T(ctx, "quiz.title"), "")
+	p := a.page(c, i18n.T(ctx, "quiz.title"), "quiz")
 	p.Scripts = []string{"/static/js/quiz.js"}
 	p.Styles = []string{"/static/css/classroom.css"}
 	kind := c.QueryParam("kind")
@@ -165,7 +174,7 @@ func quizView(ctx context.Context, p views.Page, q *quiz.Question) views.QuizVie
 		Kind:    q.Kind,
 		Seed:    seed,
 		Prompt:  quizPrompt(ctx, q),
-		NextURL: string(p.NavURL("/quiz?kind=" + q.Kind + "&seed=" + strconv.FormatUint(q.Seed+1, 10))),
+		NextURL: string(p.NavURL(nextQuizURL(q))),
 		Number:  i18n.T(ctx, "quiz.number", seed),
 		Data: map[string]any{
 			"kind": q.Kind, "seed": q.Seed, "messages": i18n.Messages(p.Lang, "quiz.err."),

@@ -27,20 +27,14 @@ func (a *app) page(c echo.Context, title, active string) views.Page {
 }
 
 // pathForLinks is the request path and query without the parameters the
-// layout sets itself (lang, present) or must never echo (presenter).
+// layout sets itself (lang, present) or must never echo (presenter), made
+// by sameSiteLink (links.go): always a link to this site.
 func pathForLinks(u *url.URL) string {
-	path := u.Path
-	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.ContainsAny(path, "\\\r\n") {
-		path = "/" // never a link to another host ("//evil.example/")
-	}
 	q := u.Query()
 	q.Del("lang")
 	q.Del("present")
 	q.Del("presenter")
-	if enc := q.Encode(); enc != "" {
-		return path + "?" + enc
-	}
-	return path
+	return sameSiteLink(u.Path, q)
 }
 
 // render writes a templ component as an HTML response, in the request's
@@ -50,13 +44,6 @@ func render(c echo.Context, status int, comp templ.Component) error {
 	w.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	w.WriteHeader(status)
 	return comp.Render(c.Request().Context(), w)
-}
-
-// apiError answers a JSON API request with {"error": msg}. Prefer
-// returning an *apperr.Error, which httpError says in the reader's
-// language with its code.
-func apiError(c echo.Context, status int, msg string) error {
-	return c.JSON(status, errorBody{Error: msg})
 }
 
 // isAPI reports whether a request is for a JSON API (errors as JSON).

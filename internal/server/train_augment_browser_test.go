@@ -11,14 +11,7 @@ import (
 // and the maps section then shows a few augmented training images; a run
 // without it shows none.
 func TestTrainAugmentSwitch(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test: -short")
-	}
-	needMNIST(t)
-	a, srv := newTestServer(t)
-	b := browsertest.New(t)
-	b.Run(t, chromedp.Navigate(srv.URL+"/train"))
-	b.Wait(t, `document.getElementById("train").dataset.ready === "1" && document.getElementById("train").dataset.state === "idle"`)
+	a, b := openTrainPage(t)
 	if browsertest.Eval[bool](t, b, `document.querySelector('[data-testid="train-augment"]').checked`) {
 		t.Fatal("augment is on by default")
 	}
@@ -41,6 +34,9 @@ func TestTrainAugmentSwitch(t *testing.T) {
 	b.Run(t, chromedp.Click(`[data-testid="train-pause"]`))
 	b.Wait(t, `document.getElementById("train").dataset.state === "paused"`)
 	b.Run(t, chromedp.Click(`[data-testid="train-reset"]`))
+	// Reset asks first (TestTrainResetAsksFirst).
+	b.Wait(t, `document.querySelector('[data-testid="train-reset-dialog"]').open`)
+	b.Run(t, chromedp.Click(`[data-testid="train-reset-confirm"]`))
 	b.Wait(t, `document.getElementById("train").dataset.state === "idle" && document.getElementById("train-augmented-fig").hidden`)
 	b.Run(t, chromedp.Click(`[data-testid="train-augment"]`), chromedp.Click(`[data-testid="train-start"]`))
 	b.Wait(t, `Number(document.querySelector('[data-testid="train-step"]').textContent) > 5 && document.querySelectorAll("#train-filters canvas").length > 0`)

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/convlab/convlab/i18n"
@@ -22,9 +21,9 @@ const maxTrainBody = 4 << 10
 // newTrainManager makes the server's one training run, loading MNIST
 // lazily (on the first start) from -mnist, $MNIST_DIR or the module cache.
 // With -checkpoint the run is saved to that file (checkpoint_handlers.go).
-func newTrainManager(cfg config, log *slog.Logger) *live.Manager {
-	data := &live.MNIST{FlagDir: cfg.MNISTDir, Getenv: os.Getenv}
-	return live.New(live.Options{Factory: data.Factory, Presenter: cfg.PresenterToken != "",
+func newTrainManager(cfg config, log *slog.Logger, data *live.MNIST) *live.Manager {
+	// Presenter: control always needs the presenter (presenter.go).
+	return live.New(live.Options{Factory: data.Factory, Presenter: true,
 		Checkpoint: cfg.CheckpointPath, Resume: data.Resume, Log: log})
 }
 
@@ -70,6 +69,19 @@ func (a *app) trainResume(c echo.Context) error {
 	return trainAnswer(c, st, err)
 }
 
+// trainStep: POST /api/train/step trains one batch of a paused run (the
+// presenter's "step" control) → {"state": …, "step": n}.
+func (a *app) trainStep(c echo.Context) error {
+	st, step, err := a.train.Step(c.Request().Context())
+	if err != nil {
+		return trainAnswer(c, st, err)
+	}
+	return c.JSON(http.StatusOK, struct {
+		live.State
+		Step int `json:"step"`
+	}{st, step})
+}
+
 func (a *app) trainReset(c echo.Context) error {
 	return c.JSON(http.StatusOK, a.train.Reset())
 }
@@ -112,7 +124,7 @@ func (a *app) trainPage(c echo.Context) error {
 	st := a.train.State()
 	p := a.page(c, i18n.T(ctx, "train.title"), "train")
 	p.Scripts = []string{"/static/js/train.js"}
-	p.Styles = []string{"/static/css/train.css"}
+	p.Styles = []string{"/static/css/train.css", "/static/css/filterwatch.css"}
 	vm := views.TrainView{
 		CanControl: a.isPresenter(c),
 		State:      st.State,

@@ -25,9 +25,10 @@ func TestTrainStartRejectsBadBodies(t *testing.T) {
 	}{
 		{"unknown net", `{"net":"huge"}`, 400, `net must be "small" or "reference"`},
 		{"unknown optimizer", `{"optimizer":"rmsprop"}`, 400, `optimizer must be "adam" or "sgd"`},
-		{"lr zero", `{"lr":0}`, 400, "lr (learning rate) must be more than 0 and at most 1"},
+		{"lr zero", `{"lr":0}`, 400, "lr (learning rate) must be between 1e-06 and 1"},
+		{"lr subnormal", `{"lr":1e-320}`, 400, "lr (learning rate) must be between 1e-06 and 1"},
 		{"lr negative", `{"lr":-1}`, 400, "lr (learning rate)"},
-		{"lr too big", `{"lr":10}`, 400, "at most 1"},
+		{"lr too big", `{"lr":10}`, 400, "between 1e-06 and 1"},
 		{"lr not a number", `{"lr":"fast"}`, 400, "lr must be a number"},
 		{"lr overflows", `{"lr":1e999}`, 400, "lr must be a number"},
 		{"batch zero", `{"batch_size":0}`, 400, "batch_size must be between 1 and 512"},
@@ -55,6 +56,9 @@ func TestTrainStartRejectsBadBodies(t *testing.T) {
 			t.Errorf("%s when idle: %d %s, want 409", path, resp.StatusCode, body)
 		}
 	}
+	if resp, body := post(t, srv.URL+"/api/train/step", "application/json", ""); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "paused run") {
+		t.Errorf("/api/train/step when idle: %d %s, want 409 asking for a paused run", resp.StatusCode, body)
+	}
 	if resp, body := get(t, nil, srv.URL+"/api/train/start"); resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET /api/train/start: %d %s, want 405", resp.StatusCode, body)
 	}
@@ -64,7 +68,7 @@ func TestTrainControlNeedsPresenterToken(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.PresenterToken = "s3cret"
 	_, srv := newTestServerConfig(t, cfg)
-	for _, path := range []string{"start", "pause", "resume", "reset"} {
+	for _, path := range []string{"start", "pause", "resume", "reset", "step"} {
 		resp, body := post(t, srv.URL+"/api/train/"+path, "application/json", `{"lr":5}`)
 		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "only the presenter") {
 			t.Errorf("%s without the token: %d %s, want 403", path, resp.StatusCode, body)

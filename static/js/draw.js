@@ -4,6 +4,7 @@
 
 import { messages } from "/static/js/i18n.js";
 import { decodeBase64, drawStack, paint, quantizeUnsigned } from "/static/js/maps.js";
+import { cellAt, networkURL, reluOf } from "/static/js/netlink.js";
 
 // The drawing is sent at this resolution (the server crops, scales to
 // 20×20 and centres it like MNIST).
@@ -46,13 +47,18 @@ export function mount(root) {
   let seq = 0; // answers to older requests are dropped
   let last = null; // last pen position, per pointer
   const pen = { x: canvas.width / 2, y: canvas.height / 2, down: false };
+  // The pen's width: thin, medium (MNIST's strokes) or thick.
+  const penSel = $("draw-pen");
+  const penWidth = () => strokeWidth(canvas.width) * (Number(penSel?.value) || 1);
+  penSel?.addEventListener("change", () => { ctx.lineWidth = penWidth(); });
+  let seen = null; // {px, model} of the last answer, for the links into /network
 
   function blank() {
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.strokeStyle = "#fff";
     ctx.fillStyle = "#fff";
-    ctx.lineWidth = strokeWidth(canvas.width);
+    ctx.lineWidth = penWidth();
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
   }
@@ -73,6 +79,8 @@ export function mount(root) {
     const input = $("draw-input");
     input.getContext("2d").clearRect(0, 0, input.width, input.height);
     $("draw-fmaps").replaceChildren();
+    seen = null;
+    $("draw-inside").hidden = true;
     showHonesty({});
   }
 
@@ -189,6 +197,11 @@ export function mount(root) {
       const bytes = Uint8Array.from(data.input, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));
       paint($("draw-input"), bytes, 0, 28, 28, false);
     }
+    if (Array.isArray(data.input) && data.input.length === 784) {
+      seen = { px: data.input, model: data.model };
+      $("draw-inside").href = networkURL({ ...seen, layer: "softmax", c: d });
+      $("draw-inside").hidden = false;
+    }
     const holder = $("draw-fmaps");
     const fms = Array.isArray(data.feature_maps) ? data.feature_maps : [];
     fms.forEach((fm, k) => {
@@ -210,6 +223,15 @@ export function mount(root) {
     while (holder.children.length > fms.length) holder.lastChild.remove();
     showHonesty(data);
   }
+
+  // A feature map cell opens in the network explorer, on the same input.
+  $("draw-fmaps").addEventListener("click", (ev) => {
+    const cv = ev.target.closest("canvas");
+    const fig = cv && cv.closest("figure");
+    if (!cv || !fig || !seen) return;
+    const c = Array.prototype.indexOf.call(cv.parentNode.children, cv);
+    location.href = networkURL({ ...seen, layer: reluOf(fig.dataset.layer), c, ...cellAt(cv, ev, cv.height, cv.width) });
+  });
 
   // Pointer Events: one code path for mouse, touch and pen.
   canvas.addEventListener("pointerdown", (ev) => {

@@ -13,7 +13,7 @@
 // The visualizer (visualizer.js) is loaded first and sets
 // window.convlabVisualizer; this module only talks to it through that API.
 
-import { readJSON, format } from "./i18n.js";
+import { readJSON, format, text } from "./i18n.js";
 
 const LEAD_KEY = "convlab-leading"; // sessionStorage: keep leading across page loads
 const DEBOUNCE_MS = 120;
@@ -22,13 +22,37 @@ const $ = (id) => document.getElementById(id);
 
 export function mount(root, data) {
   const M = data.messages || {};
-  const t = (k, ...a) => format(Object.hasOwn(M, k) ? M[k] : k, a);
+  const t = (k, ...a) => format(text(M, k, a), a);
   const V = window.convlabVisualizer;
   mountShortcuts(root);
   const follow = data.follow && V ? mountFollow(V, t) : null;
   if (data.can_lead && V) mountLead(V, t, () => follow?.detach());
-  const url = $("class-follow-url");
-  if (url) url.textContent = location.origin + "/conv?follow=1";
+  if (data.can_lead) countFollowers(t);
+}
+
+// ---------- how many follow (the presenter's panel) ----------
+
+const COUNT_MS = 4000;
+
+// countFollowers keeps "N students are following" current while the page
+// is visible (GET /api/follow/count every few seconds).
+export function countFollowers(t) {
+  const out = $("class-followers");
+  if (!out) return;
+  async function tick() {
+    if (document.visibilityState === "visible") {
+      try {
+        const r = await fetch("/api/follow/count", { headers: { Accept: "application/json" } });
+        if (r.ok) {
+          const j = await r.json();
+          const s = t("class.followers", j.followers ?? 0);
+          if (out.textContent !== s) out.textContent = s;
+        }
+      } catch { /* offline for a moment: keep the last count */ }
+    }
+    setTimeout(tick, COUNT_MS);
+  }
+  setTimeout(tick, COUNT_MS);
 }
 
 // ---------- leading ----------
@@ -159,6 +183,14 @@ function mountFollow(V, t) {
   }
 
   detachBtn.addEventListener("click", detach);
+  // A student who steps or edits on their own leaves the teacher's screen:
+  // say so, rather than "Following the teacher" over a different step.
+  V.subscribe((state, info) => {
+    if (es && !applying && (info.source === "user" || info.source === "play")) {
+      detach();
+      say(t("class.stepped_away"));
+    }
+  });
   rejoin.addEventListener("click", (e) => {
     e.preventDefault();
     const q = new URLSearchParams(location.search);

@@ -1,5 +1,6 @@
-// The stepper: back / play-pause / next buttons, a speed choice, a
-// scrubber, and the keyboard (ArrowRight, ArrowLeft, Space) when the focus
+// The stepper: back / play-pause / next / to-the-end buttons, a speed
+// choice, a scrubber, and the keyboard (ArrowRight, ArrowLeft, Home, End,
+// Space) when the focus
 // is not in a text field or a grid. It only counts steps; the page draws
 // them (onStep). prefers-reduced-motion: nothing plays by itself, and
 // steps are drawn instantly (the CSS drops transitions).
@@ -25,6 +26,7 @@ export function mount(root, { count, step, onStep, onPause, t }) {
   const play = root.querySelector("#conv-play");
   const scrub = root.querySelector("#conv-scrubber");
   const speed = root.querySelector("#conv-speed");
+  const end = root.querySelector("#conv-end"); // optional
   const st = { count, step, timer: 0 };
 
   function go(n, source = "user") {
@@ -62,12 +64,15 @@ export function mount(root, { count, step, onStep, onPause, t }) {
   prev.addEventListener("click", (e) => { e.preventDefault(); pause(); go(st.step - 1); });
   next.addEventListener("click", (e) => { e.preventDefault(); pause(); go(st.step + 1); });
   play.addEventListener("click", (e) => { e.preventDefault(); toggle(); });
+  end?.addEventListener("click", (e) => { e.preventDefault(); pause(); go(st.count); });
   scrub.addEventListener("input", () => { pause(); go(Number(scrub.value)); });
   speed.addEventListener("change", () => { if (st.timer) { pause(); playFn(); } });
   document.addEventListener("keydown", (e) => {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
     if (e.key === "ArrowRight") { e.preventDefault(); pause(); go(st.step + 1); }
     else if (e.key === "ArrowLeft") { e.preventDefault(); pause(); go(st.step - 1); }
+    else if (e.key === "End") { e.preventDefault(); pause(); go(st.count); }
+    else if (e.key === "Home") { e.preventDefault(); pause(); go(1); }
     else if (e.key === " " || e.key === "Spacebar") {
       // Space on a focused button or link presses it; do not toggle twice.
       if (e.target instanceof Element && e.target.closest("button, a, summary")) return;
@@ -88,6 +93,7 @@ export function mount(root, { count, step, onStep, onPause, t }) {
       scrub.disabled = count < 2;
       prev.setAttribute("aria-disabled", st.step <= 1 ? "true" : "false");
       next.setAttribute("aria-disabled", st.step >= count ? "true" : "false");
+      if (end) end.disabled = st.step >= count;
       play.disabled = count < 2;
       if (count < 1) pause();
     },

@@ -4,6 +4,8 @@
 import { messages } from "/static/js/i18n.js";
 import { createChart } from "/static/js/chart.js";
 import { decodeBase64, drawStack, paint, shade } from "/static/js/maps.js";
+import { cellAt, networkURL, reluOf } from "/static/js/netlink.js";
+import { mountFilterWatch } from "/static/js/filterwatch.js";
 
 const pct = (v) => `${(v * 100).toFixed(1)}%`;
 
@@ -37,7 +39,26 @@ export function mount(root) {
     empty: t("train.chart_empty"),
   });
 
+  const fw = mountFilterWatch($("filter-watch"), t, { canControl, step: () => control("step") });
+
   let run = -1;
+  let lastMaps = null; // the latest maps event, for the links into /network
+
+  // A filter or a feature map cell opens in the network explorer, on the
+  // live model and the same test digit.
+  function openCell(ev, layerOf) {
+    const cv = ev.target.closest("canvas");
+    if (!cv || !lastMaps || !Number.isInteger(lastMaps.index)) return;
+    const c = Array.prototype.indexOf.call(cv.parentNode.children, cv);
+    const at = layerOf === null ? { y: 14, x: 14 } : cellAt(cv, ev, cv.height, cv.width);
+    const layer = layerOf === null ? "conv1" : reluOf(layerOf);
+    location.href = networkURL({ model: "live", digit: lastMaps.index, layer, c, ...at });
+  }
+  $("train-filters").addEventListener("click", (ev) => openCell(ev, null));
+  $("train-fmaps").addEventListener("click", (ev) => {
+    const fig = ev.target.closest("figure");
+    if (fig) openCell(ev, fig.dataset.layer);
+  });
   let state = "idle";
   let lastState = null;
 
@@ -65,6 +86,7 @@ export function mount(root) {
     $("train-gallery").replaceChildren();
     $("train-filters").replaceChildren();
     $("train-fmaps").replaceChildren();
+    fw.clear();
   }
 
   function applyState(st) {
@@ -74,6 +96,7 @@ export function mount(root) {
       clearRun();
     }
     state = st.state;
+    fw.setState(st.state);
     const key = st.state === "paused" && st.finished ? "train.state.finished" : `train.state.${st.state}`;
     $("train-state").textContent = t(key);
     root.dataset.state = st.state;
@@ -90,7 +113,9 @@ export function mount(root) {
       set("train-batch", st.config.batch_size);
       if ($("train-augment") !== document.activeElement) $("train-augment").checked = !!st.config.augment;
     }
-    startBtn.querySelector(".label").textContent = t(st.state === "paused" ? "train.resume" : "train.start");
+    // A run that finished its epochs trains more, it does not "resume".
+    startBtn.querySelector(".label").textContent =
+      t(st.state === "paused" ? (st.finished ? "train.more" : "train.resume") : "train.start");
     if (canControl) {
       startBtn.disabled = st.state === "running";
       pauseBtn.disabled = st.state !== "running";
@@ -104,7 +129,8 @@ export function mount(root) {
   function applyProgress(p) {
     if (p.run !== run) return;
     $("train-step").textContent = String(p.step);
-    $("train-epoch").textContent = String(p.epoch);
+    const epochs = lastState?.epochs;
+    $("train-epoch").textContent = epochs ? t("train.epoch_of", p.epoch, epochs) : String(p.epoch);
     $("train-loss").textContent = p.diverged ? "NaN" : p.loss.toFixed(3);
     $("train-train-acc").textContent = pct(p.train_accuracy);
     $("train-ips").textContent = Math.round(p.images_per_second).toLocaleString();
@@ -155,13 +181,19 @@ export function mount(root) {
       const cap = document.createElement("span");
       cap.textContent = `${m.label} → ${m.pred}`;
       cap.setAttribute("aria-hidden", "true");
-      li.append(cv, cap);
+      // Each mistake opens in the network explorer, on the live model.
+      const a = document.createElement("a");
+      a.href = networkURL({ model: "live", digit: m.index, layer: "softmax", c: m.pred });
+      a.title = t("train.gallery_inside");
+      a.append(cv, cap);
+      li.append(a);
       gallery.appendChild(li);
     }
   }
 
   function applyMaps(mp) {
     if (mp.run !== run) return;
+    lastMaps = mp;
     const digit = $("train-digit");
     paint(digit, decodeBase64(mp.digit.data), 0, mp.digit.w, mp.digit.h, false);
     digit.setAttribute("aria-label", t("train.digit_label", mp.label));
@@ -250,7 +282,17 @@ export function mount(root) {
     control("start", { net: $("train-net").value, optimizer: $("train-optimizer").value, lr, batch_size: batch, augment: $("train-augment").checked });
   });
   pauseBtn.addEventListener("click", () => control("pause"));
-  resetBtn.addEventListener("click", () => control("reset"));
+  // Reset throws the run away (on the projector too): ask first.
+  const resetDialog = $("train-reset-dialog");
+  resetBtn.addEventListener("click", () => {
+    if (!resetDialog?.showModal) { control("reset"); return; }
+    resetDialog.returnValue = "";
+    resetDialog.showModal();
+  });
+  resetDialog?.addEventListener("close", () => {
+    if (resetDialog.returnValue === "reset") control("reset");
+    else resetBtn.focus();
+  });
 
   // The stream. EventSource reconnects by itself; a fresh connection
   // starts with the state and history, so nothing is lost.
@@ -275,6 +317,9 @@ export function mount(root) {
   on("progress", applyProgress);
   on("eval", applyEval);
   on("maps", applyMaps);
+  on("filter", (f) => {
+    if (f.run === run) fw.update(f);
+  });
   es.addEventListener("open", () => {
     note.hidden = true;
   });

@@ -23,6 +23,7 @@
 
 import { editable, cellAt } from "./grid.js";
 import { mount as mountStepper, reducedMotion } from "./stepper.js";
+import { format } from "./i18n.js";
 
 let D = null;        // the server's data: {state, query, ok, error, form, steps, out, ...}
 let S = null;        // the state (D.state, with the step the page shows)
@@ -34,7 +35,7 @@ let aborter = null;
 const listeners = new Set();
 
 const $ = (sel) => root.querySelector(sel);
-const t = (key) => (D && Object.hasOwn(D.messages, key) ? D.messages[key] : key);
+const t = (key, ...args) => format(D && Object.hasOwn(D.messages, key) ? D.messages[key] : key, args);
 const clone = (o) => JSON.parse(JSON.stringify(o));
 
 // ---------- the API ----------
@@ -83,9 +84,11 @@ export async function setState(patch, opts = {}) {
   const source = opts.source || "api";
   const next = opts.replace ? patch : { ...S, ...patch };
   const same = JSON.stringify({ ...S, step: 0 }) === JSON.stringify({ ...S, ...next, step: 0 });
-  if (same && D.ok && !pending) {
+  if (same) {
+    // Only the step: drawn here (or, while an answer is on its way or the
+    // state cannot run, nothing to draw; an edit in flight is not dropped).
     if (Number.isInteger(next.step)) S.step = next.step;
-    showStep(source);
+    if (D.ok && !pending) showStep(source);
     return getState();
   }
   await edit({ patch: opts.replace ? patch : withoutSame(patch), replace: !!opts.replace }, source);
@@ -108,17 +111,20 @@ async function edit(e, source) {
   root.classList.add("loading");
   let html = null, err = "";
   try {
-    const r = await fetch("/conv/stage", {
+    // The stage speaks the page's language.
+    const r = await fetch("/conv/stage?lang=" + encodeURIComponent(document.documentElement.lang || "en"), {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/html" },
       body: JSON.stringify({ state: S, ...e }),
       signal: aborter.signal,
     });
-    if ((r.headers.get("Content-Type") || "").startsWith("text/html")) html = await r.text();
+    // A stage is 200 (shown) or 422 (refused, with the reason); anything
+    // else is JSON {"error"}.
+    if ((r.status === 200 || r.status === 422) && (r.headers.get("Content-Type") || "").startsWith("text/html")) html = await r.text();
     else err = (await r.json().catch(() => ({}))).error || r.statusText || String(r.status);
   } catch (ex) {
     if (ex.name === "AbortError") return;
-    err = t("conv.err.network") + " " + ex.message;
+    err = t("conv.err.network", ex.message);
   }
   if (my !== seq) return;
   pending = 0;
@@ -203,6 +209,8 @@ function adopt() {
     wireGrid(kt, "w", () => true);
     tb.addEventListener("mouseover", (e) => highlightSource(c, e.target.closest("td")));
     tb.addEventListener("mouseleave", () => highlightSource(c, null));
+    // Touch has no hover: a tap on a copied cell shows its source.
+    tb.addEventListener("pointerdown", (e) => { if (e.pointerType !== "mouse") highlightSource(c, e.target.closest("td")); });
   }
   outCells = Array.from(root.querySelectorAll("#conv-out-grids td[data-step]")).sort((a, b) => a.dataset.step - b.dataset.step);
   outRects = [];
@@ -263,7 +271,7 @@ function showStep(source) {
     const td = inCells[c]?.[y]?.[x];
     mark(td, "tap");
     if (td) td.dataset.w = w;
-    if (sy >= 0) mark(inCells[c]?.[sy]?.[sx], "src");
+    if (sy !== undefined) mark(inCells[c]?.[sy]?.[sx], "src");
   }
   outCells.forEach((td, i) => {
     const done = i < S.step;
@@ -286,7 +294,7 @@ function showStep(source) {
   fillDetail(st);
   $("#conv-step-index").textContent = st.i;
   $("#conv-bar-sum").textContent = st.sum;
-  reveal(inCells[0]?.[y0]?.[x0]);
+  reveal(inCells[0]?.[y0]?.[x0], inCells[0]?.[y1 - 1]?.[x1 - 1]);
   reveal(outCells[S.step - 1]);
   settle(source, true);
 }
@@ -308,7 +316,7 @@ function fillDetail(st) {
     const sum = g.querySelector(".group-sum b");
     if (sum) sum.textContent = st.ch[c];
     const ol = g.querySelector("ol");
-    st.taps.forEach(([tc, , , , , x, w, p, kind], i) => {
+    st.taps.forEach(([tc, , , , , x, w, p, kind = "real"], i) => {
       if (tc !== c) return;
       const li = termTpl.cloneNode(true);
       li.className = kind;
@@ -340,16 +348,19 @@ function narrate(st) {
 }
 
 // reveal scrolls a grid's own scroll box (not the page) so td shows.
-function reveal(td) {
+function reveal(td, last = td) {
   const box = td?.closest(".grid-wrap");
   if (!box || box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight) return;
-  const b = box.getBoundingClientRect(), r = td.getBoundingClientRect();
+  // The whole window (its first and last cells), with a cell of margin.
+  const b = box.getBoundingClientRect(), a = td.getBoundingClientRect(), z = (last || td).getBoundingClientRect();
+  const r = { left: Math.min(a.left, z.left), top: Math.min(a.top, z.top), right: Math.max(a.right, z.right), bottom: Math.max(a.bottom, z.bottom) };
+  const cw = a.width, ch = a.height;
   const behavior = reducedMotion() ? "auto" : "smooth";
   let dx = 0, dy = 0;
-  if (r.left < b.left) dx = r.left - b.left - r.width;
-  else if (r.right > b.right) dx = r.right - b.right + r.width * 3;
-  if (r.top < b.top) dy = r.top - b.top - r.height;
-  else if (r.bottom > b.bottom) dy = r.bottom - b.bottom + r.height * 3;
+  if (r.left < b.left) dx = r.left - b.left - cw;
+  else if (r.right > b.right) dx = Math.min(r.right - b.right + cw, r.left - b.left);
+  if (r.top < b.top) dy = r.top - b.top - ch;
+  else if (r.bottom > b.bottom) dy = Math.min(r.bottom - b.bottom + ch, r.top - b.top);
   if (dx || dy) box.scrollBy({ left: dx, top: dy, behavior });
 }
 
@@ -416,6 +427,8 @@ function wireControls() {
     e.target.value = "";
   });
   root.addEventListener("mouseover", (e) => { if (e.target.closest?.("#conv-detail")) linkTap(e.target.closest("li[data-tap]")); });
+  // ... and a tap on a product does the same on touch screens.
+  root.addEventListener("pointerdown", (e) => { if (e.pointerType !== "mouse" && e.target.closest?.("#conv-detail")) linkTap(e.target.closest("li[data-tap]")); });
   root.addEventListener("mouseout", (e) => { if (e.target.closest?.("#conv-detail") && !e.relatedTarget?.closest?.("#conv-detail")) linkTap(null); });
 }
 
