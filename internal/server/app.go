@@ -240,7 +240,7 @@ func (a *app) handler() *echo.Echo {
 		securityHeaders,
 		bodyLimit(a.cfg.BodyLimit),
 		language,
-		compress(), // compress.go; after language, so Vary lists Accept-Language and Cookie first
+		compress(),  // compress.go; after language, so Vary lists Accept-Language and Cookie first
 		a.trainGate, // requests go before training steps (train_handlers.go)
 	)
 	a.routes(e)
