@@ -75,9 +75,30 @@ type Conv struct {
 type convWorker struct {
 	gemm   gemmWS
 	col    []float32 // a column matrix (the output of Wᵀ·dY or Wᵀ·X)
-	pp     []float32 // padded planes of one image (group)
+	pp     []float32 // padded planes of one image (group), im2col's source
+	ppPlan *colPlan  // set when pp holds zero-padded planes of this plan (borders still zero)
+	pc     []float32 // padded planes col2im scatters into
 	a, b   denseSrc  // GEMM operands
 	im, it im2colSrc // the column matrix as operand: positions outer / taps outer
+}
+
+// padded copies src (one image or group) into ws.pp through p's padding
+// and returns the planes. With zero padding the border cells stay zero
+// from one call to the next (col2im uses ws.pc), so after the first image
+// only the interior is copied.
+func (ws *convWorker) padded(p *colPlan, src []float32) []float32 {
+	n := p.padLen()
+	if p.zeros && ws.ppPlan == p && len(ws.pp) == n {
+		p.padInterior(ws.pp, src)
+		return ws.pp
+	}
+	ws.pp = grow(ws.pp, n)
+	p.pad(ws.pp, src)
+	ws.ppPlan = nil
+	if p.zeros {
+		ws.ppPlan = p
+	}
+	return ws.pp
 }
 
 // gemmCall is C (m×n, row stride ldc) = A·B (+ C when acc), inner size k.
@@ -462,9 +483,7 @@ func (c *Conv) forward(ws *convWorker, ni int) {
 		if p.identity {
 			B = c.dense(&ws.b, xg, P, true)
 		} else {
-			ws.pp = grow(ws.pp, p.padLen())
-			p.pad(ws.pp, xg)
-			ws.im = im2colSrc{p: p, pp: ws.pp, gather: c.kern.gather, panel: c.kern.panel}
+			ws.im = im2colSrc{p: p, pp: ws.padded(p, xg), gather: c.kern.gather, panel: c.kern.panel}
 			B = &ws.im
 		}
 		k := K
@@ -499,9 +518,7 @@ func (c *Conv) backward(ws *convWorker, ni int, dw []float32) {
 			if p.identity {
 				B = c.dense(&ws.b, xg, P, false)
 			} else {
-				ws.pp = grow(ws.pp, p.padLen())
-				p.pad(ws.pp, xg)
-				ws.it = im2colSrc{p: p, pp: ws.pp, trans: true, gather: c.kern.gather, panel: c.kern.panel}
+				ws.it = im2colSrc{p: p, pp: ws.padded(p, xg), trans: true, gather: c.kern.gather, panel: c.kern.panel}
 				B = &ws.it
 			}
 			c.mm(ws, gemmCall{m: coutG, n: K, k: P, A: c.dense(&ws.a, dyg, P, false), B: B, c: dw[grp*coutG*K:], ldc: K, acc: true})
@@ -519,9 +536,9 @@ func (c *Conv) backward(ws *convWorker, ni int, dw []float32) {
 			ws.col = grow(ws.col, K*P)
 			call.c = ws.col
 			c.mm(ws, call)
-			ws.pp = grow(ws.pp, p.padLen())
-			p.col2imPadded(ws.pp, ws.col, c.kern.addRows)
-			p.unpadSet(dxg, ws.pp)
+			ws.pc = grow(ws.pc, p.padLen())
+			p.col2imPadded(ws.pc, ws.col, c.kern.addRows)
+			p.unpadSet(dxg, ws.pc)
 		}
 	}
 }
@@ -551,9 +568,9 @@ func (c *Conv) forwardTransposed(ws *convWorker, ni int) {
 		ws.col = grow(ws.col, Kt*Pin)
 		call.c, call.acc = ws.col, false
 		c.mm(ws, call)
-		ws.pp = grow(ws.pp, p.padLen())
-		p.col2imPadded(ws.pp, ws.col, c.kern.addRows)
-		p.unpadAdd(yg, ws.pp)
+		ws.pc = grow(ws.pc, p.padLen())
+		p.col2imPadded(ws.pc, ws.col, c.kern.addRows)
+		p.unpadAdd(yg, ws.pc)
 	}
 }
 
@@ -567,10 +584,9 @@ func (c *Conv) backwardTransposed(ws *convWorker, ni int, dw []float32) {
 		dyg := c.dy[(ni*g.OutChannels+grp*coutG)*outPlane:][:coutG*outPlane]
 		xOff := (ni*g.InChannels + grp*cinG) * Pin
 		if !p.identity {
-			ws.pp = grow(ws.pp, p.padLen())
-			p.pad(ws.pp, dyg)
-			ws.im = im2colSrc{p: p, pp: ws.pp, gather: c.kern.gather, panel: c.kern.panel}
-			ws.it = im2colSrc{p: p, pp: ws.pp, trans: true, gather: c.kern.gather, panel: c.kern.panel}
+			pp := ws.padded(p, dyg)
+			ws.im = im2colSrc{p: p, pp: pp, gather: c.kern.gather, panel: c.kern.panel}
+			ws.it = im2colSrc{p: p, pp: pp, trans: true, gather: c.kern.gather, panel: c.kern.panel}
 		}
 		if c.dx != nil {
 			var B panelSrc = &ws.im

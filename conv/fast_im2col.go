@@ -109,6 +109,27 @@ func (p *colPlan) pad(pp, src []float32) {
 	}
 }
 
+// padInterior is pad for zero padding when pp already holds p's padded
+// planes of another source: the padding cells are zero and stay so, only
+// the cells that show the source are copied.
+func (p *colPlan) padInterior(pp, src []float32) {
+	srcPlane, plane := p.srcH*p.srcW, p.ph*p.pw
+	lo, hi := p.colLo, p.colHi
+	if hi <= lo {
+		return
+	}
+	o := int(p.colSrc[lo])
+	for ci := range p.c {
+		s := src[ci*srcPlane : ci*srcPlane+srcPlane]
+		d := pp[ci*plane : ci*plane+plane]
+		for py, sy := range p.rowSrc {
+			if sy >= 0 {
+				copy(d[py*p.pw+lo:py*p.pw+hi], s[int(sy)*p.srcW+o:int(sy)*p.srcW+o+hi-lo])
+			}
+		}
+	}
+}
+
 func at(s []float32, i int32) float32 {
 	if i < 0 {
 		return 0
@@ -263,6 +284,21 @@ func (s *im2colSrc) pack(dst []float32, w, o0, on, i0, ic int) {
 				}
 				return
 			}
+		}
+		if w == 4 && on == 4 {
+			// The 4-wide last panel of the transposed edge kernels
+			// (196 = 6·32 + 4): inline, not a gather call per row.
+			o0, o1, o2, o3 := int(offs[0]), int(offs[1]), int(offs[2]), int(offs[3])
+			for i := range ic {
+				d := dst[i*4 : i*4+4 : i*4+4]
+				if i0+i == len(p.tapOff) {
+					d[0], d[1], d[2], d[3] = 1, 1, 1, 1
+					continue
+				}
+				src := s.pp[p.tapOff[i0+i]:]
+				d[0], d[1], d[2], d[3] = src[o0], src[o1], src[o2], src[o3]
+			}
+			return
 		}
 		for i := range ic {
 			d := dst[i*w : i*w+w]

@@ -35,7 +35,7 @@ func centreOfMass(img []float32) (cx, cy, mass float64) {
 
 func TestAugmentIdentity(t *testing.T) {
 	src := blob()
-	noise := synthSet(1, 3).Pix // every pixel set, up to the border
+	noise := RandomSet(1, 3).Pix // every pixel set, up to the border
 	scratch := make([]float32, Pixels)
 	for _, img := range [][]uint8{src, noise} {
 		want := make([]float32, Pixels)
@@ -169,7 +169,7 @@ func TestAugmentDeterministicPerSeed(t *testing.T) {
 
 	// Two trainers with the same seed train the same weights; another
 	// seed for the augmentation only changes them.
-	set := synthSet(60, 2)
+	set := RandomSet(60, 2)
 	train := func(seed uint64, augment bool) []float32 {
 		tr, err := NewTrainer(TrainConfig{Net: "small", BatchSize: 20, Seed: seed, Augment: augment}, set, nil)
 		if err != nil {
@@ -218,7 +218,7 @@ func TestTrainConfigAugmentAndDecay(t *testing.T) {
 		}
 	}
 	// The trainer applies it: epoch 3 of a decay 0.5 run steps with lr/4.
-	set := synthSet(40, 1)
+	set := RandomSet(40, 1)
 	for _, opt := range []string{"adam", "sgd"} {
 		tr, _ := NewTrainer(TrainConfig{Net: "small", Optimizer: opt, LR: 0.04, BatchSize: 20, LRDecay: 0.5}, set, nil)
 		for range 5 { // epochs 1, 1, 2, 2, 3
@@ -240,7 +240,7 @@ func TestTrainConfigAugmentAndDecay(t *testing.T) {
 // With AugmentEpochs 1 the first epoch's batches are augmented and the
 // second's are the plain images.
 func TestAugmentEpochs(t *testing.T) {
-	set := synthSet(40, 6)
+	set := RandomSet(40, 6)
 	tr, err := NewTrainer(TrainConfig{Net: "small", BatchSize: 20, Augment: true, AugmentEpochs: 1}, set, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -190,3 +190,18 @@ func TestBackpropIsTraining(t *testing.T) {
 		t.Fatalf("%d parameters seen, net has %d", k, len(net.Params()))
 	}
 }
+
+// BenchmarkBackprop is one image forward and backward through the shipped
+// network with every layer kept (what /network and /conv/backward's
+// grad=loss run per request).
+func BenchmarkBackprop(b *testing.B) {
+	net := Shipped()
+	img := make([]float32, Pixels)
+	for i := range img {
+		img[i] = float32(i%7) / 7
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		net.Backprop(img, []uint8{3})
+	}
+}

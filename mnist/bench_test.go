@@ -20,7 +20,7 @@ func reportCPU(b *testing.B, c0 time.Duration) {
 func BenchmarkTrainStep(b *testing.B) {
 	for _, preset := range []string{"reference", "small"} {
 		b.Run(preset+"_b100", func(b *testing.B) {
-			set := synthSet(1000, 1)
+			set := RandomSet(1000, 1)
 			tr, err := NewTrainer(TrainConfig{Net: preset, BatchSize: 100}, set, nil)
 			if err != nil {
 				b.Fatal(err)

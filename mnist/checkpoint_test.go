@@ -84,8 +84,8 @@ func sameProgress(t *testing.T, what string, a, b Progress) {
 // deterministic for a given state, and the checkpoint saves every number
 // the next steps read, float64 counters included, without rounding).
 func TestCheckpointContinuesExactly(t *testing.T) {
-	set := synthSet(50, 3)
-	test := synthSet(20, 4)
+	set := RandomSet(50, 3)
+	test := RandomSet(20, 4)
 	for _, tc := range []struct {
 		name string
 		cfg  TrainConfig
@@ -140,7 +140,7 @@ func TestCheckpointContinuesExactly(t *testing.T) {
 // (no temporary file left), LoadCheckpoint reads it back, and
 // RestoreCheckpoint rewinds a trainer that went on.
 func TestCheckpointFileAndRestoreInPlace(t *testing.T) {
-	set := synthSet(40, 5)
+	set := RandomSet(40, 5)
 	cfg := TrainConfig{Net: "small", Optimizer: "sgd", BatchSize: 16, Seed: 3}
 	tr, _ := NewTrainer(cfg, set, nil)
 	for range 3 {
@@ -220,7 +220,7 @@ func resign(t *testing.T, ts []Tensor, meta map[string]string) []byte {
 // TestCheckpointRefusesDamage: a truncated file or one with any flipped
 // byte is refused with a message, never restored.
 func TestCheckpointRefusesDamage(t *testing.T) {
-	set := synthSet(30, 7)
+	set := RandomSet(30, 7)
 	tr, _ := NewTrainer(TrainConfig{Net: "small", BatchSize: 8, Seed: 1, Shift: 1}, set, nil)
 	for range 2 {
 		tr.Step()
@@ -269,7 +269,7 @@ func TestCheckpointRefusesDamage(t *testing.T) {
 // network, settings, data, shapes, a model instead of a checkpoint) is
 // refused with a message that names the problem.
 func TestCheckpointRefusesMismatches(t *testing.T) {
-	set := synthSet(30, 7)
+	set := RandomSet(30, 7)
 	cfg := TrainConfig{Net: "small", BatchSize: 8, Seed: 1}
 	tr, _ := NewTrainer(cfg, set, nil)
 	for range 2 {
@@ -294,7 +294,7 @@ func TestCheckpointRefusesMismatches(t *testing.T) {
 		return -1
 	}
 	model, _ := tr.Net().Encode()
-	other := synthSet(30, 8)
+	other := RandomSet(30, 8)
 
 	for _, tc := range []struct {
 		name string
@@ -307,7 +307,7 @@ func TestCheckpointRefusesMismatches(t *testing.T) {
 			"holds the small network, this trainer trains the reference network"},
 		{"other settings", good, mustTrainer(t, TrainConfig{Net: "small", BatchSize: 8, Seed: 1, LR: 0.01}, set), nil, "settings"},
 		{"other data set", good, nil, other, "another training set"},
-		{"other data size", good, nil, synthSet(31, 7), "training set of 30 images, this one has 31"},
+		{"other data size", good, nil, RandomSet(31, 7), "training set of 30 images, this one has 31"},
 		{"a model file", model, nil, nil, "is a model, not a training checkpoint"},
 		{"not a checkpoint", []byte("hello, this is not a file we wrote"), nil, nil, "damaged or not a checkpoint"},
 		{"wrong shape", tamper(func(ts []Tensor, _ map[string]string) []Tensor {
@@ -399,7 +399,7 @@ func mustTrainer(t *testing.T, cfg TrainConfig, set *Set) *Trainer {
 // BenchmarkCheckpoint measures encoding a reference-network checkpoint
 // (weights, Adam's moments, a 60,000-image order).
 func BenchmarkCheckpoint(b *testing.B) {
-	set := synthSet(60000, 1)
+	set := RandomSet(60000, 1)
 	tr, _ := NewTrainer(TrainConfig{Net: "reference", BatchSize: 10}, set, nil)
 	tr.Step()
 	b.ReportAllocs()
@@ -415,7 +415,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 // FuzzDecodeCheckpoint: whatever the bytes, decoding answers a trainer or
 // an error, never a panic; what it accepts continues training.
 func FuzzDecodeCheckpoint(f *testing.F) {
-	set := synthSet(12, 1)
+	set := RandomSet(12, 1)
 	tr, _ := NewTrainer(TrainConfig{Net: "small", BatchSize: 4, Seed: 1}, set, nil)
 	tr.Step()
 	good, err := tr.EncodeCheckpoint(map[string]string{"k": "v"})

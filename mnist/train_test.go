@@ -2,24 +2,10 @@ package mnist
 
 import (
 	"context"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 )
-
-// synthSet is a random set (no MNIST needed) for mechanics tests.
-func synthSet(n int, seed uint64) *Set {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	s := &Set{N: n, Pix: make([]uint8, n*Pixels), Labels: make([]uint8, n)}
-	for i := range s.Pix {
-		s.Pix[i] = uint8(rng.IntN(256))
-	}
-	for i := range s.Labels {
-		s.Labels[i] = uint8(rng.IntN(Classes))
-	}
-	return s
-}
 
 func TestTrainConfigValidate(t *testing.T) {
 	ok := TrainConfig{}.WithDefaults()
@@ -52,7 +38,7 @@ func TestTrainConfigValidate(t *testing.T) {
 
 // Same seed, same run: the shuffling and the weights come from the seed.
 func TestTrainerDeterministic(t *testing.T) {
-	set := synthSet(50, 1)
+	set := RandomSet(50, 1)
 	run := func(seed uint64) (*Trainer, []Progress) {
 		tr, err := NewTrainer(TrainConfig{Net: "small", BatchSize: 20, Seed: seed}, set, set)
 		if err != nil {
@@ -100,7 +86,7 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 	for _, preset := range Presets {
 		for _, aug := range []bool{false, true} {
 			for _, watch := range []*Conv1Update{nil, {}} { // also while WatchConv1 records
-				set := synthSet(400, 2)
+				set := RandomSet(400, 2)
 				cfg := TrainConfig{Net: preset, BatchSize: 50}
 				if aug {
 					cfg.Augment, cfg.LRDecay = true, 0.9
@@ -122,7 +108,7 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 }
 
 func TestRunStopsAndCounts(t *testing.T) {
-	set := synthSet(30, 3)
+	set := RandomSet(30, 3)
 	tr, _ := NewTrainer(TrainConfig{Net: "small", BatchSize: 10}, set, nil)
 	n := 0
 	if err := tr.Run(context.Background(), 2, func(Progress) { n++ }); err != nil || n != 6 || tr.Epoch() != 2 {
@@ -207,7 +193,7 @@ func TestShiftImage(t *testing.T) {
 	if err := (TrainConfig{Net: "small", Optimizer: "adam", LR: 0.001, BatchSize: 10, Shift: 9}).Validate(); err == nil {
 		t.Error("shift 9 accepted")
 	}
-	set := synthSet(200, 4)
+	set := RandomSet(200, 4)
 	tr, err := NewTrainer(TrainConfig{Net: "small", BatchSize: 50, Shift: 2}, set, nil)
 	if err != nil {
 		t.Fatal(err)

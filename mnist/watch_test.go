@@ -7,7 +7,7 @@ import "testing"
 // buffer) bit for bit.
 func TestWatchConv1IsTheStep(t *testing.T) {
 	for _, opt := range []string{"adam", "sgd"} {
-		tr, err := NewTrainer(TrainConfig{Net: "small", Optimizer: opt, BatchSize: 20}, synthSet(100, 5), nil)
+		tr, err := NewTrainer(TrainConfig{Net: "small", Optimizer: opt, BatchSize: 20}, RandomSet(100, 5), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +57,7 @@ func TestWatchConv1IsTheStep(t *testing.T) {
 func BenchmarkWatchConv1(b *testing.B) {
 	for _, preset := range []string{"reference", "small"} {
 		b.Run(preset, func(b *testing.B) {
-			tr, err := NewTrainer(TrainConfig{Net: preset, BatchSize: 10}, synthSet(100, 1), nil)
+			tr, err := NewTrainer(TrainConfig{Net: preset, BatchSize: 10}, RandomSet(100, 1), nil)
 			if err != nil {
 				b.Fatal(err)
 			}

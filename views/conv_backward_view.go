@@ -78,12 +78,19 @@ type BackwardScript struct {
 	Messages map[string]string `json:"messages"`
 }
 
-// BackwardStep is one step, written out.
+// StepText is one step of a trace as a page writes it: the forward
+// visualizer's steps (convview.Step) and the backward stepper's
+// (BackwardStep) share it, and the pages' scripts read these keys.
+type StepText struct {
+	Index string `json:"i"`     // "3 / 9"
+	Where string `json:"where"` // "Output row 2, column 2"; "dW of weight (1, 2) of filter 1, channel 1"
+	Eq    string `json:"eq"`    // "1×1 + 2×1 + … = 15"
+	Sum   string `json:"sum"`
+}
+
+// BackwardStep is one step of the backward pass, written out.
 type BackwardStep struct {
-	Index string   `json:"i"`     // "3 / 9"
-	Where string   `json:"where"` // "dW of weight (1, 2) of filter 1, channel 1"
-	Eq    string   `json:"eq"`    // "1×1 + 2×1 + … = 15"
-	Sum   string   `json:"sum"`
-	Narr  string   `json:"narr"` // the aria-live sentence
-	HL    [][3]int `json:"hl"`   // [grid, y, x] cells of the stage to highlight
+	StepText
+	Narr string   `json:"narr"` // the aria-live sentence
+	HL   [][3]int `json:"hl"`   // [grid, y, x] cells of the stage to highlight
 }

@@ -104,6 +104,9 @@ type NetworkCell struct {
 	Logit              *NetworkLogit
 	Softmax            *NetworkSoftmax
 	Source             *NetworkLink // flatten / input: where the value comes from
+	// Grad is the gradient of the loss at this cell, written out (issue
+	// 14); "" for the input and the softmax.
+	Grad string
 }
 
 // NetworkLink is a link with a label.
@@ -154,11 +157,12 @@ type NetworkPart struct {
 
 // NetworkPool is a max-pool cell.
 type NetworkPool struct {
-	From   string
-	Window [][]NetworkPoolCell
-	Max    string
-	ArgY   int
-	ArgX   int
+	Visualizer string // /conv/pool URL of this window ("" when not available)
+	From       string
+	Window     [][]NetworkPoolCell
+	Max        string
+	ArgY       int
+	ArgX       int
 }
 
 // NetworkPoolCell is one cell of a pooling window.

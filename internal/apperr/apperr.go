@@ -84,6 +84,17 @@ func New(kind Kind, code string, args ...Arg) *Error {
 	return &Error{Kind: kind, Code: code, Key: key, Args: args}
 }
 
+// NewKeyed is New with the message under key instead of "err.<code>",
+// for messages that live in a page's own catalogue section: convstate's
+// "conv.err.<key>", which /conv also shows inline. Like New, it panics
+// when key has no entry in i18n/en.txt.
+func NewKeyed(kind Kind, code, key string, args ...Arg) *Error {
+	if i18n.TL("en", key) == key {
+		panic("apperr: no message " + key + " in i18n/en.txt")
+	}
+	return &Error{Kind: kind, Code: code, Key: key, Args: args}
+}
+
 // WithParam sets the request field at fault and returns e.
 func (e *Error) WithParam(p string) *Error { e.Param = p; return e }
 

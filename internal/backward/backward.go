@@ -31,12 +31,16 @@ type Request struct {
 	Seed       uint64
 	DY         []float32 // OutC×OutH×OutW, for GradGiven
 	LR         float64   // learning rate of the update (> 0)
+	// NoInputTrace leaves out dX's trace (InputGrad, DX): a page showing
+	// dW or db only needs dW and db for the update.
+	NoInputTrace bool
 }
 
 // Pass is a Request's answer.
 type Pass struct {
 	DY []float32 `json:"grad_output"` // the upstream gradient used
-	// The gradients, as the traces' sums give them.
+	// The gradients, as the traces' sums give them (DX and InputGrad nil
+	// with NoInputTrace; DB nil without a bias).
 	DX []float32 `json:"grad_input"`
 	DW []float32 `json:"grad_weight"`
 	DB []float32 `json:"grad_bias"`
@@ -109,15 +113,19 @@ func Run(r Request) (*Pass, error) {
 	}
 	p := &Pass{DY: dy, DXGeometry: g.InputGradGeometry(),
 		WeightGrad: conv.TraceWeightGrad(g, r.X, dy, 1),
-		InputGrad:  conv.TraceInputGrad(g, dy, r.W),
 		BiasGrad:   conv.TraceBiasGrad(g, dy, 1)}
+	if !r.NoInputTrace {
+		p.InputGrad = conv.TraceInputGrad(g, dy, r.W)
+	}
 	p.DW = make([]float32, len(p.WeightGrad))
 	for i, s := range p.WeightGrad {
 		p.DW[i] = s.Sum
 	}
-	p.DX = make([]float32, len(p.InputGrad))
-	for i, s := range p.InputGrad {
-		p.DX[i] = s.Sum
+	if p.InputGrad != nil {
+		p.DX = make([]float32, len(p.InputGrad))
+		for i, s := range p.InputGrad {
+			p.DX[i] = s.Sum
+		}
 	}
 	if g.Bias {
 		p.DB = make([]float32, len(p.BiasGrad))

@@ -65,6 +65,11 @@ func TestRunIsTheEngine(t *testing.T) {
 					t.Fatalf("Adam on weight %d: %+v", j, a)
 				}
 			}
+			// Without dX's trace: the same dW, db and updates, no dX.
+			q, err := Run(Request{G: g, X: x, W: w, B: []float32{0.5}, GradSource: src, Seed: 7, LR: 0.1, NoInputTrace: true})
+			if err != nil || q.InputGrad != nil || q.DX != nil || len(q.DW) != len(p.DW) || q.SGD[0] != p.SGD[0] {
+				t.Fatalf("NoInputTrace: %v, %d input steps", err, len(q.InputGrad))
+			}
 			// The same Adam step through Step itself.
 			par := &mnist.Param{Name: "w", Data: append([]float32(nil), w...), Grad: append([]float32(nil), p.DW...)}
 			mnist.NewAdam(0.1).Step([]*mnist.Param{par})

@@ -118,7 +118,7 @@ var fixedKernels = map[string][]float32{
 }
 
 // Apply returns the state after e, or s unchanged and the reason (an
-// *Error) when the edit does not make a state the page can use. A
+// *apperr.Error) when the edit does not make a state the page can use. A
 // change of configuration forgets the preset name and keeps the values
 // the user set where they still fit. The result is valid (Validate); the
 // engine's rules are Resolve's.
@@ -128,21 +128,21 @@ func (s State) Apply(e Edit) (State, error) {
 	keys := map[string]json.RawMessage{}
 	if len(bytes.TrimSpace(e.Patch)) > 0 && !bytes.Equal(bytes.TrimSpace(e.Patch), []byte("null")) {
 		if err := json.Unmarshal(e.Patch, &keys); err != nil {
-			return old, errorf("state", "state", clip(err.Error(), 80))
+			return old, errorf("state", "state")
 		}
 		if e.Replace {
 			next = Default()
 			next.X, next.W, next.B = nil, nil, nil
 		}
 		if err := json.Unmarshal(e.Patch, &next); err != nil {
-			return old, errorf("state", "state", clip(err.Error(), 80))
+			return old, errorf("state", "state")
 		}
 	}
 	_, presetGiven := keys["preset"]
 	if e.Form != "" {
 		q, err := url.ParseQuery(e.Form)
 		if err != nil {
-			return old, errorf("form", "state", clip(err.Error(), 80))
+			return old, errorf("form", "state")
 		}
 		for _, k := range []string{"bias", "transposed"} {
 			if !q.Has(k) {
@@ -181,7 +181,7 @@ func (s State) Apply(e Edit) (State, error) {
 	}
 	if e.Kernel != "" {
 		if !slices.Contains(NamedKernels, e.Kernel) {
-			return old, errorf("kernel", "named", clip(e.Kernel, 20))
+			return old, errorf("kernel", "named", clip(e.Kernel, 20), strings.Join(NamedKernels, ", "))
 		}
 		if _, fixed := fixedKernels[e.Kernel]; fixed {
 			next.KH, next.KW = 3, 3

@@ -46,7 +46,7 @@ func param(q url.Values, k string) (string, bool) {
 // Parse reads the visualizer's URL. A preset gives the starting
 // configuration and values; any other parameter overrides it. A bare
 // query opens the Landing preset. The result is valid (Validate) or an
-// *Error.
+// *apperr.Error.
 func Parse(q url.Values) (State, error) {
 	s := Default()
 	name := strings.TrimSpace(q.Get("preset"))

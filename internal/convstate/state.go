@@ -21,11 +21,12 @@ package convstate
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"regexp"
+	"strconv"
 
 	"github.com/convlab/convlab/conv"
+	"github.com/convlab/convlab/internal/apperr"
 )
 
 //go:generate go run ../../scripts/gen_conv_digit.go -o digit.go
@@ -120,20 +121,21 @@ func Default() State {
 		Mode: "zeros", Channels: 1, Filters: 1, Step: 1}
 }
 
-// Error is a state the visualizer cannot use. Key names a message
-// "conv.err.<Key>" of the catalogues that takes Args; Param is the query
-// parameter (or state field) it is about.
-type Error struct {
-	Param string
-	Key   string
-	Args  []any
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("%s: %s %v", e.Param, e.Key, e.Args) }
-
+// errorf is a state the visualizer cannot use: an *apperr.Error of kind
+// Invalid with the code "state_<key>", the message "conv.err.<key>" of the
+// catalogues and param, the query parameter (or state field) it is about.
+// The messages keep their positional placeholders, {0}, {1}, ...: the
+// argument's name is its position.
 func errorf(param, key string, args ...any) error {
-	return &Error{Param: param, Key: key, Args: args}
+	named := make([]apperr.Arg, len(args))
+	for i, a := range args {
+		named[i] = apperr.A(strconv.Itoa(i), a)
+	}
+	return apperr.NewKeyed(apperr.Invalid, "state_"+key, "conv.err."+key, named...).WithParam(param)
 }
+
+// ErrOverflow is an output that does not fit float32.
+var ErrOverflow error = apperr.NewKeyed(apperr.Unprocessable, "state_overflow", "conv.err.overflow")
 
 // WeightIndex is the index of weight (filter f, input channel c, ky, kx)
 // in PyTorch's layout: Conv2d F×C×KH×KW, ConvTranspose2d C×F×KH×KW.
@@ -300,7 +302,7 @@ func validMode(m string) bool {
 // engine's shape rules (conv.Spec.Resolve: a *conv.Error in English, with
 // its format and arguments for translation), and the page's budget (an
 // output of at most MaxOutput per side, at most MaxTaps traced
-// multiplications: an *Error). It returns the resolved geometry.
+// multiplications: an *apperr.Error). It returns the resolved geometry.
 func (s *State) Resolve() (*conv.Geometry, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/convlab/convlab/conv"
+	"github.com/convlab/convlab/internal/apperr"
 )
 
 func parse(t *testing.T, q string) (State, error) {
@@ -120,8 +121,8 @@ func TestParseRefusals(t *testing.T) {
 		{"filters=2&bias=1&b=1", "b", "count"},
 	} {
 		_, err := parse(t, tc.q)
-		var e *Error
-		if !errors.As(err, &e) || e.Param != tc.param || e.Key != tc.key {
+		var e *apperr.Error
+		if !errors.As(err, &e) || e.Param != tc.param || e.Code != "state_"+tc.key {
 			t.Errorf("%q: error %v, want %s/%s", tc.q, err, tc.param, tc.key)
 		}
 	}
@@ -235,7 +236,7 @@ func TestValidate(t *testing.T) {
 		s := valid()
 		tc.mod(&s)
 		err := s.Validate()
-		var e *Error
+		var e *apperr.Error
 		if tc.wantOK != (err == nil) || (err != nil && (!errors.As(err, &e) || e.Param != tc.param)) {
 			t.Errorf("%s: %v, want param %q", tc.name, err, tc.param)
 		}
@@ -263,13 +264,13 @@ func TestResolve(t *testing.T) {
 		}
 		_, err = s.Resolve()
 		var ce *conv.Error
-		var e *Error
+		var e *apperr.Error
 		switch {
 		case err == nil:
 			t.Errorf("%s: resolved", tc.q)
 		case tc.engine && !errors.As(err, &ce), tc.engine != IsEngine(err):
 			t.Errorf("%s: %v, want the engine's refusal", tc.q, err)
-		case !tc.engine && (!errors.As(err, &e) || e.Key != tc.key):
+		case !tc.engine && (!errors.As(err, &e) || e.Code != "state_"+tc.key):
 			t.Errorf("%s: %v, want %s", tc.q, err, tc.key)
 		}
 	}
@@ -362,8 +363,8 @@ func TestApply(t *testing.T) {
 				t.Error("Apply changed its receiver's values")
 			}
 			if tc.err != "" {
-				var e *Error
-				if !errors.As(err, &e) || e.Key != tc.err {
+				var e *apperr.Error
+				if !errors.As(err, &e) || e.Code != "state_"+tc.err {
 					t.Fatalf("error %v, want key %q", err, tc.err)
 				}
 				if !reflect.DeepEqual(got, tc.from) {
@@ -398,7 +399,7 @@ func FuzzParse(f *testing.F) {
 		}
 		s, err := Parse(q)
 		if err != nil {
-			var e *Error
+			var e *apperr.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("%q: error %T %v", raw, err, err)
 			}
@@ -457,7 +458,7 @@ func FuzzApply(f *testing.F) {
 		from := base.clone()
 		got, err := from.Apply(e)
 		if err != nil {
-			var ce *Error
+			var ce *apperr.Error
 			if !errors.As(err, &ce) {
 				t.Fatalf("error %T %v", err, err)
 			}

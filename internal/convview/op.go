@@ -74,7 +74,7 @@ func traceConv(s *convstate.State, g *conv.Geometry) (*result, error) {
 	conv.ForwardNaive(g, y, s.X, s.W, b, 1)
 	for _, v := range y {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, errOverflow
+			return nil, convstate.ErrOverflow
 		}
 	}
 	return &result{g: g, out: y, steps: conv.Trace(g, s.X, s.W, b), grid: g.Grid()}, nil

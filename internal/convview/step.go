@@ -95,7 +95,7 @@ func stepDetail(t func(string, ...any) string, s *convstate.State, st *conv.Step
 // scriptStep is the step for the script (see Step).
 func scriptStep(t func(string, ...any) string, s *convstate.State, g *conv.Geometry, st *conv.Step, n, count, ekh, ekw int) Step {
 	w := writeStep(t, s, st)
-	out := Step{Index: fmt.Sprintf("%d / %d", n, count), Where: w.where, Eq: w.eq, Sum: w.sum, Bias: w.bias,
+	out := Step{StepText: views.StepText{Index: fmt.Sprintf("%d / %d", n, count), Where: w.where, Eq: w.eq, Sum: w.sum}, Bias: w.bias,
 		F: st.OutChannel, Win: [4]int{st.WindowY, st.WindowY + ekh, st.WindowX, st.WindowX + ekw}}
 	out.Ch = make([]string, s.Channels)
 	for i, c := range st.Channels {

@@ -18,14 +18,14 @@ import (
 	"github.com/a-h/templ"
 	"github.com/convlab/convlab/conv"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/views"
 )
 
 // Explain words an error for the reader: the message in the reader's
 // language and the parameter it is about. The server passes its one
-// error wording (engine refusals included); ExplainKeys is enough for
-// convstate's own errors.
+// error wording, ExplainKeys.
 type Explain func(lang string, err error) (msg, param string)
 
 // Script is the JSON block "conv-data" the page's script reads: the state
@@ -53,14 +53,11 @@ type Script struct {
 
 // Step is one output cell of the trace, written out.
 type Step struct {
-	Index string   `json:"i"`     // "5 / 9"
-	Where string   `json:"where"` // "Output row 2, column 2"
-	Eq    string   `json:"eq"`    // "1×1 + 2×0 + … = 8"
-	Sum   string   `json:"sum"`
-	Bias  string   `json:"bias,omitempty"`
-	F     int      `json:"f"`   // the filter (output channel): which Kernels to show
-	Win   [4]int   `json:"win"` // the window on the padded grid: rows [0, 1), columns [2, 3)
-	Ch    []string `json:"ch"`  // the sum of each input channel
+	views.StepText
+	Bias string   `json:"bias,omitempty"`
+	F    int      `json:"f"`   // the filter (output channel): which Kernels to show
+	Win  [4]int   `json:"win"` // the window on the padded grid: rows [0, 1), columns [2, 3)
+	Ch   []string `json:"ch"`  // the sum of each input channel
 	// Taps, one a multiplication: [channel, y, x, ky, kx, input, weight,
 	// product] with y, x on the padded grid, then the cell's kind when it
 	// is not "real" ("pad", "inserted", "copy"), and for a copied padding
@@ -78,12 +75,17 @@ type Kernel struct {
 	Index []int    `json:"i"` // index into State.W (data-i, for editing)
 }
 
-// ExplainKeys words convstate's errors ("conv.err.<Key>") and anything
-// else as its English text.
+// ExplainKeys words a state the visualizer cannot use, in lang: the
+// engine's refusal (a *conv.Error, by its code) after "conv.err.engine",
+// any other *apperr.Error (convstate's, by its key) as it is; anything
+// else, a bug, as its English text.
 func ExplainKeys(lang string, err error) (string, string) {
-	var e *convstate.Error
-	if errors.As(err, &e) {
-		return i18n.TL(lang, "conv.err."+e.Key, e.Args...), e.Param
+	var ce *conv.Error
+	if errors.As(err, &ce) {
+		return i18n.TL(lang, "conv.err.engine", apperr.FromConv(ce).Message(lang)), ce.Param
+	}
+	if e, ok := apperr.As(err); ok {
+		return e.Message(lang), e.Param
 	}
 	return i18n.TL(lang, "conv.err.engine", err.Error()), ""
 }
@@ -97,9 +99,6 @@ func scriptMessages(lang string) map[string]string {
 	}
 	return m
 }
-
-// errOverflow: the output does not fit float32.
-var errOverflow = &convstate.Error{Key: "overflow"}
 
 // lessonSequence is the order of the lesson's examples (/lesson follows
 // it too): "Next example" on /conv walks it.

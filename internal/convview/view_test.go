@@ -209,7 +209,8 @@ func TestBuildRefused(t *testing.T) {
 	if !strings.Contains(vm.Error, "20000") {
 		t.Errorf("budget message %q", vm.Error)
 	}
-	r := Refused("en", &convstate.Error{Param: "input", Key: "pair", Args: []any{"input", "abc"}}, ExplainKeys)
+	_, perr := convstate.Parse(url.Values{"input": {"abc"}})
+	r := Refused("en", perr, ExplainKeys)
 	if r.OK || r.ErrorParam != "input" || !strings.Contains(r.Error, "abc") || r.Form.Input != "5" {
 		t.Errorf("Refused: %+v", r)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,20 +15,6 @@ import (
 
 	"github.com/convlab/convlab/mnist"
 )
-
-// synthData is a small random data set (no MNIST needed): the mechanics
-// of checkpoints do not depend on what is learnt.
-func synthData(n int, seed uint64) *mnist.Set {
-	rng := rand.New(rand.NewPCG(seed, 2))
-	s := &mnist.Set{N: n, Pix: make([]uint8, n*mnist.Pixels), Labels: make([]uint8, n)}
-	for i := range s.Pix {
-		s.Pix[i] = uint8(rng.IntN(256))
-	}
-	for i := range s.Labels {
-		s.Labels[i] = uint8(rng.IntN(mnist.Classes))
-	}
-	return s
-}
 
 // logBuffer is a goroutine-safe log destination.
 type logBuffer struct {
@@ -99,7 +84,7 @@ func sameNet(a, b *mnist.Net) bool {
 // paused, with its settings, charts and weights, and it trains on from
 // there; a reset forgets the checkpoint.
 func TestCheckpointPauseSaveCloseRestore(t *testing.T) {
-	train, test := synthData(64, 1), synthData(16, 2)
+	train, test := mnist.RandomSet(64, 1), mnist.RandomSet(16, 2)
 	path := filepath.Join(t.TempDir(), "run.safetensors")
 	m, logs := ckptManager(t, path, train, test, Options{})
 	cfg := Config{Net: "small", Optimizer: "sgd", LR: 0.01, BatchSize: 8}
@@ -188,7 +173,7 @@ func TestCheckpointPauseSaveCloseRestore(t *testing.T) {
 // reported, left byte for byte as it was, never written over, and the
 // manager works fresh.
 func TestCheckpointCorruptIsKept(t *testing.T) {
-	train, test := synthData(32, 1), synthData(8, 2)
+	train, test := mnist.RandomSet(32, 1), mnist.RandomSet(8, 2)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "run.safetensors")
 
@@ -222,7 +207,7 @@ func TestCheckpointCorruptIsKept(t *testing.T) {
 			b := tc.b
 			tr, te := train, test
 			if b == nil {
-				b, tr = good, synthData(32, 9) // the same size, other labels
+				b, tr = good, mnist.RandomSet(32, 9) // the same size, other labels
 			}
 			if err := os.WriteFile(path, b, 0o644); err != nil {
 				t.Fatal(err)
@@ -259,7 +244,7 @@ func TestCheckpointCorruptIsKept(t *testing.T) {
 // TestCheckpointEpochEndAndPeriodic: an epoch's end and the training-time
 // period each save a checkpoint.
 func TestCheckpointEpochEndAndPeriodic(t *testing.T) {
-	train, test := synthData(16, 1), synthData(8, 2)
+	train, test := mnist.RandomSet(16, 1), mnist.RandomSet(8, 2)
 	dir := t.TempDir()
 	m, logs := ckptManager(t, filepath.Join(dir, "a.safetensors"), train, test, Options{Epochs: 1})
 	m.Start(context.Background(), &Config{Net: "small", Optimizer: "adam", LR: 0.001, BatchSize: 8})

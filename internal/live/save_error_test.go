@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/convlab/convlab/internal/apperr"
+	"github.com/convlab/convlab/mnist"
 )
 
 // Each file-system failure gets its reason, kind and advice. EROFS and
@@ -49,7 +50,7 @@ func TestSaveErrorReasons(t *testing.T) {
 // keep the link; a reset removes that file, not the link; a restart
 // restores through the link.
 func TestCheckpointSymlinkFollowed(t *testing.T) {
-	train, test := synthData(256, 1), synthData(64, 2)
+	train, test := mnist.RandomSet(256, 1), mnist.RandomSet(64, 2)
 	dir := t.TempDir()
 	disk := filepath.Join(dir, "disk")
 	if err := os.Mkdir(disk, 0o755); err != nil {

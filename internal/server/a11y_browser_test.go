@@ -93,6 +93,8 @@ var a11yPages = []struct{ path, ready string }{
 	{"/quiz?kind=cell&seed=2&answer=1", ""},
 	{"/quiz?kind=padding&seed=3", ""},
 	{"/network", `document.querySelector("#network").dataset.busy === "0"`},
+	{"/conv/pool?preset=max&step=5", ""},
+	{"/conv/pool?preset=avg-padding&present=1", ""},
 	{"/network?layer=conv2&c=5&y=7&x=7&step=2", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/network?layer=linear&c=7", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/network?layer=softmax&c=7&present=1", `document.querySelector("#network").dataset.busy === "0"`},

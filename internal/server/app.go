@@ -238,6 +238,7 @@ func (a *app) handler() *echo.Echo {
 		a.logRequests,
 		a.recoverPanics,
 		securityHeaders,
+		compress(), // compress.go
 		bodyLimit(a.cfg.BodyLimit),
 		language,
 		a.trainGate, // requests go before training steps (train_handlers.go)

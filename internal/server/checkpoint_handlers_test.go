@@ -18,30 +18,11 @@ import (
 	"github.com/convlab/convlab/mnist"
 )
 
-// ckptLog is a goroutine-safe log destination (the training goroutine
-// logs checkpoints).
-type ckptLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *ckptLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *ckptLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startApp builds the app with cfg and a log, served on a loopback
 // server; stop closes both (as a graceful shutdown does).
-func startApp(t *testing.T, cfg config) (a *app, url string, logs *ckptLog, stop func()) {
+func startApp(t *testing.T, cfg config) (a *app, url string, logs *syncBuffer, stop func()) {
 	t.Helper()
-	logs = &ckptLog{}
+	logs = &syncBuffer{}
 	a, err := newApp(cfg, logs)
 	if err != nil {
 		t.Fatalf("newApp: %v", err)

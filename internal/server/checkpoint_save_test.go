@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,20 +14,6 @@ import (
 	"github.com/convlab/convlab/mnist"
 )
 
-// synthSet is a small random data set: checkpoint mechanics do not need
-// MNIST.
-func synthSet(n int, seed uint64) *mnist.Set {
-	rng := rand.New(rand.NewPCG(seed, 7))
-	s := &mnist.Set{N: n, Pix: make([]uint8, n*mnist.Pixels), Labels: make([]uint8, n)}
-	for i := range s.Pix {
-		s.Pix[i] = uint8(rng.IntN(256))
-	}
-	for i := range s.Labels {
-		s.Labels[i] = uint8(rng.IntN(mnist.Classes))
-	}
-	return s
-}
-
 // synthTrainApp is an app whose training run uses synthetic data and
 // checkpoints to path.
 func synthTrainApp(t *testing.T, path string) (*app, string) {
@@ -36,7 +21,7 @@ func synthTrainApp(t *testing.T, path string) (*app, string) {
 	cfg := defaultConfig()
 	cfg.CheckpointPath = path
 	a, url, _, _ := startApp(t, cfg)
-	train, test := synthSet(256, 1), synthSet(64, 2)
+	train, test := mnist.RandomSet(256, 1), mnist.RandomSet(64, 2)
 	a.train.Close()
 	a.train = live.New(live.Options{
 		Factory: func(_ context.Context, c live.Config) (live.Engine, error) {

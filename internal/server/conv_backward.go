@@ -247,7 +247,8 @@ func buildBackwardView(lang string, q url.Values, src *bwSource) (views.Backward
 	if source == bwGradLoss {
 		source = backward.GradGiven
 	}
-	p, err := backward.Run(backward.Request{G: g, X: l.x, W: l.w, B: l.b, GradSource: source, Seed: o.seed, DY: given, LR: o.lr})
+	p, err := backward.Run(backward.Request{G: g, X: l.x, W: l.w, B: l.b, GradSource: source, Seed: o.seed, DY: given, LR: o.lr,
+		NoInputTrace: o.phase != "dx"})
 	if err != nil {
 		return fail(err)
 	}
@@ -314,7 +315,7 @@ func buildBackwardView(lang string, q url.Values, src *bwSource) (views.Backward
 				hl = append(hl, [3]int{st.Channel, tp.Y, tp.X})
 			}
 			where := t("conv.bw.where_dw", st.OutChannel+1, st.Channel+1, st.KY+1, st.KX+1)
-			steps = append(steps, views.BackwardStep{Where: where, Eq: equation(lang, terms, st.Sum), Sum: fmtBW(st.Sum), HL: hl,
+			steps = append(steps, views.BackwardStep{StepText: views.StepText{Where: where, Eq: equation(lang, terms, st.Sum), Sum: fmtBW(st.Sum)}, HL: hl,
 				Narr: t("conv.bw.narr_dw", where, len(st.Taps), fmtBW(st.Sum))})
 		}
 	case "dx":
@@ -369,7 +370,7 @@ func buildBackwardView(lang string, q url.Values, src *bwSource) (views.Backward
 				}
 				eq += "; " + t("conv.bw.copies", len(st.Parts)-1) + ": " + strings.Join(sums, " + ") + " = " + fmtBW(st.Sum)
 			}
-			steps = append(steps, views.BackwardStep{Where: where, Eq: eq, Sum: fmtBW(st.Sum), HL: hl,
+			steps = append(steps, views.BackwardStep{StepText: views.StepText{Where: where, Eq: eq, Sum: fmtBW(st.Sum)}, HL: hl,
 				Narr: t("conv.bw.narr_dx", where, n, fmtBW(st.Sum))})
 		}
 	case "db":
@@ -394,7 +395,7 @@ func buildBackwardView(lang string, q url.Values, src *bwSource) (views.Backward
 				hl = append(hl, [3]int{st.OutChannel, i / g.OutW, i % g.OutW})
 			}
 			where := t("conv.bw.where_db", st.OutChannel+1)
-			steps = append(steps, views.BackwardStep{Where: where, Eq: equation(lang, terms, st.Sum), Sum: fmtBW(st.Sum), HL: hl,
+			steps = append(steps, views.BackwardStep{StepText: views.StepText{Where: where, Eq: equation(lang, terms, st.Sum), Sum: fmtBW(st.Sum)}, HL: hl,
 				Narr: t("conv.bw.narr_db", where, len(st.Terms), fmtBW(st.Sum))})
 		}
 	}

@@ -225,3 +225,81 @@ func BenchmarkBackwardPage(b *testing.B) {
 		})
 	}
 }
+
+// TestNetworkCellGradient: a /network cell says the gradient of the loss
+// at it, Backprop's number for the true label; a ReLU cell that is not
+// its pooling window's maximum gets 0 (the pooling routes nothing to it).
+func TestNetworkCellGradient(t *testing.T) {
+	_, srv := newTestServer(t)
+	pix, label, _ := convstate.MNISTDigit()
+	set := mnist.Set{N: 1, Pix: pix[:], Labels: []uint8{uint8(label)}}
+	bp := mnist.Shipped().Backprop(set.Image(0), []uint8{uint8(label)})
+	for _, tc := range []struct {
+		query string
+		seq   int
+		i     int
+	}{
+		{"layer=conv2&c=4&y=3&x=5", 3, (4*14+3)*14 + 5},
+		{"layer=linear&c=3", 7, 3},
+		{"layer=pool2&c=10&y=2&x=4", 5, (10*7+2)*7 + 4},
+	} {
+		_, body := get(t, nil, srv.URL+"/network/cell?"+tc.query)
+		want := fmtBW(bp.Layers[tc.seq].GradOut[tc.i])
+		if !strings.Contains(body, `data-testid="net-grad"`) || !strings.Contains(body, ": "+want+".") {
+			t.Errorf("%s: the cell does not say the gradient %s", tc.query, want)
+		}
+	}
+	// relu1: a cell that is not its 2×2 window's maximum gets no gradient.
+	relu := bp.Layers[1]
+	for y := 0; y < 28; y += 2 {
+		for x := 0; x < 28; x += 2 {
+			best, at := float32(-1), -1
+			for _, o := range [][2]int{{0, 0}, {0, 1}, {1, 0}, {1, 1}} {
+				if v := relu.Out[(y+o[0])*28+x+o[1]]; v > best {
+					best, at = v, (y+o[0])*28+x+o[1]
+				}
+			}
+			for _, o := range [][2]int{{0, 0}, {0, 1}, {1, 0}, {1, 1}} {
+				if j := (y+o[0])*28 + x + o[1]; j != at && relu.GradOut[j] != 0 {
+					t.Fatalf("relu1 (%d,%d) is not its window's maximum, yet gets gradient %v", y+o[0], x+o[1], relu.GradOut[j])
+				}
+			}
+		}
+	}
+	if _, body := get(t, nil, srv.URL+"/network/cell?layer=softmax&c=7"); strings.Contains(body, `data-testid="net-grad"`) {
+		t.Error("the softmax cell claims a gradient Backprop does not compute")
+	}
+}
+
+// TestGradCache: the cache answers Backprop's gradients, keyed on the
+// network, the input's bits and the label, and keeps at most
+// gradCacheSize entries.
+func TestGradCache(t *testing.T) {
+	c := &gradCache{seed: netGrads.seed}
+	net := mnist.Shipped()
+	pix, _, _ := convstate.MNISTDigit()
+	set := mnist.Set{N: 1, Pix: pix[:], Labels: []uint8{0}}
+	img := set.Image(0)
+	for _, label := range []int{7, 3} {
+		g, loss := c.get(net, img, label)
+		bp := net.Backprop(img, []uint8{uint8(label)})
+		if loss != bp.Loss || g[3][100] != bp.Layers[3].GradOut[100] {
+			t.Fatalf("label %d: cached %v / %v, Backprop %v / %v", label, loss, g[3][100], bp.Loss, bp.Layers[3].GradOut[100])
+		}
+		if g2, _ := c.get(net, img, label); &g2[3][0] != &g[3][0] {
+			t.Fatalf("label %d: the second call ran Backprop again", label)
+		}
+	}
+	other := append([]float32(nil), img...)
+	other[300] += 0.5
+	c.get(net, other, 7)
+	if len(c.entries) != 3 {
+		t.Fatalf("another input did not get its own entry: %d entries", len(c.entries))
+	}
+	for l := range gradCacheSize + 5 {
+		c.get(net, img, l%10)
+	}
+	if len(c.entries) > gradCacheSize {
+		t.Fatalf("%d entries", len(c.entries))
+	}
+}

@@ -1,11 +1,9 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
-	"github.com/convlab/convlab/conv"
 	"github.com/convlab/convlab/i18n"
 	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/convstate"
@@ -76,16 +74,10 @@ func (a *app) convStageEdit(c echo.Context) error {
 		convstate.Edit
 	}
 	if err := readJSON(c, &req); err != nil {
-		// The script reads a fragment or JSON {"error"}, never a page: the
-		// one error mapping (errorReply), as JSON.
-		status, body, _ := errorReply(err, lang)
-		if status >= 500 {
-			return err
-		}
-		return c.JSON(status, body)
+		return jsonError(c, lang, err)
 	}
 	if req.State == nil {
-		return apiError(c, http.StatusBadRequest, `send {"state": {...}}: the visualizer's state, and the edit`)
+		return jsonError(c, lang, apperr.New(apperr.Invalid, "state_missing").WithParam("state"))
 	}
 	next, err := req.State.Apply(req.Edit)
 	if err != nil {
@@ -106,13 +98,17 @@ func (a *app) convStageEdit(c echo.Context) error {
 	return render(c, status, views.ConvFragment(vm))
 }
 
-// localizeConvError words a state the visualizer cannot use, in the
-// reader's language: convstate's own errors by their key, the engine's
-// refusals by their code (apperr.FromConv).
-func localizeConvError(lang string, err error) (msg, param string) {
-	var ce *conv.Error
-	if errors.As(err, &ce) {
-		return i18n.TL(lang, "conv.err.engine", apperr.FromConv(ce).Message(lang)), ce.Param
+// jsonError answers err as JSON {"error", "code", "param"} on a path
+// outside /api/ whose script reads a fragment or JSON, never a page: the
+// one error mapping (errorReply); a 5xx goes on to httpError.
+func jsonError(c echo.Context, lang string, err error) error {
+	status, body, _ := errorReply(err, lang)
+	if status >= 500 {
+		return err
 	}
-	return convview.ExplainKeys(lang, err)
+	return c.JSON(status, body)
 }
+
+// localizeConvError words a state the visualizer cannot use, in the
+// reader's language (convview.ExplainKeys).
+var localizeConvError convview.Explain = convview.ExplainKeys

@@ -21,7 +21,7 @@ func TestNoInlineCodeOnAnyPage(t *testing.T) {
 	_, srv := newTestServer(t)
 	pages := []string{
 		"/", "/conv", "/conv?preset=lesson-5x5", "/conv?preset=lesson-mnist", "/conv?input=7&kernel=3&stride=2&padding=1",
-		"/conv?input=999", "/conv/backward?preset=lesson-5x5&phase=dx", "/lesson", "/lesson/3", "/lesson/5", "/lesson?follow=1", "/lesson/99", "/animations", "/train", "/draw", "/quiz", "/network", "/network?layer=linear&c=3", "/no-such-page",
+		"/conv?input=999", "/conv/backward?preset=lesson-5x5&phase=dx", "/lesson", "/lesson/3", "/lesson/5", "/lesson?follow=1", "/lesson/99", "/animations", "/train", "/draw", "/quiz", "/network", "/network?layer=linear&c=3", "/conv/pool?preset=avg-padding&step=2", "/conv/pool?op=bad", "/no-such-page",
 	}
 	for _, p := range pages {
 		for _, q := range []string{"lang=en", "lang=ko&present=1"} {

@@ -18,7 +18,8 @@ import (
 //   - *apperr.Error (and the engine's *conv.Error, through apperr.As): the
 //     status of its kind (kindStatus), its code, its catalogue message;
 //   - *echo.HTTPError (echo's own 404 and 405, http.MaxBytesError turned
-//     413 by echo's middleware): its status, its message;
+//     413 by echo's middleware): its status; for those three a catalogue
+//     message, otherwise its own;
 //   - anything else: 500; the cause goes to the log, never to the user.
 var kindStatus = map[apperr.Kind]int{
 	apperr.Internal:         http.StatusInternalServerError,
@@ -49,8 +50,13 @@ func errorReply(err error, lang string) (status int, body errorBody, logIt bool)
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		msg, _ := he.Message.(string)
-		if he.Code == http.StatusRequestEntityTooLarge {
+		switch he.Code {
+		case http.StatusRequestEntityTooLarge:
 			return he.Code, errorBody{Error: i18n.TL(lang, "err.body_too_large_any"), Code: "body_too_large"}, false
+		case http.StatusNotFound: // echo's: no route
+			return he.Code, errorBody{Error: i18n.TL(lang, "error.not_found"), Code: "not_found"}, false
+		case http.StatusMethodNotAllowed: // echo's: the route, another method
+			return he.Code, errorBody{Error: i18n.TL(lang, "err.method_not_allowed"), Code: "method_not_allowed"}, false
 		}
 		if he.Code >= 500 {
 			return he.Code, errorBody{}, true

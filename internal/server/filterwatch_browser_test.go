@@ -14,14 +14,7 @@ import (
 // exactly the next step, whose weights before are the last step's weights
 // after, and whose weights after are the live network's.
 func TestTrainFilterWatch(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test: -short")
-	}
-	needMNIST(t)
-	a, srv := newTestServer(t)
-	b := browsertest.New(t)
-	b.Run(t, chromedp.Navigate(srv.URL+"/train"))
-	b.Wait(t, `document.getElementById("train").dataset.ready === "1"`)
+	a, b := openTrainPage(t)
 	shown := func() int {
 		s := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="fw-step"]').dataset.step || "0"`)
 		n, _ := strconv.Atoi(s)

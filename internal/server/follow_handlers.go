@@ -7,6 +7,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/internal/live"
 	"github.com/convlab/convlab/views"
@@ -142,14 +143,13 @@ func (a *app) followPublish(c echo.Context) error {
 		return err
 	}
 	if req.State == nil {
-		return apiError(c, http.StatusBadRequest, `send {"state": {...}}: the visualizer's state`)
+		return apperr.New(apperr.Invalid, "state_missing").WithParam("state")
 	}
 	// The one check of the visualizer (bounds, value lengths, the
 	// engine's rules, the page's budget): a state the page cannot run is
 	// not sent to the class. The reason is in the teacher's language.
 	if _, err := req.State.Resolve(); err != nil {
-		msg, _ := localizeConvError(i18n.Lang(c.Request().Context()), err)
-		return apiError(c, http.StatusBadRequest, msg)
+		return err
 	}
 	fs, err := a.follow.publish(*req.State, time.Now())
 	if err != nil {
@@ -172,7 +172,7 @@ func (a *app) followCurrent(c echo.Context) error {
 func (a *app) followEvents(c echo.Context) error {
 	sub, ok := a.follow.subscribe()
 	if !ok {
-		return apiError(c, http.StatusServiceUnavailable, "the server is shutting down")
+		return apperr.New(apperr.Unavailable, "busy_closing")
 	}
 	live.Stream(c.Response(), c.Request(), a.follow.hub, sub, live.StreamOptions{Done: a.streamsDone()})
 	return nil

@@ -14,12 +14,26 @@ import (
 )
 
 // The pages every language test visits.
-var i18nPages = []string{"/", "/conv", "/conv?preset=lesson-5x5", "/conv/backward?preset=lesson-5x5&grad=random&phase=dx", "/lesson", "/animations", "/train", "/draw", "/quiz?kind=cell&seed=1", "/quiz?kind=size&seed=2", "/quiz?kind=padding&seed=3", "/network?layer=softmax&c=1"}
+var i18nPages = []string{"/", "/conv", "/conv?preset=lesson-5x5", "/conv/backward?preset=lesson-5x5&grad=random&phase=dx", "/lesson", "/animations", "/train", "/draw", "/quiz?kind=cell&seed=1", "/quiz?kind=size&seed=2", "/quiz?kind=padding&seed=3", "/network?layer=softmax&c=1", "/conv/pool?preset=ceil&step=3"}
 
 // visibleText is the text a reader sees (and a screen reader reads: the
 // title and aria-label/alt/placeholder attributes too), without scripts,
-// JSON blocks, and code, which is the same in every language.
+// JSON blocks, code and option labels, which are the same in every
+// language, and without text in another language (lang=).
 func visibleText(t *testing.T, page string) []string {
+	return visibleTextSkipping(t, page, func(n *html.Node) bool {
+		switch n.Data {
+		case "script", "style", "code", "kbd", "option":
+			return true
+		}
+		return hasLangAttr(n)
+	})
+}
+
+// visibleTextSkipping is the text of page's text nodes and its
+// aria-label, alt, placeholder and title attributes, in document order,
+// leaving out every element (and what is inside it) that skip names.
+func visibleTextSkipping(t *testing.T, page string, skip func(*html.Node) bool) []string {
 	t.Helper()
 	doc, err := html.Parse(strings.NewReader(page))
 	if err != nil {
@@ -29,19 +43,12 @@ func visibleText(t *testing.T, page string) []string {
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode {
-			switch n.Data {
-			case "script", "style", "code", "kbd", "option":
+			if skip(n) {
 				return
 			}
 			for _, a := range n.Attr {
 				if a.Key == "aria-label" || a.Key == "alt" || a.Key == "placeholder" || a.Key == "title" {
 					out = append(out, a.Val)
-				}
-			}
-			// Language names are written in their own language on purpose.
-			for _, a := range n.Attr {
-				if a.Key == "lang" && n.Data != "html" {
-					return
 				}
 			}
 		}
@@ -56,6 +63,18 @@ func visibleText(t *testing.T, page string) []string {
 	}
 	walk(doc)
 	return out
+}
+
+// hasLangAttr: n is in another language than the page (lang= on any
+// element but <html>): language names are written in their own language
+// on purpose.
+func hasLangAttr(n *html.Node) bool {
+	for _, a := range n.Attr {
+		if a.Key == "lang" && n.Data != "html" {
+			return true
+		}
+	}
+	return false
 }
 
 // englishRun finds two or more English words in a row.

@@ -52,43 +52,18 @@ func latinOnly(s string) bool {
 // included; code (code, kbd, pre, samp, .mono), scripts and text in
 // another language (lang=) are left out.
 func visibleWithOptions(t *testing.T, page string) []string {
-	t.Helper()
-	doc, err := html.Parse(strings.NewReader(page))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode {
-			switch n.Data {
-			case "script", "style", "code", "kbd", "pre", "samp", "template", "svg":
-				if n.Data != "svg" {
-					return
-				}
-			}
-			for _, a := range n.Attr {
-				if (a.Key == "lang" && n.Data != "html") || (a.Key == "class" && strings.Contains(" "+a.Val+" ", " mono ")) {
-					return
-				}
-			}
-			for _, a := range n.Attr {
-				if a.Key == "aria-label" || a.Key == "alt" || a.Key == "placeholder" || a.Key == "title" {
-					out = append(out, a.Val)
-				}
+	return visibleTextSkipping(t, page, func(n *html.Node) bool {
+		switch n.Data {
+		case "script", "style", "code", "kbd", "pre", "samp", "template":
+			return true
+		}
+		for _, a := range n.Attr {
+			if a.Key == "class" && strings.Contains(" "+a.Val+" ", " mono ") {
+				return true
 			}
 		}
-		if n.Type == html.TextNode {
-			if s := strings.TrimSpace(n.Data); s != "" {
-				out = append(out, s)
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(doc)
-	return out
+		return hasLangAttr(n)
+	})
 }
 
 // TestNoLatinOnlyTextInKorean: on ?lang=ko pages no visible text (option

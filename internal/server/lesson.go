@@ -64,8 +64,7 @@ func (a *app) lessonPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	n, err := strconv.Atoi(c.Param("n"))
 	if err != nil || n < 1 || n > len(lessonStops) {
-		return echo.NewHTTPError(http.StatusNotFound,
-			i18n.T(ctx, "lesson.no_stop", apperr.Truncate(c.Param("n"), 20), len(lessonStops)))
+		return noStop(apperr.NotFound, apperr.Truncate(c.Param("n"), 20))
 	}
 	st := lessonStops[n-1]
 	p := lessonPageModel(a.page(c, i18n.T(ctx, "lesson."+st.ID+".title"), "lesson"))
@@ -194,6 +193,12 @@ func (h *lessonHub) current() *lessonPos {
 	return h.pos
 }
 
+// noStop is a lesson stop that does not exist (the message "lesson.no_stop"):
+// a page that is not there (NotFound) or a request that names it (Invalid).
+func noStop(kind apperr.Kind, n any) *apperr.Error {
+	return apperr.NewKeyed(kind, "lesson_no_stop", "lesson.no_stop", apperr.A("0", n), apperr.A("1", len(lessonStops)))
+}
+
 // lessonLead handles POST /api/lesson/follow {"stop": n, "step": k}
 // (presenter only; step is optional: the visualizer's step at the stop).
 func (a *app) lessonLead(c echo.Context) error {
@@ -205,12 +210,11 @@ func (a *app) lessonLead(c echo.Context) error {
 		return err
 	}
 	if req.Stop < 1 || req.Stop > len(lessonStops) {
-		return apiError(c, http.StatusBadRequest,
-			i18n.T(c.Request().Context(), "lesson.no_stop", req.Stop, len(lessonStops)))
+		return noStop(apperr.Invalid, req.Stop).WithParam("stop")
 	}
 	if req.Step < 0 || req.Step > lessonMaxStep {
-		return apiError(c, http.StatusBadRequest,
-			i18n.T(c.Request().Context(), "lesson.bad_step", req.Step, lessonMaxStep))
+		return apperr.NewKeyed(apperr.Invalid, "lesson_bad_step", "lesson.bad_step",
+			apperr.A("0", req.Step), apperr.A("1", lessonMaxStep)).WithParam("step")
 	}
 	pos, err := a.lesson.publish(req.Stop, req.Step)
 	if err != nil {
@@ -233,7 +237,7 @@ func (a *app) lessonCurrent(c echo.Context) error {
 func (a *app) lessonEvents(c echo.Context) error {
 	sub, ok := a.lesson.subscribe()
 	if !ok {
-		return apiError(c, http.StatusServiceUnavailable, "the server is shutting down")
+		return apperr.New(apperr.Unavailable, "busy_closing")
 	}
 	live.Stream(c.Response(), c.Request(), a.lesson.hub, sub, live.StreamOptions{Done: a.streamsDone()})
 	return nil

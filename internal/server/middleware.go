@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -40,7 +41,7 @@ func (a *app) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 func headAsGet(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead && !strings.HasPrefix(r.URL.Path, "/api/") {
-			g := r.Clone(r.Context())
+			g := r.Clone(context.WithValue(r.Context(), headKey{}, true))
 			g.Method = http.MethodGet
 			r = g
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/convlab/convlab/internal/browsertest"
 )
 
@@ -147,4 +148,28 @@ func clickCell(t *testing.T, b *browsertest.Browser, sel string, n, y, x int) {
 		return [r.left + cv.clientLeft + (%d + 0.5) / %d * cv.clientWidth, r.top + cv.clientTop + (%d + 0.5) / %d * cv.clientHeight];
 	})()`, sel, x, n, y, n))
 	b.Run(t, chromedp.MouseClickXY(xy[0], xy[1]))
+}
+
+// TestNetworkKeyboard: a stack of maps is one tab stop; arrows move over
+// the cells, Page Down changes the map, Enter explains the cell.
+func TestNetworkKeyboard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	b.Run(t, chromedp.Navigate(srv.URL+"/network?lang=en"))
+	b.Wait(t, `document.getElementById("network").dataset.busy === "0"`)
+	keys := kb.ArrowRight + kb.ArrowRight + kb.ArrowDown + kb.PageDown + kb.PageDown + kb.Enter
+	b.Run(t, chromedp.Focus(`[data-stack="pool1"]`), chromedp.KeyEvent(keys))
+	b.Wait(t, `document.getElementById("network").dataset.busy === "0" && !!document.querySelector('[data-testid="net-cell"]')`)
+	if got := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="net-cell"] h3 code').textContent`); got != "pool1[0, 2, 1, 2]" {
+		t.Errorf("keyboard explained %q, want pool1[0, 2, 1, 2]", got)
+	}
+	if s := browsertest.Eval[string](t, b, `document.getElementById("net-cursor-status").textContent`); !strings.Contains(s, "channel 2, row 1, column 2") {
+		t.Errorf("the cursor is announced as %q", s)
+	}
+	if errs := b.ConsoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
 }

@@ -299,6 +299,7 @@ func (a *app) networkPage(c echo.Context) error {
 			return netFail(err)
 		}
 		vm.Cell = cellView(c, s, m, n, cell)
+		vm.Cell.Grad = cellGradient(i18n.Lang(ctx), m.net, n.Input, label, cell)
 	}
 	p := a.page(c, i18n.T(ctx, "network.title"), "network")
 	p.Scripts = []string{"/static/js/network.js"}
@@ -308,7 +309,7 @@ func (a *app) networkPage(c echo.Context) error {
 
 // networkCell: GET /network/cell, the explanation of one cell (a fragment).
 func (a *app) networkCell(c echo.Context) error {
-	s, m, n, _, err := a.explore(c)
+	s, m, n, label, err := a.explore(c)
 	if err == nil && s.Layer == "" {
 		err = netBad("no_layer", apperr.A("param", "layer")).WithParam("layer")
 	}
@@ -324,7 +325,9 @@ func (a *app) networkCell(c echo.Context) error {
 		}
 		return err
 	}
-	return render(c, http.StatusOK, views.NetworkCellView(cellView(c, s, m, n, cell)))
+	v := cellView(c, s, m, n, cell)
+	v.Grad = cellGradient(i18n.Lang(c.Request().Context()), m.net, n.Input, label, cell)
+	return render(c, http.StatusOK, views.NetworkCellView(v))
 }
 
 // networkRandomMiss: GET /network/random-miss sends to a test digit the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/convlab/convlab/conv"
 	"github.com/convlab/convlab/internal/convstate"
+	"github.com/convlab/convlab/internal/convview"
 	"github.com/convlab/convlab/internal/explain"
 	"github.com/convlab/convlab/mnist"
 )
@@ -218,5 +219,25 @@ func TestNetworkLive(t *testing.T) {
 	_, frag := get(t, srv.Client(), srv.URL+"/network/cell?model=live&layer=conv2&c=15&y=3&x=4&step=7")
 	if !strings.Contains(frag, `data-testid="net-snapshot"`) || !strings.Contains(frag, "step 1234") || !strings.Contains(frag, "channel 8 of 8") {
 		t.Errorf("live fragment does not name its step or step through the small net's 8 channels:\n%.600s", frag)
+	}
+}
+
+// TestNetworkPoolVisualizerLink: a max-pool cell opens in /conv/pool at the
+// same output cell, which shows the same pooled value.
+func TestNetworkPoolVisualizerLink(t *testing.T) {
+	_, srv := newTestServer(t)
+	n := explain.Run(mnist.Shipped(), testImg())
+	cell, err := n.Explain("pool1", 7, 6, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := poolVisualizerURL(cell.Pool)
+	if u == "" {
+		t.Fatal("no /conv/pool link")
+	}
+	res, body := get(t, srv.Client(), srv.URL+u)
+	want := `data-testid="current-sum">` + convview.FormatNum(cell.Value) + "<"
+	if res.StatusCode != 200 || !strings.Contains(body, want) || !strings.Contains(body, "nn.MaxPool2d(kernel_size=2)") {
+		t.Errorf("%s: %d, want %s", u, res.StatusCode, want)
 	}
 }

@@ -216,6 +216,7 @@ func cellView(c echo.Context, s *netState, m *netModel, n *explain.Network, cell
 			np.Window[t.WY] = append(np.Window[t.WY], pcv)
 		}
 		_ = kw
+		np.Visualizer = poolVisualizerURL(pc)
 		v.Pool = np
 		v.Summary = i18n.T(ctx, "network.cell.pool", kh, kw, pc.From.Name)
 	case cell.Flatten != nil:
@@ -297,4 +298,20 @@ func (s *netState) backwardURL(name string, f, ch int) string {
 	v.Set("filter", strconv.Itoa(f+1))
 	v.Set("channel", strconv.Itoa(ch+1))
 	return "/conv/backward?" + v.Encode()
+}
+
+// poolVisualizerURL is the /conv/pool URL (written by internal/convstate)
+// of a max-pool cell: the channel's whole input map, the layer's pooling,
+// at the step of the same output cell; "" when the bounds do not allow it.
+func poolVisualizerURL(pc *explain.PoolCell) string {
+	p, st, from := pc.Pool, pc.Step, pc.From
+	c := st.Channel
+	s := convstate.PoolState{Op: convstate.OpMaxPool, InH: from.H, InW: from.W, KH: p.Kernel[0], KW: p.Kernel[1],
+		SH: p.Stride[0], SW: p.Stride[1], PH: p.Padding[0], PW: p.Padding[1], DH: p.Dilation[0], DW: p.Dilation[1],
+		CeilMode: p.CeilMode, X: append([]float32(nil), from.Data[c*from.H*from.W:(c+1)*from.H*from.W]...), XSet: true,
+		Step: st.OutY*p.OutW + st.OutX + 1}
+	if _, err := s.Resolve(); err != nil {
+		return ""
+	}
+	return s.URL()
 }

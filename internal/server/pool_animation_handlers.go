@@ -8,6 +8,7 @@ import (
 
 	"github.com/convlab/convlab/animations"
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
 )
@@ -117,6 +118,8 @@ func poolCards(ctx context.Context) ([]views.AnimCard, error) {
 			Alt: i18n.T(ctx, "anim.alt_pool", strings.ToLower(kind), shapeText(p.Kernel[0], p.Kernel[1]),
 				shapeText(p.Input[0], p.Input[1]), shapeText(pl.OutH, pl.OutW)),
 		}
+		vs := poolVisualizerState(p)
+		card.ConvURL = vs.URL()
 		card.Params = []views.AnimParam{
 			{Label: "PyTorch", Value: poolTorch(p)},
 			{Label: i18n.T(ctx, "anim.p.input"), Value: shapeText(p.Input[0], p.Input[1])},
@@ -132,4 +135,16 @@ func poolCards(ctx context.Context) ([]views.AnimCard, error) {
 		out = append(out, card)
 	}
 	return out, nil
+}
+
+// poolVisualizerState is a pooling animation's configuration in the
+// pooling visualizer (/conv/pool), with the animation's own input.
+func poolVisualizerState(p animations.PoolParams) convstate.PoolState {
+	s := convstate.PoolState{Op: convstate.OpMaxPool, InH: p.Input[0], InW: p.Input[1], KH: p.Kernel[0], KW: p.Kernel[1],
+		SH: p.Stride[0], SW: p.Stride[1], PH: p.Padding[0], PW: p.Padding[1], DH: p.Dilation[0], DW: p.Dilation[1],
+		CeilMode: p.CeilMode, ExcludePad: p.ExcludePad, Step: 1, X: animations.PoolInput(p.Input[0], p.Input[1]), XSet: true}
+	if p.Op == "avg" {
+		s.Op = convstate.OpAvgPool
+	}
+	return s
 }

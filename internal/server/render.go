@@ -46,13 +46,6 @@ func render(c echo.Context, status int, comp templ.Component) error {
 	return comp.Render(c.Request().Context(), w)
 }
 
-// apiError answers a JSON API request with {"error": msg}. Prefer
-// returning an *apperr.Error, which httpError says in the reader's
-// language with its code.
-func apiError(c echo.Context, status int, msg string) error {
-	return c.JSON(status, errorBody{Error: msg})
-}
-
 // isAPI reports whether a request is for a JSON API (errors as JSON).
 func isAPI(c echo.Context) bool {
 	return strings.HasPrefix(c.Request().URL.Path, "/api/")

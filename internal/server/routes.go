@@ -34,6 +34,7 @@ func (a *app) routes(e *echo.Echo) {
 	e.POST("/api/train/resume", a.trainResume, presenter)
 	e.POST("/api/train/reset", a.trainReset, presenter)
 	e.POST("/api/train/step", a.trainStep, presenter) // one batch of a paused run (issue 14)
+	e.GET("/conv/pool", a.convPoolPage, a.heavy)      // pooling in the visualizer (MaxPool2d / AvgPool2d)
 	e.GET("/conv/backward", a.convBackwardPage)       // the backward pass of the visualizer's layer (issue 14)
 	e.POST("/api/train/checkpoint", a.trainCheckpoint, presenter)
 

@@ -128,7 +128,7 @@ func TestLanguageSelection(t *testing.T) {
 	if !strings.Contains(body, ko) {
 		t.Errorf("lang cookie not honoured")
 	}
-	if v := resp.Header.Get("Vary"); !strings.Contains(v, "Accept-Language") || !strings.Contains(v, "Cookie") {
+	if v := strings.Join(resp.Header.Values("Vary"), ", "); !strings.Contains(v, "Accept-Language") || !strings.Contains(v, "Cookie") {
 		t.Errorf("Vary = %q, want Accept-Language and Cookie", v)
 	}
 	// An unknown language falls back, without a cookie.

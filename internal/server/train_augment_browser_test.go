@@ -11,14 +11,7 @@ import (
 // and the maps section then shows a few augmented training images; a run
 // without it shows none.
 func TestTrainAugmentSwitch(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test: -short")
-	}
-	needMNIST(t)
-	a, srv := newTestServer(t)
-	b := browsertest.New(t)
-	b.Run(t, chromedp.Navigate(srv.URL+"/train"))
-	b.Wait(t, `document.getElementById("train").dataset.ready === "1" && document.getElementById("train").dataset.state === "idle"`)
+	a, b := openTrainPage(t)
 	if browsertest.Eval[bool](t, b, `document.querySelector('[data-testid="train-augment"]').checked`) {
 		t.Fatal("augment is on by default")
 	}

@@ -22,9 +22,11 @@ func needMNIST(t *testing.T) {
 	}
 }
 
-// TestTrainPageStartsAndPauses: on /train, starting the small network
-// makes the step counter and the charts advance; pause stops them.
-func TestTrainPageStartsAndPauses(t *testing.T) {
+// openTrainPage opens /train in a browser on a test server (a browser
+// test: skipped under -short, and without MNIST) and waits until the page
+// is ready and idle.
+func openTrainPage(t *testing.T) (*app, *browsertest.Browser) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test: -short")
 	}
@@ -33,6 +35,13 @@ func TestTrainPageStartsAndPauses(t *testing.T) {
 	b := browsertest.New(t)
 	b.Run(t, chromedp.Navigate(srv.URL+"/train"))
 	b.Wait(t, `document.getElementById("train").dataset.ready === "1" && document.getElementById("train").dataset.state === "idle"`)
+	return a, b
+}
+
+// TestTrainPageStartsAndPauses: on /train, starting the small network
+// makes the step counter and the charts advance; pause stops them.
+func TestTrainPageStartsAndPauses(t *testing.T) {
+	a, b := openTrainPage(t)
 	if net := browsertest.Eval[string](t, b, `document.getElementById("train-net").value`); net != "small" {
 		t.Fatalf("the preset selected by default is %q, want small", net)
 	}

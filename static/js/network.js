@@ -22,7 +22,29 @@ export function mount(root) {
       cv.dataset.c = String(i);
       cv.title = t("network.js.cell", m.layer, i);
     });
-    stacks.set(m.layer, { el, map: m });
+    const st = { el, map: m, cur: { c: 0, y: 0, x: 0 } };
+    stacks.set(m.layer, st);
+    // Keyboard: the stack is one tab stop; arrows move a cursor over the
+    // cells, Page Up/Down change the channel, Enter explains the cell.
+    el.tabIndex = 0;
+    el.addEventListener("keydown", (ev) => {
+      const k = st.cur;
+      const moves = { ArrowLeft: [0, 0, -1], ArrowRight: [0, 0, 1], ArrowUp: [0, -1, 0], ArrowDown: [0, 1, 0], PageUp: [-1, 0, 0], PageDown: [1, 0, 0] };
+      if (ev.key === "Enter" || ev.key === " ") {
+        ev.preventDefault();
+        select(cellQuery(m.layer, k.c, k.y, k.x));
+        return;
+      }
+      const mv = moves[ev.key];
+      if (!mv) return;
+      ev.preventDefault();
+      k.c = Math.min(m.c - 1, Math.max(0, k.c + mv[0]));
+      k.y = Math.min(m.h - 1, Math.max(0, k.y + mv[1]));
+      k.x = Math.min(m.w - 1, Math.max(0, k.x + mv[2]));
+      cursor(st);
+    });
+    el.addEventListener("focus", () => cursor(st));
+    el.addEventListener("blur", () => root.querySelectorAll(".net-cursor").forEach((e) => e.remove()));
     el.addEventListener("click", (ev) => {
       const cv = ev.target.closest("canvas");
       if (!cv) return;
@@ -41,24 +63,41 @@ export function mount(root) {
     return q;
   }
 
+  // box places an outline over cell (y, x) of channel c of a stack.
+  function box(s, c, y, x, cls) {
+    const cv = s.el.querySelectorAll("canvas")[c];
+    if (!cv) return null;
+    const mk = document.createElement("span");
+    mk.className = cls;
+    mk.setAttribute("aria-hidden", "true");
+    const w = cv.clientWidth / s.map.w;
+    const h = cv.clientHeight / s.map.h;
+    mk.style.left = `${cv.offsetLeft + cv.clientLeft + x * w}px`;
+    mk.style.top = `${cv.offsetTop + cv.clientTop + y * h}px`;
+    mk.style.width = `${w}px`;
+    mk.style.height = `${h}px`;
+    s.el.appendChild(mk);
+    return cv;
+  }
+
+  function cursor(s) {
+    root.querySelectorAll(".net-cursor").forEach((e) => e.remove());
+    const k = s.cur;
+    box(s, k.c, k.y, k.x, "net-cursor");
+    const live = root.querySelector("#net-cursor-status");
+    if (live) live.textContent = t("network.js.cursor", s.map.layer, k.c, k.y, k.x);
+  }
+
   function mark(q) {
     root.querySelectorAll(".net-marker").forEach((e) => e.remove());
     root.querySelectorAll("canvas.selected").forEach((e) => e.classList.remove("selected"));
     const s = stacks.get(q.get("layer"));
     if (!s) return;
-    const cv = s.el.querySelectorAll("canvas")[Number(q.get("c"))];
+    const c = Number(q.get("c")), y = Number(q.get("y")), x = Number(q.get("x"));
+    const cv = box(s, c, y, x, "net-marker");
     if (!cv) return;
     cv.classList.add("selected");
-    const mk = document.createElement("span");
-    mk.className = "net-marker";
-    mk.setAttribute("aria-hidden", "true");
-    const w = cv.clientWidth / s.map.w;
-    const h = cv.clientHeight / s.map.h;
-    mk.style.left = `${cv.offsetLeft + cv.clientLeft + Number(q.get("x")) * w}px`;
-    mk.style.top = `${cv.offsetTop + cv.clientTop + Number(q.get("y")) * h}px`;
-    mk.style.width = `${w}px`;
-    mk.style.height = `${h}px`;
-    s.el.appendChild(mk);
+    s.cur = { c, y, x };
   }
 
   function heat() {
