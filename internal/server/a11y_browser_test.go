@@ -119,48 +119,51 @@ func TestAccessibilityAudit(t *testing.T) {
 	}
 	axe, version := readAxe(t)
 	_, srv := newTestServer(t)
-	b := browsertest.New(t)
 	t.Logf("axe-core %s", version)
 
+	// One browser per language: each stays well inside browsertest.Timeout
+	// even on a slow machine (axe over the MNIST page's 676 steps is heavy).
 	for _, lang := range []string{"en", "ko"} {
-		for _, pg := range a11yPages {
-			sep := "?"
-			if strings.Contains(pg.path, "?") {
-				sep = "&"
-			}
-			url := srv.URL + pg.path + sep + "lang=" + lang
-			b.Run(t, chromedp.Navigate(url))
-			b.Wait(t, `document.readyState === "complete"`)
-			if pg.ready != "" {
-				b.Wait(t, pg.ready)
-			}
-			if !browsertest.Eval[bool](t, b, `typeof axe === "object"`) {
-				// Inject axe; on failure say so without printing its 600 KB source.
-				if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](axe+"\n;true")); err != nil {
-					t.Fatalf("%s: injecting axe-core: %v", url, err)
+		t.Run(lang, func(t *testing.T) {
+			b := browsertest.New(t)
+			for _, pg := range a11yPages {
+				sep := "?"
+				if strings.Contains(pg.path, "?") {
+					sep = "&"
 				}
-			}
-			vs, err := chromedp.Run(b.Ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {
+				url := srv.URL + pg.path + sep + "lang=" + lang
+				b.Run(t, chromedp.Navigate(url))
+				b.Wait(t, `document.readyState === "complete"`)
+				if pg.ready != "" {
+					b.Wait(t, pg.ready)
+				}
+				if !browsertest.Eval[bool](t, b, `typeof axe === "object"`) {
+					// Inject axe; on failure say so without printing its 600 KB source.
+					if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](axe+"\n;true")); err != nil {
+						t.Fatalf("%s: injecting axe-core: %v", url, err)
+					}
+				}
+				vs, err := chromedp.Run(b.Ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {
 				runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
 				resultTypes: ["violations"],
 			}).then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
 				nodes: v.nodes.slice(0, 5).map(n => ({target: n.target.map(String), html: n.html.slice(0, 200), failureSummary: n.failureSummary}))})))`, chromedp.EvalAwaitPromise))
-			if err != nil {
-				t.Fatalf("%s: axe.run: %v", pg.path, err)
-			}
-			for _, v := range vs {
-				msg := fmt.Sprintf("%s (%s) [%s]: %s", pg.path, lang, v.Impact, v.ID+": "+v.Help)
-				for _, n := range v.Nodes {
-					msg += fmt.Sprintf("\n\t%v %s\n\t\t%s", n.Target, n.HTML, strings.ReplaceAll(n.Summary, "\n", " "))
+				if err != nil {
+					t.Fatalf("%s: axe.run: %v", pg.path, err)
 				}
-				if v.Impact == "serious" || v.Impact == "critical" {
-					t.Error(msg)
-				} else {
-					t.Log(msg)
+				for _, v := range vs {
+					msg := fmt.Sprintf("%s (%s) [%s]: %s", pg.path, lang, v.Impact, v.ID+": "+v.Help)
+					for _, n := range v.Nodes {
+						msg += fmt.Sprintf("\n\t%v %s\n\t\t%s", n.Target, n.HTML, strings.ReplaceAll(n.Summary, "\n", " "))
+					}
+					if v.Impact == "serious" || v.Impact == "critical" {
+						t.Error(msg)
+					} else {
+						t.Log(msg)
+					}
 				}
-			}
-			if lang == "ko" {
-				texts := browsertest.Eval[[]string](t, b, `(() => {
+				if lang == "ko" {
+					texts := browsertest.Eval[[]string](t, b, `(() => {
 					const out = [];
 					const skip = ["SCRIPT", "STYLE", "CODE", "KBD", "OPTION", "TEMPLATE"];
 					const walk = (n) => {
@@ -174,28 +177,29 @@ func TestAccessibilityAudit(t *testing.T) {
 					walk(document.body);
 					return out;
 				})()`)
-				var english []string
-				for _, s := range texts {
-					for _, run := range englishRun.FindAllString(s, -1) {
-						if !allowedLatin.MatchString(run) && !strings.Contains(paperTitle, run) {
-							english = append(english, run)
+					var english []string
+					for _, s := range texts {
+						for _, run := range englishRun.FindAllString(s, -1) {
+							if !allowedLatin.MatchString(run) && !strings.Contains(paperTitle, run) {
+								english = append(english, run)
+							}
 						}
 					}
-				}
-				if len(english) > 0 {
-					t.Errorf("%s in Korean, after its scripts ran, shows English: %q", pg.path, english)
+					if len(english) > 0 {
+						t.Errorf("%s in Korean, after its scripts ran, shows English: %q", pg.path, english)
+					}
 				}
 			}
-		}
-	}
-	if errs := b.ConsoleErrors(); len(errs) > 0 {
-		for _, e := range errs {
-			// The error page answers 404, and /conv?input=3&kernel=5 is refused (400).
-			if strings.Contains(e, "404") || strings.Contains(e, "400") {
-				continue
+			if errs := b.ConsoleErrors(); len(errs) > 0 {
+				for _, e := range errs {
+					// The error page answers 404, and /conv?input=3&kernel=5 is refused (400).
+					if strings.Contains(e, "404") || strings.Contains(e, "400") {
+						continue
+					}
+					t.Errorf("console error: %s", e)
+				}
 			}
-			t.Errorf("console error: %s", e)
-		}
+		})
 	}
 }
 
