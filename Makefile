@@ -5,7 +5,7 @@ PKGS     ?= ./...
 TIMEOUT  ?= 10m
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-arm64 test-short vet bench bench-torch bench-torch-cpu bench-gemm generate check-generated fuzz model golden ci golden-pool golden-network
+.PHONY: run build test test-arm64 test-short vet bench bench-torch bench-torch-cpu bench-gemm generate check-generated fuzz model drawn golden ci golden-pool golden-network
 
 ## run: serve the app on http://localhost:8080 (ARGS="-addr :9090" to change)
 run:
@@ -101,10 +101,16 @@ fuzz:
 		done; \
 	done
 
-## model: retrain the shipped MNIST model (README "Model"), then check it on the 10k test set
+## model: retrain the shipped MNIST model (README "Model"), then check it on the 10k test set and the drawn digits
+MODEL_FLAGS = -net reference -seed 1 -augment -augment-epochs 5 -epochs 8 -batch 50 -lr 0.001 -lr-decay 0.7
 model:
-	$(GO) run ./cmd/train -net reference -epochs 8 -seed 1 -out mnist/model/reference.safetensors
+	$(GO) run ./cmd/train $(MODEL_FLAGS) -out mnist/model/reference.safetensors
 	$(GO) test -count=1 -run 'TestShippedModel' ./mnist/
+
+## drawn: rebuild the drawn-digit test set mnist/testdata/drawn (needs python3-pil and the fonts the script names)
+drawn:
+	/usr/bin/python3 scripts/gen_drawn_digits.py
+	$(GO) test -count=1 -run 'Drawn' ./mnist/
 
 ## ci: what .ci/run runs after installing the system packages
 ci: check-generated test

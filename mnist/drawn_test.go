@@ -12,8 +12,9 @@ import (
 // draw page sends it.
 const drawnSide = 112
 
-// drawnFloor is the shipped model's least accuracy on the drawn set.
-const drawnFloor = 0.90
+// drawnFloor is the shipped model's least accuracy on the drawn set: the
+// augmented model reads 96.56% (618 of 640), the one before it 95.00%.
+const drawnFloor = 0.96
 
 type drawnSet struct {
 	n      int

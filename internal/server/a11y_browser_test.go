@@ -92,13 +92,6 @@ var a11yPages = []struct{ path, ready string }{
 	{"/quiz?kind=size&seed=1", ""},
 	{"/quiz?kind=cell&seed=2&answer=1", ""},
 	{"/quiz?kind=padding&seed=3", ""},
-	{"/network", `document.querySelector("#network").dataset.busy === "0"`},
-	{"/conv/pool?preset=max&step=5", ""},
-	{"/conv/pool?preset=avg-padding&present=1", ""},
-	{"/network?layer=conv2&c=5&y=7&x=7&step=2", `document.querySelector("#network").dataset.busy === "0"`},
-	{"/network?layer=linear&c=7", `document.querySelector("#network").dataset.busy === "0"`},
-	{"/network?layer=softmax&c=7&present=1", `document.querySelector("#network").dataset.busy === "0"`},
-	{"/network?layer=pool1&c=3&y=5&x=5", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/lesson", ""},
 	{"/lesson/2", `window.convlabVisualizer`},
 	{"/lesson/5", ""},
@@ -106,6 +99,29 @@ var a11yPages = []struct{ path, ready string }{
 	{"/conv?preset=channels&step=5&present=1", `document.querySelector("#conv.fitted")`},
 	{"/lesson?follow=1", ""},
 	{"/no-such-page", ""},
+}
+
+// explorerA11yPages are the network explorer's and the pooling
+// visualizer's pages, audited by a browser of their own
+// (TestAccessibilityAuditExplorer) so that one Browser's time limit is not
+// shared by too many pages on a loaded machine.
+var explorerA11yPages = []struct{ path, ready string }{
+	{"/network", `document.querySelector("#network").dataset.busy === "0"`},
+	{"/network?layer=conv2&c=5&y=7&x=7&step=2", `document.querySelector("#network").dataset.busy === "0"`},
+	{"/network?layer=linear&c=7", `document.querySelector("#network").dataset.busy === "0"`},
+	{"/network?layer=softmax&c=7&present=1", `document.querySelector("#network").dataset.busy === "0"`},
+	{"/network?layer=pool1&c=3&y=5&x=5", `document.querySelector("#network").dataset.busy === "0"`},
+	{"/conv/pool?preset=max&step=5", ""},
+	{"/conv/pool?preset=avg-padding&present=1", ""},
+}
+
+// TestAccessibilityAuditExplorer is TestAccessibilityAudit for
+// explorerA11yPages.
+func TestAccessibilityAuditExplorer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser accessibility audit: -short")
+	}
+	auditPages(t, explorerA11yPages)
 }
 
 // TestAccessibilityAudit runs axe-core (WCAG 2.1 A/AA and best practices)
@@ -117,6 +133,11 @@ func TestAccessibilityAudit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser accessibility audit: -short")
 	}
+	auditPages(t, a11yPages)
+}
+
+// auditPages is the audit of TestAccessibilityAudit over pages, in one browser.
+func auditPages(t *testing.T, pages []struct{ path, ready string }) {
 	axe, version := readAxe(t)
 	_, srv := newTestServer(t)
 	t.Logf("axe-core %s", version)
@@ -126,7 +147,7 @@ func TestAccessibilityAudit(t *testing.T) {
 	for _, lang := range []string{"en", "ko"} {
 		t.Run(lang, func(t *testing.T) {
 			b := browsertest.New(t)
-			for _, pg := range a11yPages {
+			for _, pg := range pages {
 				sep := "?"
 				if strings.Contains(pg.path, "?") {
 					sep = "&"

@@ -238,9 +238,9 @@ func (a *app) handler() *echo.Echo {
 		a.logRequests,
 		a.recoverPanics,
 		securityHeaders,
-		compress(), // compress.go
 		bodyLimit(a.cfg.BodyLimit),
 		language,
+		compress(),  // compress.go; after language, so Vary lists Accept-Language and Cookie first
 		a.trainGate, // requests go before training steps (train_handlers.go)
 	)
 	a.routes(e)

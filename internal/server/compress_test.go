@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +39,8 @@ func TestCompression(t *testing.T) {
 			t.Errorf("%s: %d, Content-Encoding %q, want gzip", path, resp.StatusCode, resp.Header.Get("Content-Encoding"))
 			continue
 		}
-		if !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
-			t.Errorf("%s: Vary %q", path, resp.Header.Get("Vary"))
+		if vary := strings.Join(resp.Header.Values("Vary"), ", "); !strings.Contains(vary, "Accept-Encoding") || (!strings.HasPrefix(path, "/static/") && !strings.HasPrefix(vary, "Accept-Language")) {
+			t.Errorf("%s: Vary %q", path, vary)
 		}
 		if got := gunzip(t, body); got != plain {
 			t.Errorf("%s: gzip body decodes to %d bytes, the plain body has %d", path, len(got), len(plain))
@@ -119,5 +120,30 @@ func TestEventStreamNotCompressed(t *testing.T) {
 		}
 		resp.Body.Close()
 		cancel()
+	}
+}
+
+// BenchmarkLessonPage is the cost of gzip on the largest page:
+// go test ./internal/server -run '^$' -bench LessonPage -benchmem
+func BenchmarkLessonPage(b *testing.B) {
+	a, err := newApp(defaultConfig(), io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	h := a.serve(a.handler())
+	for _, enc := range []string{"identity", "gzip"} {
+		b.Run(enc, func(b *testing.B) {
+			b.ReportAllocs()
+			var n int
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, "/conv?preset=lesson-mnist", nil)
+				req.Header.Set("Accept-Encoding", enc)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				n = w.Body.Len()
+			}
+			b.ReportMetric(float64(n), "wire-bytes")
+		})
 	}
 }

@@ -41,20 +41,52 @@ type followState struct {
 	Ended bool `json:"ended,omitempty"`
 }
 
-// followHub holds the latest published state and the followers.
-type followHub struct {
+// latestHub is a live.Hub that remembers its latest event, so that a new
+// follower receives it first: the follow-along's hub and the lesson's
+// (lesson.go) are made of it.
+type latestHub struct {
 	hub *live.Hub
 	run int64 // the hub's creation time (Unix milliseconds), see followState.Run
 
-	mu     sync.Mutex // orders Publish against Subscribe, so no follower misses one
-	seq    int64
+	mu     sync.Mutex // orders publications against subscriptions, so no follower misses one
+	seq    int64      // the latest publication's number
 	latest *live.Event
-	state  *followState
 }
 
-func newFollowHub() *followHub { return &followHub{hub: live.NewHub(), run: time.Now().UnixMilli()} }
+func newLatestHub() latestHub { return latestHub{hub: live.NewHub(), run: time.Now().UnixMilli()} }
 
-func (f *followHub) close() error { f.hub.Close(); return nil }
+func (h *latestHub) close() error { h.hub.Close(); return nil }
+
+// sendLocked makes v (numbered seq) the latest event and hands it to every
+// follower. h.mu is held.
+func (h *latestHub) sendLocked(seq int64, v any) error {
+	ev, err := live.Encode(live.KindState, v)
+	if err != nil {
+		return err
+	}
+	h.seq = seq
+	h.latest = &ev
+	h.hub.Publish(ev)
+	return nil
+}
+
+// subscribe adds a follower who first receives the latest event, if any.
+func (h *latestHub) subscribe() (*live.Sub, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.latest != nil {
+		return h.hub.Subscribe(*h.latest)
+	}
+	return h.hub.Subscribe()
+}
+
+// followHub holds the latest published state and the followers.
+type followHub struct {
+	latestHub
+	state *followState
+}
+
+func newFollowHub() *followHub { return &followHub{latestHub: newLatestHub()} }
 
 // publish stores s as the latest state and hands it to every follower.
 func (f *followHub) publish(s convstate.State, now time.Time) (followState, error) {
@@ -78,25 +110,11 @@ func (f *followHub) end(now time.Time) error {
 }
 
 func (f *followHub) publishLocked(fs followState) (followState, error) {
-	ev, err := live.Encode(live.KindState, fs)
-	if err != nil {
+	if err := f.sendLocked(fs.Seq, fs); err != nil {
 		return followState{}, err
 	}
-	f.seq = fs.Seq
-	f.latest = &ev
 	f.state = &fs
-	f.hub.Publish(ev)
 	return fs, nil
-}
-
-// subscribe adds a follower who first receives the latest state, if any.
-func (f *followHub) subscribe() (*live.Sub, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.latest != nil {
-		return f.hub.Subscribe(*f.latest)
-	}
-	return f.hub.Subscribe()
 }
 
 // current is the latest published state (nil before the first).

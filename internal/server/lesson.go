@@ -2,14 +2,12 @@ package server
 
 import (
 	"fmt"
-	"github.com/convlab/convlab/internal/apperr"
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
-	"time"
 
 	"github.com/convlab/convlab/i18n"
+	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/convstate"
 	"github.com/convlab/convlab/internal/live"
 	"github.com/convlab/convlab/views"
@@ -172,39 +170,21 @@ type lessonPos struct {
 
 // lessonHub holds the presenter's stop and the lesson's followers.
 type lessonHub struct {
-	hub *live.Hub
-	run int64
-
-	mu     sync.Mutex
-	seq    int64
-	latest *live.Event
-	pos    *lessonPos
+	latestHub
+	pos *lessonPos
 }
 
-func newLessonHub() *lessonHub { return &lessonHub{hub: live.NewHub(), run: time.Now().UnixMilli()} }
-
-func (h *lessonHub) close() error { h.hub.Close(); return nil }
+func newLessonHub() *lessonHub { return &lessonHub{latestHub: newLatestHub()} }
 
 func (h *lessonHub) publish(stop, step int) (lessonPos, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	pos := lessonPos{Seq: h.seq + 1, Run: h.run, Stop: stop, Step: step}
-	ev, err := live.Encode(live.KindState, pos)
-	if err != nil {
+	if err := h.sendLocked(pos.Seq, pos); err != nil {
 		return lessonPos{}, err
 	}
-	h.seq, h.latest, h.pos = pos.Seq, &ev, &pos
-	h.hub.Publish(ev)
+	h.pos = &pos
 	return pos, nil
-}
-
-func (h *lessonHub) subscribe() (*live.Sub, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.latest != nil {
-		return h.hub.Subscribe(*h.latest)
-	}
-	return h.hub.Subscribe()
 }
 
 func (h *lessonHub) current() *lessonPos {

@@ -36,10 +36,13 @@ func TestPresenterLayoutFits(t *testing.T) {
 	for _, size := range projectorSizes {
 		b.Run(t, chromedp.EmulateViewport(size[0], size[1]))
 		for _, tc := range cases {
+			// One page load per size and preset; the later steps through the
+			// visualizer's API (as the stepper does).
+			b.Run(t, chromedp.Navigate(fmt.Sprintf("%s/conv?preset=%s&step=%d&present=1&lang=en", srv.URL, tc.preset, tc.steps[0])))
+			b.Wait(t, `window.convlabVisualizer && document.querySelector("#conv.fitted")`)
 			for _, step := range tc.steps {
 				name := fmt.Sprintf("%dx%d %s step %d", size[0], size[1], tc.preset, step)
-				b.Run(t, chromedp.Navigate(fmt.Sprintf("%s/conv?preset=%s&step=%d&present=1&lang=en", srv.URL, tc.preset, step)))
-				b.Wait(t, `window.convlabVisualizer && document.querySelector("#conv.js")`)
+				b.Wait(t, fmt.Sprintf(`window.convlabVisualizer.setState({step: %d}).then(() => true)`, step))
 				// Let a smooth scroll of the grid (reveal) settle.
 				b.Wait(t, `new Promise(r => requestAnimationFrame(() => setTimeout(() => r(true), 400)))`)
 				parts := map[string]string{
