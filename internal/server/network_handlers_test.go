@@ -213,7 +213,7 @@ func TestNetworkLive(t *testing.T) {
 	}
 	a.netLive = func() (*mnist.Net, int) { return net, 1234 }
 	res, page := get(t, srv.Client(), srv.URL+"/network?model=live&layer=conv2&c=15&y=3&x=4")
-	if res.StatusCode != 200 || !strings.Contains(page, "step 1234 (small)") || !strings.Contains(page, "[1, 16, 14, 14]") {
+	if res.StatusCode != 200 || !strings.Contains(page, "step 1234 (small network)") || !strings.Contains(page, "[1, 16, 14, 14]") {
 		t.Fatalf("live page: %d, step named: %v", res.StatusCode, strings.Contains(page, "1234"))
 	}
 	_, frag := get(t, srv.Client(), srv.URL+"/network/cell?model=live&layer=conv2&c=15&y=3&x=4&step=7")
