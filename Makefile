@@ -2,7 +2,7 @@
 GO       ?= go
 ARGS     ?=
 PKGS     ?= ./...
-TIMEOUT  ?= 10m
+TIMEOUT  ?= 20m
 FUZZTIME ?= 10s
 
 .PHONY: run build test test-arm64 test-short vet bench bench-torch bench-torch-cpu bench-gemm generate check-generated fuzz model drawn golden ci golden-pool golden-network
