@@ -102,7 +102,7 @@ fuzz:
 	done
 
 ## model: retrain the shipped MNIST model (README "Model"), then check it on the 10k test set and the drawn digits
-MODEL_FLAGS = -net reference -seed 1 -augment -augment-epochs 5 -epochs 8 -batch 50 -lr 0.001 -lr-decay 0.7
+MODEL_FLAGS = -net reference -seed 1 -augment -augment-epochs 7 -epochs 10 -batch 50 -lr 0.001 -lr-decay 0.75
 model:
 	$(GO) run ./cmd/train $(MODEL_FLAGS) -out mnist/model/reference.safetensors
 	$(GO) test -count=1 -run 'TestShippedModel' ./mnist/
