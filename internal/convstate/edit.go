@@ -187,6 +187,10 @@ func (s State) Apply(e Edit) (State, error) {
 			next.KH, next.KW = 3, 3
 		}
 	}
+	// The sizes are checked before the value arrays are made from them.
+	if err := next.validateSizes(); err != nil {
+		return old, err
+	}
 	if e.Random {
 		next.X = make([]float32, next.XLen())
 		for i := range next.X {

@@ -236,6 +236,17 @@ var presetName = regexp.MustCompile(`^[a-z0-9-]{0,40}$`)
 // MaxAbs, and a step in [1, MaxStep]. The engine's own rules (a kernel
 // larger than the padded input, ...) are Resolve's.
 func (s *State) Validate() error {
+	if err := s.validateSizes(); err != nil {
+		return err
+	}
+	return s.validateRest()
+}
+
+// validateSizes checks the configuration's numbers against the bounds: what
+// must hold before anything is allocated from them (Apply refits the value
+// arrays from these sizes, so an unchecked in_w of 22222222220 would ask
+// for gigabytes).
+func (s *State) validateSizes() error {
 	ints := []struct {
 		name   string
 		v      []int
@@ -258,6 +269,11 @@ func (s *State) Validate() error {
 			}
 		}
 	}
+	return nil
+}
+
+// validateRest is the part of Validate after the sizes.
+func (s *State) validateRest() error {
 	if !validMode(s.Mode) {
 		return errorf("mode", "mode", clip(s.Mode, 20))
 	}

@@ -475,3 +475,24 @@ func FuzzApply(f *testing.F) {
 		}
 	})
 }
+
+// TestApplyChecksSizesBeforeAllocating: an edit with a huge size is refused
+// before any value array is made from it (FuzzApply found
+// {"in_w":22222222220} running the process out of memory; POST /conv/stage
+// takes such patches from the network).
+func TestApplyChecksSizesBeforeAllocating(t *testing.T) {
+	lesson, _ := PresetByName("lesson-5x5")
+	base := lesson.State()
+	for _, patch := range []string{`{"in_w":22222222220}`, `{"in_h":100000,"in_w":100000}`, `{"channels":1000000}`, `{"filters":1000000,"kh":9}`} {
+		for _, random := range []bool{false, true} {
+			got, err := base.clone().Apply(Edit{Patch: json.RawMessage(patch), Random: random})
+			var e *apperr.Error
+			if !errors.As(err, &e) {
+				t.Errorf("%s (random %v): %v, want a refusal", patch, random, err)
+			}
+			if got.InW != base.InW || len(got.X) != len(base.X) {
+				t.Errorf("%s: the state changed on a refusal", patch)
+			}
+		}
+	}
+}
