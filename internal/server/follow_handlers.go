@@ -169,12 +169,16 @@ func (a *app) followCurrent(c echo.Context) error {
 }
 
 // followEvents streams the teacher's state to a student.
-func (a *app) followEvents(c echo.Context) error {
-	sub, ok := a.follow.subscribe()
+func (a *app) followEvents(c echo.Context) error { return a.streamLatest(c, &a.follow.latestHub) }
+
+// streamLatest streams h to one follower, its latest event first (the
+// follow-along's and the lesson's event streams).
+func (a *app) streamLatest(c echo.Context, h *latestHub) error {
+	sub, ok := h.subscribe()
 	if !ok {
 		return apperr.New(apperr.Unavailable, "busy_closing")
 	}
-	live.Stream(c.Response(), c.Request(), a.follow.hub, sub, live.StreamOptions{Done: a.streamsDone()})
+	live.Stream(c.Response(), c.Request(), h.hub, sub, live.StreamOptions{Done: a.streamsDone()})
 	return nil
 }
 

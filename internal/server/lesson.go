@@ -9,7 +9,6 @@ import (
 	"github.com/convlab/convlab/i18n"
 	"github.com/convlab/convlab/internal/apperr"
 	"github.com/convlab/convlab/internal/convstate"
-	"github.com/convlab/convlab/internal/live"
 	"github.com/convlab/convlab/views"
 	"github.com/labstack/echo/v4"
 )
@@ -234,14 +233,7 @@ func (a *app) lessonCurrent(c echo.Context) error {
 }
 
 // lessonEvents streams the presenter's stop (event "state").
-func (a *app) lessonEvents(c echo.Context) error {
-	sub, ok := a.lesson.subscribe()
-	if !ok {
-		return apperr.New(apperr.Unavailable, "busy_closing")
-	}
-	live.Stream(c.Response(), c.Request(), a.lesson.hub, sub, live.StreamOptions{Done: a.streamsDone()})
-	return nil
-}
+func (a *app) lessonEvents(c echo.Context) error { return a.streamLatest(c, &a.lesson.latestHub) }
 
 // followers counts the students following the visualizer or the lesson.
 func (a *app) followers() int { return a.follow.hub.Len() + a.lesson.hub.Len() }
