@@ -228,3 +228,29 @@ func BenchmarkGEMM(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWinograd compares the two paths of the 32→64 3×3 layer (the
+// reference network's second) on each kernel: im2col + GEMM, and
+// Winograd F(2×2, 3×3). GFLOP/s counts the direct convolution's flops for
+// both, so it compares times.
+func BenchmarkWinograd(b *testing.B) {
+	defer func(e, a bool) { winoEnabled, winoAllKernels = e, a }(winoEnabled, winoAllKernels)
+	winoAllKernels = true
+	for _, k := range gemmKernels {
+		for _, path := range []string{"im2col", "winograd"} {
+			winoEnabled = path == "winograd"
+			bc := newBenchCases(b)[1]
+			bc.c.kern = k
+			bc.c.Forward(bc.y, bc.x, bc.w, bc.b, bc.n) // setup: takes the path chosen now
+			if (bc.c.wino != nil) != winoEnabled {
+				b.Fatalf("%s: the %s path did not run", bc.name, path)
+			}
+			b.Run(fmt.Sprintf("Forward/%s/%s", k.name, path), func(b *testing.B) {
+				loop(b, bc.flopsForward, func() { bc.c.Forward(bc.y, bc.x, bc.w, bc.b, bc.n) })
+			})
+			b.Run(fmt.Sprintf("Backward/%s/%s", k.name, path), func(b *testing.B) {
+				loop(b, 2*bc.flopsForward, func() { bc.c.Backward(bc.dx, bc.dw, bc.db, bc.dy, bc.x, bc.w, bc.n) })
+			})
+		}
+	}
+}

@@ -69,6 +69,10 @@ type Conv struct {
 	pw    packedA
 	pwSrc denseSrc
 	usePW bool
+	// wino is the Winograd F(2×2, 3×3) state when the geometry takes that
+	// path (winoEligible); nb is the call's images per Winograd GEMM.
+	wino *winoPlan
+	nb   int
 }
 
 // convWorker is one goroutine's scratch.
@@ -80,6 +84,7 @@ type convWorker struct {
 	pc     []float32 // padded planes col2im scatters into
 	a, b   denseSrc  // GEMM operands
 	im, it im2colSrc // the column matrix as operand: positions outer / taps outer
+	wino   winoWorker
 }
 
 // padded copies src (one image or group) into ws.pp through p's padding
@@ -144,6 +149,9 @@ func (c *Conv) setup(nw int) {
 		} else {
 			c.plan = newColPlan(g.InChannels/g.Groups, kh, kw, g.InH, g.InW, g.OutH, g.OutW,
 				g.Stride[0], g.Stride[1], g.Dilation[0], g.Dilation[1], g.PadTop, g.PadLeft, g.PaddingMode)
+			if winoEligible(g) && (c.kern.winograd || winoAllKernels) {
+				c.wino = newWinoPlan(g)
+			}
 		}
 	}
 	for len(c.ws) < nw {
@@ -203,7 +211,11 @@ func (c *Conv) Forward(y, x, w, b []float32, n int) {
 	c.setup(max(nw, c.maxWorkers()))
 	c.n, c.splitGemm = n, split
 	c.x, c.w, c.b, c.y = x, w, b, y
-	if c.usePW = g.Groups == 1 && !g.Transposed && n > 1; c.usePW {
+	if c.wino != nil {
+		c.usePW = n > 1
+		c.winoPrepare(w, false)
+		c.nb = c.wino.batch(n, nw)
+	} else if c.usePW = g.Groups == 1 && !g.Transposed && n > 1; c.usePW {
 		K := c.plan.rows()
 		A := c.dense(&c.pwSrc, w, K, false)
 		k := K
@@ -322,7 +334,12 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 	c.setup(max(nw, c.maxWorkers()))
 	c.n, c.splitGemm = n, split
 	c.x, c.w, c.dx, c.dw, c.db, c.dy = x, w, dx, dw, db, dy
-	if c.usePW = dx != nil && g.Groups == 1 && !g.Transposed && n > 1; c.usePW {
+	if c.wino != nil {
+		c.usePW = dx != nil && n > 1
+		if dx != nil {
+			c.winoPrepare(w, true)
+		}
+	} else if c.usePW = dx != nil && g.Groups == 1 && !g.Transposed && n > 1; c.usePW {
 		K := c.plan.rows()
 		c.pw.prepare(c.kern, c.dense(&c.pwSrc, w, K, true), K, g.OutChannels)
 	}
@@ -333,7 +350,14 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 	for len(c.chunkDB) < c.nch {
 		c.chunkDB = append(c.chunkDB, make([]float64, g.OutChannels))
 	}
-	if dw != nil {
+	if c.wino != nil {
+		c.nb = c.wino.batch((n+c.nch-1)/c.nch, 1)
+		if dw != nil {
+			for len(c.wino.du) < c.nch {
+				c.wino.du = append(c.wino.du, make([]float32, 16*g.InChannels*g.OutChannels))
+			}
+		}
+	} else if dw != nil {
 		for len(c.chunkDW) < c.nch-1 {
 			c.chunkDW = append(c.chunkDW, make([]float32, len(dw)))
 		}
@@ -341,7 +365,13 @@ func (c *Conv) Backward(dx, dw, db, dy, x, w []float32, n int) {
 	c.next.Store(0)
 	c.parallel(opBackward, nw)
 	// Reduce the per-chunk partial gradients, in order.
-	if dw != nil {
+	if dw != nil && c.wino != nil {
+		du := c.wino.du
+		for _, p := range du[1:c.nch] {
+			addTo(du[0], p)
+		}
+		winoWeightGrad(dw, du[0], g.OutChannels, g.InChannels)
+	} else if dw != nil {
 		for _, p := range c.chunkDW[:c.nch-1] {
 			addTo(dw, p)
 		}
@@ -378,6 +408,19 @@ func (c *Conv) run(op uint8, i, nw int) {
 		c.runGemmPart(ws, i, nw)
 		return
 	case opForward:
+		if c.wino != nil {
+			for q := c.nextImage(); q*c.nb < c.n; q = c.nextImage() {
+				n0 := q * c.nb
+				cnt := min(c.nb, c.n-n0)
+				c.winoForward(ws, n0, cnt)
+				if c.Epilogue != nil {
+					for ni := n0; ni < n0+cnt; ni++ {
+						c.Epilogue(ni)
+					}
+				}
+			}
+			return
+		}
 		for ni := c.nextImage(); ni < c.n; ni = c.nextImage() {
 			if c.G.Transposed {
 				c.forwardTransposed(ws, ni)
@@ -395,7 +438,38 @@ func (c *Conv) run(op uint8, i, nw int) {
 		// reproducible).
 		g := c.G
 		plane := g.OutH * g.OutW
+		sumDB := func(db []float64, ni int) {
+			for oc := range g.OutChannels {
+				off := (ni*g.OutChannels + oc) * plane
+				db[oc] += sum64(c.dy[off : off+plane])
+			}
+		}
 		for q := c.nextImage(); q < c.nch; q = c.nextImage() {
+			lo, hi := q*c.n/c.nch, (q+1)*c.n/c.nch
+			if c.wino != nil {
+				var du []float32
+				if c.dw != nil {
+					du = c.wino.du[q]
+					clear(du)
+				}
+				db := c.chunkDB[q]
+				clear(db)
+				for n0 := lo; n0 < hi; n0 += c.nb {
+					cnt := min(c.nb, hi-n0)
+					if c.Prologue != nil {
+						for ni := n0; ni < n0+cnt; ni++ {
+							c.Prologue(ni)
+						}
+					}
+					c.winoBackward(ws, n0, cnt, du)
+					if c.db != nil {
+						for ni := n0; ni < n0+cnt; ni++ {
+							sumDB(db, ni)
+						}
+					}
+				}
+				continue
+			}
 			dw := c.dw
 			if q > 0 && dw != nil {
 				dw = c.chunkDW[q-1]
@@ -403,7 +477,7 @@ func (c *Conv) run(op uint8, i, nw int) {
 			clear(dw)
 			db := c.chunkDB[q]
 			clear(db)
-			for ni := q * c.n / c.nch; ni < (q+1)*c.n/c.nch; ni++ {
+			for ni := lo; ni < hi; ni++ {
 				if c.Prologue != nil {
 					c.Prologue(ni)
 				}
@@ -413,10 +487,7 @@ func (c *Conv) run(op uint8, i, nw int) {
 					c.backward(ws, ni, dw)
 				}
 				if c.db != nil {
-					for oc := range g.OutChannels {
-						off := (ni*g.OutChannels + oc) * plane
-						db[oc] += sum64(c.dy[off : off+plane])
-					}
+					sumDB(db, ni)
 				}
 			}
 		}

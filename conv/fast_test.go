@@ -265,6 +265,7 @@ func TestFastNoAllocs(t *testing.T) {
 	}{
 		{Spec{InChannels: 1, OutChannels: 32, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}, Bias: true}, 8},
 		{Spec{InChannels: 32, OutChannels: 64, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}, Bias: true}, 1},
+		{Spec{InChannels: 32, OutChannels: 64, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}, Bias: true}, 8},
 		{Spec{InChannels: 4, OutChannels: 6, KernelSize: [2]int{3, 3}, Stride: [2]int{2, 2}, Transposed: true, Bias: true}, 4},
 	} {
 		g, err := sp.s.Resolve(14, 14)
@@ -448,6 +449,7 @@ func TestEpilogueAndPrologue(t *testing.T) {
 		h, w int
 	}{
 		{Spec{InChannels: 3, OutChannels: 8, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}, Bias: true}, 10, 9},
+		{Spec{InChannels: 8, OutChannels: 9, KernelSize: [2]int{3, 3}, Padding: [2]int{1, 1}, Bias: true}, 9, 7}, // Winograd
 		{Spec{InChannels: 20, OutChannels: 10, KernelSize: [2]int{1, 1}, Bias: true}, 1, 1},
 		{Spec{InChannels: 2, OutChannels: 3, KernelSize: [2]int{3, 3}, Stride: [2]int{2, 2}, Transposed: true, Bias: true}, 5, 5},
 	} {

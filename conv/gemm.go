@@ -32,6 +32,13 @@ type gemmKernel struct {
 	// copyPanel packs rows of a row-major matrix, dst[r*w+l] = a[r*ld+l]
 	// for r < n, l < w, if it supports w.
 	copyPanel copyPanelFunc
+	// winograd: 3×3 layers that qualify (winoEligible) run through
+	// Winograd F(2×2, 3×3) with this kernel; false where the transforms
+	// cost more than the multiplications they save.
+	winograd bool
+	// winoRows are the Winograd transforms' row kernels to use with it
+	// (nil: Go's).
+	winoRows *winoRows
 	// edge, if set, is a kernel with the same mr and a narrower nr, used
 	// for the last column panel when it is no wider than edge.nr (less
 	// work wasted on padding columns, e.g. 196 = 6·32 + 4); it may have an
@@ -334,7 +341,7 @@ func fill(s []float32, v float32) {
 // keeps the 8 sums, 2 values of A and 4 of B in registers, where a 4×4
 // tile spills sums to the stack on CPUs with 16 floating-point registers
 // (amd64, 386, wasm, arm) and ran at half the speed.
-var portableKernel = &gemmKernel{name: "portable", mr: 2, nr: 4, micro: micro2x4}
+var portableKernel = &gemmKernel{name: "portable", mr: 2, nr: 4, micro: micro2x4, winograd: true}
 
 // micro2x4 keeps the 8 sums in registers.
 func micro2x4(kc int, ap, bp, c []float32, ldc int, acc bool) {

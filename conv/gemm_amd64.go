@@ -234,6 +234,9 @@ func gatherStridedAVX512(dst, src *float32, idx *int32, nvec, srcStep, dstStep i
 // packTAVX512 is the transposing pack (packTFunc) for full panels of width
 // 8 (8×8 register transposes) or a multiple of 16 (strided 16-lane gathers).
 func packTAVX512(dst, a []float32, ld, w, on, ic int) bool {
+	if w%8 == 0 && packTTransposeAVX2(dst, a, ld, w, on, ic) {
+		return true
+	}
 	if on != w || ic < 2 || (w != 8 && w%16 != 0) || (w-1)*ld+ic >= 1<<31 {
 		return false
 	}
@@ -290,6 +293,7 @@ func init() {
 		// by a kernel with the rows in the lanes: 4 FMAs per k, not 12.
 		avx2Kernel.edge = wrap("avx2_6x4T", 6, 4, sgemmKern6x4T)
 		avx2Kernel.copyPanel, avx2Kernel.panel, avx2Kernel.addRows = copyPanelAVX2Go, permPanelAVX2Go, addRowsAVX2Go
+		avx2Kernel.winoRows, avx2Kernel.packT = winoAVX2, packTTransposeAVX2
 		gemmKernels = append(gemmKernels, avx2Kernel)
 	}
 	if cpu.X86.HasAVX512F {
@@ -297,6 +301,7 @@ func init() {
 		for _, k := range []*gemmKernel{avx512Kernel, edge, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64} {
 			k.gather, k.addRows, k.packT, k.panel = gatherAVX512, addRowsAVX512Go, packTAVX512, permPanelAVX512Go
 			k.copyPanel = copyPanelAVX2Go
+			k.winoRows = winoAVX2
 		}
 		avx512Kernel.edge = edge
 		// Narrower still (196 = 6·32 + 4): the rows in the lanes, 4 FMAs per k.

@@ -362,6 +362,26 @@ def large():
     return [run_case("large: " + name, s, n, h, w) for name, s, n, h, w in c]
 
 
+# ---------------------------------------------------------------- Winograd F(2x2, 3x3)
+def winograd():
+    """3x3, stride-1, zero-padded layers with several channels: the shapes conv/winograd.go
+    serves (odd and even sizes, asymmetric padding 0-2, "same", a batch split into image
+    groups, one-pixel outputs). Generated after every other group, so adding them changed
+    no earlier fixture."""
+    c = [("n2 c8 14x14 o16 p1", spec(8, 16, (3, 3), padding=(1, 1)), 2, 14, 14),
+         ("n3 c9 13x11 o10 p1", spec(9, 10, (3, 3), padding=(1, 1)), 3, 13, 11),
+         ("n2 c8 7x9 o8 p0", spec(8, 8, (3, 3)), 2, 7, 9),
+         ("n2 c12 6x5 o9 p2", spec(12, 9, (3, 3), padding=(2, 2)), 2, 6, 5),
+         ("n1 c16 10x10 o24 p2x0", spec(16, 24, (3, 3), padding=(2, 0)), 1, 10, 10),
+         ("n2 c10 9x9 o11 same", spec(10, 11, (3, 3), padding="same"), 2, 9, 9),
+         ("n3 c16 9x9 o20 p1", spec(16, 20, (3, 3), padding=(1, 1)), 3, 9, 9),
+         ("n2 c8 3x3 o8 p0", spec(8, 8, (3, 3)), 2, 3, 3),
+         ("n3 c8 4x1 o8 p1", spec(8, 8, (3, 3), padding=(1, 1)), 3, 4, 1),
+         ("n5 c11 8x8 o13 p1 no bias", spec(11, 13, (3, 3), padding=(1, 1), bias=False), 5, 8, 8),
+         ("n2 c8 2x2 o8 p2", spec(8, 8, (3, 3), padding=(2, 2)), 2, 2, 2)]
+    return [run_case("winograd: " + name, s, n, h, w) for name, s, n, h, w in c]
+
+
 # ---------------------------------------------------------------- the lesson's numbers
 def lesson():
     """The lesson's examples, so its numbers are PyTorch's (conv/lesson_test.go reads them by name)."""
@@ -484,6 +504,7 @@ def main():
         pool=pool_cases(60) + pool_large(),
         pool_reject=pool_rejects(),
     )
+    doc["conv"] += winograd()  # last: draws from the seeded generators after every other group
     raw = json.dumps(doc, separators=(",", ":")).encode()
     with gzip.GzipFile(OUT, "wb", mtime=0) as f:
         f.write(raw)

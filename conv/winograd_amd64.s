@@ -1,0 +1,487 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// AVX2 row kernels of the Winograd F(2×2, 3×3) transforms (winograd.go has
+// the same arithmetic in Go, winoInputRowGo and friends). Each works on one
+// tile row of one channel, 8 tiles per vector; see winograd_amd64.go for
+// what each may read and write beyond the tiles it was given.
+
+// winoMask<>+32-4n is n lanes of -1 followed by zeros (n = 0..8).
+DATA winoMask<>+0(SB)/4, $-1
+DATA winoMask<>+4(SB)/4, $-1
+DATA winoMask<>+8(SB)/4, $-1
+DATA winoMask<>+12(SB)/4, $-1
+DATA winoMask<>+16(SB)/4, $-1
+DATA winoMask<>+20(SB)/4, $-1
+DATA winoMask<>+24(SB)/4, $-1
+DATA winoMask<>+28(SB)/4, $-1
+DATA winoMask<>+32(SB)/4, $0
+DATA winoMask<>+36(SB)/4, $0
+DATA winoMask<>+40(SB)/4, $0
+DATA winoMask<>+44(SB)/4, $0
+DATA winoMask<>+48(SB)/4, $0
+DATA winoMask<>+52(SB)/4, $0
+DATA winoMask<>+56(SB)/4, $0
+DATA winoMask<>+60(SB)/4, $0
+GLOBL winoMask<>(SB), RODATA|NOPTR, $64
+
+// func winoInputRowAVX2(out *float32, vs int, rows *float32, sw, nblk int)
+// V = Bᵀ d B of 8·nblk tiles: rows holds 4 rows of sw floats (even columns,
+// then odd: E at 0, O at sw/2); out[ξ·vs + j] for j < 8·nblk.
+TEXT ·winoInputRowAVX2(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ vs+8(FP), R10
+	SHLQ $2, R10              // ξ stride in bytes
+	MOVQ rows+16(FP), SI
+	MOVQ sw+24(FP), R8
+	MOVQ R8, R9
+	SHLQ $1, R9               // hw·4 = sw·2 bytes: where O starts
+	SHLQ $2, R8               // row stride in bytes
+	LEAQ (R8)(R8*2), R11      // 3 rows
+	LEAQ (SI)(R9*1), BX       // O of row 0
+	MOVQ R10, R12
+	SHLQ $2, R12              // 4 ξ
+	LEAQ (R10)(R10*2), R13    // 3 ξ
+	LEAQ (R12)(R12*2), R14    // 12 ξ
+	MOVQ nblk+32(FP), CX
+	TESTQ CX, CX
+	JZ wi_done
+wi_loop:
+	// r1 and r2 at E[j], E[j+1], O[j], O[j+1]
+	VMOVUPS (SI)(R8*1), Y0
+	VMOVUPS 4(SI)(R8*1), Y1
+	VMOVUPS (BX)(R8*1), Y2
+	VMOVUPS 4(BX)(R8*1), Y3
+	VMOVUPS (SI)(R8*2), Y4
+	VMOVUPS 4(SI)(R8*2), Y5
+	VMOVUPS (BX)(R8*2), Y6
+	VMOVUPS 4(BX)(R8*2), Y7
+	// e1 = r1 + r2: ξ 4..7
+	VADDPS Y4, Y0, Y8
+	VADDPS Y5, Y1, Y9
+	VADDPS Y6, Y2, Y10
+	VADDPS Y7, Y3, Y11
+	LEAQ (DI)(R12*1), DX
+	VSUBPS Y9, Y8, Y12
+	VADDPS Y9, Y10, Y13
+	VSUBPS Y10, Y9, Y14
+	VSUBPS Y11, Y10, Y15
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, (DX)(R10*1)
+	VMOVUPS Y14, (DX)(R10*2)
+	VMOVUPS Y15, (DX)(R13*1)
+	// e2 = r2 - r1: ξ 8..11
+	VSUBPS Y0, Y4, Y8
+	VSUBPS Y1, Y5, Y9
+	VSUBPS Y2, Y6, Y10
+	VSUBPS Y3, Y7, Y11
+	LEAQ (DI)(R12*2), DX
+	VSUBPS Y9, Y8, Y12
+	VADDPS Y9, Y10, Y13
+	VSUBPS Y10, Y9, Y14
+	VSUBPS Y11, Y10, Y15
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, (DX)(R10*1)
+	VMOVUPS Y14, (DX)(R10*2)
+	VMOVUPS Y15, (DX)(R13*1)
+	// e0 = r0 - r2: ξ 0..3
+	VMOVUPS (SI), Y8
+	VMOVUPS 4(SI), Y9
+	VMOVUPS (BX), Y10
+	VMOVUPS 4(BX), Y11
+	VSUBPS Y4, Y8, Y8
+	VSUBPS Y5, Y9, Y9
+	VSUBPS Y6, Y10, Y10
+	VSUBPS Y7, Y11, Y11
+	VSUBPS Y9, Y8, Y12
+	VADDPS Y9, Y10, Y13
+	VSUBPS Y10, Y9, Y14
+	VSUBPS Y11, Y10, Y15
+	VMOVUPS Y12, (DI)
+	VMOVUPS Y13, (DI)(R10*1)
+	VMOVUPS Y14, (DI)(R10*2)
+	VMOVUPS Y15, (DI)(R13*1)
+	// e3 = r1 - r3: ξ 12..15
+	VSUBPS (SI)(R11*1), Y0, Y8
+	VSUBPS 4(SI)(R11*1), Y1, Y9
+	VSUBPS (BX)(R11*1), Y2, Y10
+	VSUBPS 4(BX)(R11*1), Y3, Y11
+	LEAQ (DI)(R14*1), DX
+	VSUBPS Y9, Y8, Y12
+	VADDPS Y9, Y10, Y13
+	VSUBPS Y10, Y9, Y14
+	VSUBPS Y11, Y10, Y15
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, (DX)(R10*1)
+	VMOVUPS Y14, (DX)(R10*2)
+	VMOVUPS Y15, (DX)(R13*1)
+	ADDQ $32, SI
+	ADDQ $32, BX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ wi_loop
+wi_done:
+	VZEROUPPER
+	RET
+
+// func winoOutputRowAVX2(y0, y1, m *float32, ms int, bias float32, nblk, ow int)
+// Y = Aᵀ M A + bias of 8·nblk tiles, M[ξ][j] at m[ξ·ms + j]: the first ow
+// values of rows y0 and (when y1 is not nil) y1, and nothing past them.
+TEXT ·winoOutputRowAVX2(SB), NOSPLIT, $0-56
+	MOVQ y0+0(FP), DI
+	MOVQ y1+8(FP), R13
+	MOVQ m+16(FP), SI
+	MOVQ ms+24(FP), R10
+	SHLQ $2, R10              // ξ stride in bytes
+	VBROADCASTSS bias+32(FP), Y15
+	MOVQ nblk+40(FP), CX
+	MOVQ ow+48(FP), AX        // values of the rows still to write
+	MOVQ R10, R12
+	SHLQ $2, R12              // 4 ξ
+	LEAQ (R10)(R10*2), R14    // 3 ξ
+	LEAQ (R12)(R12*2), R15    // 12 ξ
+	TESTQ CX, CX
+	JZ wo_done
+wo_loop:
+	// s0_c = m0c + m1c + m2c (Y4..Y7), s1_c = m1c - m2c - m3c (Y8..Y11)
+	MOVQ SI, DX
+	VMOVUPS (DX), Y0
+	VMOVUPS (DX)(R12*1), Y1
+	VMOVUPS (DX)(R12*2), Y2
+	VMOVUPS (DX)(R15*1), Y3
+	VADDPS Y1, Y0, Y0
+	VADDPS Y2, Y0, Y4
+	VSUBPS Y2, Y1, Y1
+	VSUBPS Y3, Y1, Y8
+	LEAQ (SI)(R10*1), DX
+	VMOVUPS (DX), Y0
+	VMOVUPS (DX)(R12*1), Y1
+	VMOVUPS (DX)(R12*2), Y2
+	VMOVUPS (DX)(R15*1), Y3
+	VADDPS Y1, Y0, Y0
+	VADDPS Y2, Y0, Y5
+	VSUBPS Y2, Y1, Y1
+	VSUBPS Y3, Y1, Y9
+	LEAQ (SI)(R10*2), DX
+	VMOVUPS (DX), Y0
+	VMOVUPS (DX)(R12*1), Y1
+	VMOVUPS (DX)(R12*2), Y2
+	VMOVUPS (DX)(R15*1), Y3
+	VADDPS Y1, Y0, Y0
+	VADDPS Y2, Y0, Y6
+	VSUBPS Y2, Y1, Y1
+	VSUBPS Y3, Y1, Y10
+	LEAQ (SI)(R14*1), DX
+	VMOVUPS (DX), Y0
+	VMOVUPS (DX)(R12*1), Y1
+	VMOVUPS (DX)(R12*2), Y2
+	VMOVUPS (DX)(R15*1), Y3
+	VADDPS Y1, Y0, Y0
+	VADDPS Y2, Y0, Y7
+	VSUBPS Y2, Y1, Y1
+	VSUBPS Y3, Y1, Y11
+	// y00 (Y12), y01 (Y13), y10 (Y14), y11 (Y4)
+	VADDPS Y5, Y4, Y12
+	VADDPS Y6, Y12, Y12
+	VADDPS Y15, Y12, Y12
+	VSUBPS Y6, Y5, Y13
+	VSUBPS Y7, Y13, Y13
+	VADDPS Y15, Y13, Y13
+	VADDPS Y9, Y8, Y14
+	VADDPS Y10, Y14, Y14
+	VADDPS Y15, Y14, Y14
+	VSUBPS Y10, Y9, Y4
+	VSUBPS Y11, Y4, Y4
+	VADDPS Y15, Y4, Y4
+	// interleave: row 0 in Y0 (columns 0..7), Y1 (8..15); row 1 in Y2, Y3
+	VUNPCKLPS Y13, Y12, Y5
+	VUNPCKHPS Y13, Y12, Y6
+	VPERM2F128 $0x20, Y6, Y5, Y0
+	VPERM2F128 $0x31, Y6, Y5, Y1
+	VUNPCKLPS Y4, Y14, Y5
+	VUNPCKHPS Y4, Y14, Y6
+	VPERM2F128 $0x20, Y6, Y5, Y2
+	VPERM2F128 $0x31, Y6, Y5, Y3
+	CMPQ AX, $16
+	JLT wo_tail
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	TESTQ R13, R13
+	JZ wo_next
+	VMOVUPS Y2, (R13)
+	VMOVUPS Y3, 32(R13)
+	JMP wo_next
+wo_tail:
+	// AX < 16 values left: masks of min(AX, 8) and max(AX-8, 0) lanes
+	MOVQ AX, R8
+	CMPQ R8, $8
+	JLE wo_m0
+	MOVQ $8, R8
+wo_m0:
+	LEAQ winoMask<>+32(SB), R9
+	SHLQ $2, R8
+	SUBQ R8, R9
+	VMOVDQU (R9), Y5
+	MOVQ AX, R8
+	SUBQ $8, R8
+	JGE wo_m1
+	XORQ R8, R8
+wo_m1:
+	LEAQ winoMask<>+32(SB), R9
+	SHLQ $2, R8
+	SUBQ R8, R9
+	VMOVDQU (R9), Y6
+	VMASKMOVPS Y0, Y5, (DI)
+	VMASKMOVPS Y1, Y6, 32(DI)
+	TESTQ R13, R13
+	JZ wo_next
+	VMASKMOVPS Y2, Y5, (R13)
+	VMASKMOVPS Y3, Y6, 32(R13)
+wo_next:
+	ADDQ $32, SI
+	ADDQ $64, DI
+	TESTQ R13, R13
+	JZ wo_skip1
+	ADDQ $64, R13
+wo_skip1:
+	SUBQ $16, AX
+	DECQ CX
+	JNZ wo_loop
+wo_done:
+	VZEROUPPER
+	RET
+
+// func winoGradRowAVX2(out *float32, vs int, d00, d01, d10, d11 *float32, nblk int)
+// dM = A dY Aᵀ of 8·nblk tiles, tile j's dY being d00[j] d01[j] / d10[j]
+// d11[j]; out[ξ·vs + j].
+TEXT ·winoGradRowAVX2(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), DI
+	MOVQ vs+8(FP), R10
+	SHLQ $2, R10
+	MOVQ d00+16(FP), SI
+	MOVQ d01+24(FP), BX
+	MOVQ d10+32(FP), R8
+	MOVQ d11+40(FP), R9
+	MOVQ nblk+48(FP), CX
+	MOVQ R10, R12
+	SHLQ $2, R12              // 4 ξ
+	LEAQ (R10)(R10*2), R11    // 3 ξ
+	LEAQ (R12)(R12*2), R14    // 12 ξ
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JZ wg_done
+wg_loop:
+	VMOVUPS (SI), Y2
+	VMOVUPS (BX), Y3
+	VMOVUPS (R8), Y4
+	VMOVUPS (R9), Y5
+	// rows of A dY: (a, b) = (d00, d01), (d00+d10, d01+d11), (d00-d10, d01-d11), (-d10, -d11);
+	// each gives a, a+b, a-b, -b at ξ = 4i..4i+3
+	VADDPS Y3, Y2, Y8
+	VSUBPS Y3, Y2, Y9
+	VSUBPS Y3, Y15, Y10
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y8, (DI)(R10*1)
+	VMOVUPS Y9, (DI)(R10*2)
+	VMOVUPS Y10, (DI)(R11*1)
+	VADDPS Y4, Y2, Y0
+	VADDPS Y5, Y3, Y1
+	LEAQ (DI)(R12*1), DX
+	VADDPS Y1, Y0, Y8
+	VSUBPS Y1, Y0, Y9
+	VSUBPS Y1, Y15, Y10
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y8, (DX)(R10*1)
+	VMOVUPS Y9, (DX)(R10*2)
+	VMOVUPS Y10, (DX)(R11*1)
+	VSUBPS Y4, Y2, Y0
+	VSUBPS Y5, Y3, Y1
+	LEAQ (DI)(R12*2), DX
+	VADDPS Y1, Y0, Y8
+	VSUBPS Y1, Y0, Y9
+	VSUBPS Y1, Y15, Y10
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y8, (DX)(R10*1)
+	VMOVUPS Y9, (DX)(R10*2)
+	VMOVUPS Y10, (DX)(R11*1)
+	VSUBPS Y4, Y15, Y0
+	VSUBPS Y5, Y15, Y1
+	LEAQ (DI)(R14*1), DX
+	VADDPS Y1, Y0, Y8
+	VSUBPS Y1, Y0, Y9
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y8, (DX)(R10*1)
+	VMOVUPS Y9, (DX)(R10*2)
+	VMOVUPS Y5, (DX)(R11*1)
+	ADDQ $32, SI
+	ADDQ $32, BX
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, DI
+	DECQ CX
+	JNZ wg_loop
+wg_done:
+	VZEROUPPER
+	RET
+
+// func winoPadAVX2(dst, src *float32, nrows, srcW, sw, a, b int)
+// For each of nrows rows (src rows srcW apart, dst rows sw apart):
+// dst[a+i] = src[2i] and dst[b+i] = src[2i+1], reading and writing
+// nothing else (the last 16 values masked).
+TEXT ·winoPadAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ nrows+16(FP), CX
+	MOVQ srcW+24(FP), R8
+	MOVQ sw+32(FP), R9
+	SHLQ $2, R9
+	MOVQ a+40(FP), R10
+	SHLQ $2, R10
+	MOVQ b+48(FP), R11
+	SHLQ $2, R11
+	// masks for the last srcW%16 values: loads (Y12, Y13), stores of the
+	// even (Y14) and odd (Y15) values
+	MOVQ R8, AX
+	ANDQ $15, AX
+	MOVQ AX, DX
+	CMPQ DX, $8
+	JLE wp_m0
+	MOVQ $8, DX
+wp_m0:
+	LEAQ winoMask<>+32(SB), R12
+	SHLQ $2, DX
+	SUBQ DX, R12
+	VMOVDQU (R12), Y12
+	MOVQ AX, DX
+	SUBQ $8, DX
+	JGE wp_m1
+	XORQ DX, DX
+wp_m1:
+	LEAQ winoMask<>+32(SB), R12
+	SHLQ $2, DX
+	SUBQ DX, R12
+	VMOVDQU (R12), Y13
+	MOVQ AX, DX
+	INCQ DX
+	SHRQ $1, DX               // evens: ceil(r/2)
+	LEAQ winoMask<>+32(SB), R12
+	SHLQ $2, DX
+	SUBQ DX, R12
+	VMOVDQU (R12), Y14
+	MOVQ AX, DX
+	SHRQ $1, DX               // odds: floor(r/2)
+	LEAQ winoMask<>+32(SB), R12
+	SHLQ $2, DX
+	SUBQ DX, R12
+	VMOVDQU (R12), Y15
+	MOVQ R8, R13
+	SHRQ $4, R13              // full 16-value chunks per row
+	TESTQ CX, CX
+	JZ wp_done
+wp_row:
+	LEAQ (DI)(R10*1), BX      // even values go here
+	LEAQ (DI)(R11*1), DX      // odd ones here
+	MOVQ R13, R12
+	TESTQ R12, R12
+	JZ wp_tail
+wp_chunk:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (BX)
+	VMOVUPS Y3, (DX)
+	ADDQ $64, SI
+	ADDQ $32, BX
+	ADDQ $32, DX
+	DECQ R12
+	JNZ wp_chunk
+wp_tail:
+	TESTQ AX, AX
+	JZ wp_next
+	VMASKMOVPS (SI), Y12, Y0
+	VMASKMOVPS 32(SI), Y13, Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y3, Y3
+	VMASKMOVPS Y2, Y14, (BX)
+	VMASKMOVPS Y3, Y15, (DX)
+	LEAQ (SI)(AX*4), SI
+wp_next:
+	ADDQ R9, DI
+	DECQ CX
+	JNZ wp_row
+wp_done:
+	VZEROUPPER
+	RET
+
+// func transposeAVX2(dst, src *float32, ld, dld, nblk int)
+// 8×8 blocks: dst[(8q+i)·dld + o] = src[o·ld + 8q + i] for q < nblk,
+// i, o < 8.
+TEXT ·transposeAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $2, R8
+	MOVQ dld+24(FP), R10
+	SHLQ $2, R10
+	MOVQ nblk+32(FP), CX
+	TESTQ CX, CX
+	JZ tt_done
+	LEAQ (R8)(R8*2), R9
+	LEAQ (R10)(R10*2), R11
+tt_loop:
+	MOVQ SI, DX
+	VMOVUPS (DX), Y0
+	VMOVUPS (DX)(R8*1), Y1
+	VMOVUPS (DX)(R8*2), Y2
+	VMOVUPS (DX)(R9*1), Y3
+	LEAQ (DX)(R8*4), DX
+	VMOVUPS (DX), Y4
+	VMOVUPS (DX)(R8*1), Y5
+	VMOVUPS (DX)(R8*2), Y6
+	VMOVUPS (DX)(R9*1), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(R10*1)
+	VMOVUPS Y10, (DI)(R10*2)
+	VMOVUPS Y11, (DI)(R11*1)
+	LEAQ (DI)(R10*4), DX
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, (DX)(R10*1)
+	VMOVUPS Y14, (DX)(R10*2)
+	VMOVUPS Y15, (DX)(R11*1)
+	ADDQ $32, SI
+	LEAQ (DI)(R10*8), DI
+	DECQ CX
+	JNZ tt_loop
+tt_done:
+	VZEROUPPER
+	RET
