@@ -293,7 +293,7 @@ func init() {
 		// by a kernel with the rows in the lanes: 4 FMAs per k, not 12.
 		avx2Kernel.edge = wrap("avx2_6x4T", 6, 4, sgemmKern6x4T)
 		avx2Kernel.copyPanel, avx2Kernel.panel, avx2Kernel.addRows = copyPanelAVX2Go, permPanelAVX2Go, addRowsAVX2Go
-		avx2Kernel.winoRows, avx2Kernel.packT = winoAVX2, packTTransposeAVX2
+		avx2Kernel.winoRows, avx2Kernel.packT, avx2Kernel.winograd = winoAVX2, packTTransposeAVX2, true
 		gemmKernels = append(gemmKernels, avx2Kernel)
 	}
 	if cpu.X86.HasAVX512F {
@@ -301,7 +301,7 @@ func init() {
 		for _, k := range []*gemmKernel{avx512Kernel, edge, avx512Kernel8x48, avx512Kernel12x32, avx512Kernel6x64} {
 			k.gather, k.addRows, k.packT, k.panel = gatherAVX512, addRowsAVX512Go, packTAVX512, permPanelAVX512Go
 			k.copyPanel = copyPanelAVX2Go
-			k.winoRows = winoAVX2
+			k.winoRows, k.winograd = winoAVX2, true
 		}
 		avx512Kernel.edge = edge
 		// Narrower still (196 = 6·32 + 4): the rows in the lanes, 4 FMAs per k.

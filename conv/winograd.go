@@ -191,25 +191,49 @@ const winoSlack = 16
 // winoLd is the row stride of transformed tiles for cols tiles.
 func winoLd(cols int) int { return cols + 8 }
 
-// winoRows are the row kernels of the transforms one GEMM kernel uses (its
-// instruction set's, or Go's: winoGo).
+// winoRows are the transforms' kernels one GEMM kernel uses (its
+// instruction set's, or Go's: winoGo), each over the tile rows of one
+// channel; tile row r of tx tiles goes to out[ξ·vs + r·tx + j].
 type winoRows struct {
-	// input writes V = Bᵀ d B of tx tiles (one channel's tile row) to
-	// out[ξ·vs + j], j < tx; rows holds the band's 4 padded rows of sw
-	// values (even columns, then odd), one after the other.
-	input func(out []float32, vs int, rows []float32, sw, tx int)
-	// output writes Aᵀ M A + bias of tx tiles, M[ξ][j] at m[ξ·ms + j], to
-	// the ow values of y0 and (when not nil) y1.
-	output func(y0, y1, m []float32, ms int, bias float32, tx, ow int)
-	// grad writes dM = A dY Aᵀ of tx tiles to out[ξ·vs + j], where tile j's
-	// dY is d00[j] d01[j] / d10[j] d11[j] (rows of the padded, even/odd
-	// split dY: contiguous over j).
-	grad func(out []float32, vs int, d00, d01, d10, d11 []float32, tx int)
+	// input writes V = Bᵀ d B of nty tile rows; tile row r reads the 4
+	// padded rows of sw values (even columns, then odd) at plane[2r·sw:].
+	input func(out []float32, vs int, plane []float32, sw, tx, nty int)
+	// output writes Aᵀ M A + bias of nty tile rows (M[ξ] of tile row r,
+	// tile j at m[ξ·ms + r·tx + j]) to the oh×ow plane y.
+	output func(y, m []float32, ms int, bias float32, tx, nty, ow, oh int)
+	// grad writes dM = A dY Aᵀ of nty tile rows, tile j of tile row r
+	// having dY d00[q+j] d01[q+j] / d00[q+sw+j] d01[q+sw+j], q = 2r·sw
+	// (rows of the padded, even/odd split dY).
+	grad func(out []float32, vs int, d00, d01 []float32, sw, tx, nty int)
 	// pad is winoGrid.pad's copy (winoPadGo).
 	pad func(buf, src []float32, g *winoGrid, nc int)
 }
 
-var winoGo = &winoRows{winoInputRowGo, winoOutputRowGo, winoGradRowGo, winoPadGo}
+var winoGo = &winoRows{winoInputGo, winoOutputGo, winoGradGo, winoPadGo}
+
+func winoInputGo(out []float32, vs int, plane []float32, sw, tx, nty int) {
+	for r := range nty {
+		winoInputRowGo(out[r*tx:], vs, plane[2*r*sw:], sw, tx)
+	}
+}
+
+func winoOutputGo(y, m []float32, ms int, bias float32, tx, nty, ow, oh int) {
+	for r := range nty {
+		y0 := y[2*r*ow : (2*r+1)*ow]
+		var y1 []float32
+		if 2*r+1 < oh {
+			y1 = y[(2*r+1)*ow : (2*r+2)*ow]
+		}
+		winoOutputRowGo(y0, y1, m[r*tx:], ms, bias, tx, ow)
+	}
+}
+
+func winoGradGo(out []float32, vs int, d00, d01 []float32, sw, tx, nty int) {
+	for r := range nty {
+		q := 2 * r * sw
+		winoGradRowGo(out[r*tx:], vs, d00[q:], d01[q:], d00[q+sw:], d01[q+sw:], tx)
+	}
+}
 
 // pad copies nc source planes (g.srcH×g.srcW each, at src) into zero
 // planes of g.sh×g.sw at buf, each row as its even columns then its odd
@@ -259,9 +283,7 @@ func (g *winoGrid) padOffsets() (a, b int) {
 func (g *winoGrid) input(k *winoRows, v, src []float32, nc, vs, ld int) {
 	for c := range nc {
 		p := src[c*g.planeLen():] // to the end: the SIMD row may read into the slack
-		for ty := range g.ty {
-			k.input(v[c*ld+ty*g.tx:], vs, p[2*ty*g.sw:], g.sw, g.tx)
-		}
+		k.input(v[c*ld:], vs, p, g.sw, g.tx, g.ty)
 	}
 }
 
@@ -275,15 +297,7 @@ func (g *winoGrid) output(k *winoRows, y, m []float32, nc, ms, ld int, bias []fl
 		if bias != nil {
 			b0 = bias[c]
 		}
-		yp := y[c*oh*ow : (c+1)*oh*ow]
-		for ty := range g.ty {
-			y0 := yp[2*ty*ow : (2*ty+1)*ow]
-			var y1 []float32
-			if 2*ty+1 < oh {
-				y1 = yp[(2*ty+1)*ow : (2*ty+2)*ow]
-			}
-			k.output(y0, y1, m[c*ld+ty*g.tx:], ms, b0, g.tx, ow)
-		}
+		k.output(y[c*oh*ow:(c+1)*oh*ow], m[c*ld:], ms, b0, g.tx, g.ty, ow, oh)
 	}
 }
 
@@ -293,12 +307,8 @@ func (g *winoGrid) output(k *winoRows, y, m []float32, nc, ms, ld int, bias []fl
 func (g *winoGrid) gradOutput(k *winoRows, dm, pp []float32, b *winoGrid, nc, ms, ld int) {
 	a0, b0 := b.padOffsets() // dY's even and odd columns
 	for c := range nc {
-		p := pp[c*b.planeLen():]
-		for ty := range g.ty {
-			r0 := p[(b.top+2*ty)*b.sw:]
-			r1 := r0[b.sw:]
-			k.grad(dm[c*ld+ty*g.tx:], ms, r0[a0:], r0[b0:], r1[a0:], r1[b0:], g.tx)
-		}
+		p := pp[c*b.planeLen()+b.top*b.sw:]
+		k.grad(dm[c*ld:], ms, p[a0:], p[b0:], b.sw, g.tx, g.ty)
 	}
 }
 

@@ -11,44 +11,52 @@ package conv
 // touch exactly ow values of each image row.
 
 //go:noescape
-func winoInputRowAVX2(out *float32, vs int, rows *float32, sw, nblk int)
+func winoInputAVX2(out *float32, vs int, rows *float32, sw, nblk, nty, tx int)
 
 //go:noescape
-func winoOutputRowAVX2(y0, y1, m *float32, ms int, bias float32, nblk, ow int)
+func winoOutputAVX2(y, m *float32, ms int, bias float32, nblk, nty, ow, oh, tx int)
 
 //go:noescape
-func winoGradRowAVX2(out *float32, vs int, d00, d01, d10, d11 *float32, nblk int)
+func winoGradAVX2(out *float32, vs int, d00, d01 *float32, sw, nblk, nty, tx int)
 
 //go:noescape
-func winoPadAVX2(dst, src *float32, nrows, srcW, sw, a, b int)
+func winoPadAVX2(dst, src *float32, nrows, srcW, sw, off1, sx1, off2, sx2 int)
 
 //go:noescape
 func transposeAVX2(dst, src *float32, ld, dld, nblk int)
 
-func winoInputRowSIMD(out []float32, vs int, rows []float32, sw, tx int) {
-	nb := (tx + 7) / 8
-	_ = out[15*vs+8*nb-1]
-	_ = rows[3*sw+sw/2+8*nb]
-	winoInputRowAVX2(&out[0], vs, &rows[0], sw, nb)
-}
-
-func winoOutputRowSIMD(y0, y1, m []float32, ms int, bias float32, tx, ow int) {
-	nb := (tx + 7) / 8
-	_ = m[15*ms+8*nb-1]
-	_ = y0[ow-1]
-	var p1 *float32
-	if y1 != nil {
-		_ = y1[ow-1]
-		p1 = &y1[0]
+func winoInputSIMD(out []float32, vs int, plane []float32, sw, tx, nty int) {
+	if nty == 0 {
+		return
 	}
-	winoOutputRowAVX2(&y0[0], p1, &m[0], ms, bias, nb, ow)
+	nb := (tx + 7) / 8
+	_ = out[15*vs+(nty-1)*tx+8*nb-1]
+	_ = plane[2*(nty-1)*sw+3*sw+sw/2+8*nb]
+	winoInputAVX2(&out[0], vs, &plane[0], sw, nb, nty, tx)
 }
 
-func winoGradRowSIMD(out []float32, vs int, d00, d01, d10, d11 []float32, tx int) {
+func winoOutputSIMD(y, m []float32, ms int, bias float32, tx, nty, ow, oh int) {
+	if nty == 0 {
+		return
+	}
 	nb := (tx + 7) / 8
-	_ = out[15*vs+8*nb-1]
-	_, _, _, _ = d00[8*nb-1], d01[8*nb-1], d10[8*nb-1], d11[8*nb-1]
-	winoGradRowAVX2(&out[0], vs, &d00[0], &d01[0], &d10[0], &d11[0], nb)
+	_ = m[15*ms+(nty-1)*tx+8*nb-1]
+	_ = y[oh*ow-1]
+	if oh > 2*nty || oh < 2*nty-1 || ow > 16*nb || ow < 16*nb-15 {
+		panic("conv: winoOutputSIMD: the tiles do not cover the plane")
+	}
+	winoOutputAVX2(&y[0], &m[0], ms, bias, nb, nty, ow, oh, tx)
+}
+
+func winoGradSIMD(out []float32, vs int, d00, d01 []float32, sw, tx, nty int) {
+	if nty == 0 {
+		return
+	}
+	nb := (tx + 7) / 8
+	_ = out[15*vs+(nty-1)*tx+8*nb-1]
+	last := 2*(nty-1)*sw + sw + 8*nb - 1
+	_, _ = d00[last], d01[last]
+	winoGradAVX2(&out[0], vs, &d00[0], &d01[0], sw, nb, nty, tx)
 }
 
 func winoPadSIMD(buf, src []float32, g *winoGrid, nc int) {
@@ -57,12 +65,40 @@ func winoPadSIMD(buf, src []float32, g *winoGrid, nc int) {
 	}
 	pl, sp := g.planeLen(), g.srcH*g.srcW
 	a, b := g.padOffsets()
-	last := (g.top+g.srcH-1)*g.sw + max(a+(g.srcW+1)/2, b+g.srcW/2) - 1
+	ne, no := (g.srcW+1)/2, g.srcW/2 // even- and odd-indexed values per row
+	// Write the half that starts lower first: the vectors' zeros past it
+	// (up to 7) then land on values the second pass writes after them, or
+	// on the border. The second pass's zeros land past its half, on the
+	// border, a later row or plane, or the slack.
+	off1, sx1, n1, off2, sx2, n2 := a, 0, ne, b, 1, no
+	if b < a {
+		off1, sx1, n1, off2, sx2, n2 = b, 1, no, a, 0, ne
+	}
+	if off1+n1 > off2 {
+		panic("conv: winoPadSIMD: the halves overlap")
+	}
+	last := (g.top+g.srcH-1)*g.sw + max(off1+roundUp(n1, 8), off2+roundUp(n2, 8)) - 1
 	for c := range nc {
 		p := buf[c*pl:]
 		_ = p[last]
-		s := src[c*sp : (c+1)*sp]
-		winoPadAVX2(&p[g.top*g.sw], &s[0], g.srcH, g.srcW, g.sw, a, b)
+		s := src[c*sp:]
+		rows := g.srcH
+		if len(s) < sp+16 {
+			rows-- // the last row's reads would pass the end of src: Go's copy below
+		}
+		if rows > 0 {
+			winoPadAVX2(&p[g.top*g.sw], &s[0], rows, g.srcW, g.sw, off1, sx1, off2, sx2)
+		}
+		if rows < g.srcH {
+			row := p[(g.top+g.srcH-1)*g.sw:]
+			sr := s[(g.srcH-1)*g.srcW : g.srcH*g.srcW]
+			for i := 0; 2*i < len(sr); i++ {
+				row[a+i] = sr[2*i]
+			}
+			for i := 0; 2*i+1 < len(sr); i++ {
+				row[b+i] = sr[2*i+1]
+			}
+		}
 	}
 }
 
@@ -89,4 +125,4 @@ func packTTransposeAVX2(dst, a []float32, ld, w, on, ic int) bool {
 
 // winoAVX2 is the row kernels of the AVX2 and AVX-512 GEMM kernels
 // (gemm_amd64.go's init picks them up).
-var winoAVX2 = &winoRows{winoInputRowSIMD, winoOutputRowSIMD, winoGradRowSIMD, winoPadSIMD}
+var winoAVX2 = &winoRows{winoInputSIMD, winoOutputSIMD, winoGradSIMD, winoPadSIMD}

@@ -26,27 +26,34 @@ DATA winoMask<>+56(SB)/4, $0
 DATA winoMask<>+60(SB)/4, $0
 GLOBL winoMask<>(SB), RODATA|NOPTR, $64
 
-// func winoInputRowAVX2(out *float32, vs int, rows *float32, sw, nblk int)
-// V = Bᵀ d B of 8·nblk tiles: rows holds 4 rows of sw floats (even columns,
-// then odd: E at 0, O at sw/2); out[ξ·vs + j] for j < 8·nblk.
-TEXT ·winoInputRowAVX2(SB), NOSPLIT, $0-40
-	MOVQ out+0(FP), DI
+// func winoInputAVX2(out *float32, vs int, rows *float32, sw, nblk, nty, tx int)
+// V = Bᵀ d B of nty tile rows of 8·nblk tiles each: tile row r reads the
+// 4 padded rows of sw floats (even columns, then odd: E at 0, O at sw/2)
+// at rows + 2r·sw, and writes out[ξ·vs + r·tx + j] for j < 8·nblk.
+TEXT ·winoInputAVX2(SB), NOSPLIT, $0-56
 	MOVQ vs+8(FP), R10
 	SHLQ $2, R10              // ξ stride in bytes
-	MOVQ rows+16(FP), SI
 	MOVQ sw+24(FP), R8
 	MOVQ R8, R9
 	SHLQ $1, R9               // hw·4 = sw·2 bytes: where O starts
 	SHLQ $2, R8               // row stride in bytes
 	LEAQ (R8)(R8*2), R11      // 3 rows
-	LEAQ (SI)(R9*1), BX       // O of row 0
 	MOVQ R10, R12
 	SHLQ $2, R12              // 4 ξ
 	LEAQ (R10)(R10*2), R13    // 3 ξ
 	LEAQ (R12)(R12*2), R14    // 12 ξ
+	MOVQ nty+40(FP), AX
+	MOVQ tx+48(FP), R15
+	SHLQ $2, R15              // a tile row of out, in bytes
+	TESTQ AX, AX
+	JZ wi_done
+wi_row:
+	MOVQ out+0(FP), DI
+	MOVQ rows+16(FP), SI
+	LEAQ (SI)(R9*1), BX       // O of row 0
 	MOVQ nblk+32(FP), CX
 	TESTQ CX, CX
-	JZ wi_done
+	JZ wi_next
 wi_loop:
 	// r1 and r2 at E[j], E[j+1], O[j], O[j+1]
 	VMOVUPS (SI)(R8*1), Y0
@@ -121,28 +128,47 @@ wi_loop:
 	ADDQ $32, DI
 	DECQ CX
 	JNZ wi_loop
+wi_next:
+	ADDQ R15, out+0(FP)
+	MOVQ rows+16(FP), SI
+	LEAQ (SI)(R8*2), SI
+	MOVQ SI, rows+16(FP)
+	DECQ AX
+	JNZ wi_row
 wi_done:
 	VZEROUPPER
 	RET
 
-// func winoOutputRowAVX2(y0, y1, m *float32, ms int, bias float32, nblk, ow int)
-// Y = Aᵀ M A + bias of 8·nblk tiles, M[ξ][j] at m[ξ·ms + j]: the first ow
-// values of rows y0 and (when y1 is not nil) y1, and nothing past them.
-TEXT ·winoOutputRowAVX2(SB), NOSPLIT, $0-56
-	MOVQ y0+0(FP), DI
-	MOVQ y1+8(FP), R13
-	MOVQ m+16(FP), SI
-	MOVQ ms+24(FP), R10
+// func winoOutputAVX2(y, m *float32, ms int, bias float32, nblk, nty, ow, oh, tx int)
+// Y = Aᵀ M A + bias of nty tile rows of 8·nblk tiles, M[ξ] of tile row r,
+// tile j at m[ξ·ms + r·tx + j], to the oh×ow plane y: rows 2r and 2r+1
+// (when < oh), exactly ow values each (the last vector of a row masked).
+TEXT ·winoOutputAVX2(SB), NOSPLIT, $0-72
+	MOVQ ms+16(FP), R10
 	SHLQ $2, R10              // ξ stride in bytes
-	VBROADCASTSS bias+32(FP), Y15
-	MOVQ nblk+40(FP), CX
-	MOVQ ow+48(FP), AX        // values of the rows still to write
+	VBROADCASTSS bias+24(FP), Y15
 	MOVQ R10, R12
 	SHLQ $2, R12              // 4 ξ
 	LEAQ (R10)(R10*2), R14    // 3 ξ
 	LEAQ (R12)(R12*2), R15    // 12 ξ
-	TESTQ CX, CX
+	MOVQ nty+40(FP), BX
+	TESTQ BX, BX
 	JZ wo_done
+wo_row:
+	MOVQ y+0(FP), DI
+	MOVQ ow+48(FP), AX        // values of the rows still to write
+	LEAQ (DI)(AX*4), R13      // the second row
+	CMPQ BX, $1
+	JNE wo_two
+	MOVQ oh+56(FP), R11
+	TESTQ $1, R11
+	JZ wo_two
+	XORQ R13, R13             // the last tile row of an odd-height plane has one row
+wo_two:
+	MOVQ m+8(FP), SI
+	MOVQ nblk+32(FP), CX
+	TESTQ CX, CX
+	JZ wo_nextrow
 wo_loop:
 	// s0_c = m0c + m1c + m2c (Y4..Y7), s1_c = m1c - m2c - m3c (Y8..Y11)
 	MOVQ SI, DX
@@ -248,29 +274,45 @@ wo_skip1:
 	SUBQ $16, AX
 	DECQ CX
 	JNZ wo_loop
+wo_nextrow:
+	MOVQ ow+48(FP), AX
+	SHLQ $3, AX               // two rows of y
+	ADDQ AX, y+0(FP)
+	MOVQ tx+64(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, m+8(FP)
+	DECQ BX
+	JNZ wo_row
 wo_done:
 	VZEROUPPER
 	RET
 
-// func winoGradRowAVX2(out *float32, vs int, d00, d01, d10, d11 *float32, nblk int)
-// dM = A dY Aᵀ of 8·nblk tiles, tile j's dY being d00[j] d01[j] / d10[j]
-// d11[j]; out[ξ·vs + j].
-TEXT ·winoGradRowAVX2(SB), NOSPLIT, $0-56
-	MOVQ out+0(FP), DI
+// func winoGradAVX2(out *float32, vs int, d00, d01 *float32, sw, nblk, nty, tx int)
+// dM = A dY Aᵀ of nty tile rows of 8·nblk tiles: tile j of tile row r has
+// dY d00[q+j] d01[q+j] / d00[q+sw+j] d01[q+sw+j], q = 2r·sw (rows of the
+// padded, even/odd-split dY); out[ξ·vs + r·tx + j].
+TEXT ·winoGradAVX2(SB), NOSPLIT, $0-64
 	MOVQ vs+8(FP), R10
 	SHLQ $2, R10
-	MOVQ d00+16(FP), SI
-	MOVQ d01+24(FP), BX
-	MOVQ d10+32(FP), R8
-	MOVQ d11+40(FP), R9
-	MOVQ nblk+48(FP), CX
+	MOVQ sw+32(FP), R13
+	SHLQ $2, R13              // row stride in bytes
 	MOVQ R10, R12
 	SHLQ $2, R12              // 4 ξ
 	LEAQ (R10)(R10*2), R11    // 3 ξ
 	LEAQ (R12)(R12*2), R14    // 12 ξ
 	VXORPS Y15, Y15, Y15
-	TESTQ CX, CX
+	MOVQ nty+48(FP), AX
+	TESTQ AX, AX
 	JZ wg_done
+wg_row:
+	MOVQ out+0(FP), DI
+	MOVQ d00+16(FP), SI
+	MOVQ d01+24(FP), BX
+	LEAQ (SI)(R13*1), R8
+	LEAQ (BX)(R13*1), R9
+	MOVQ nblk+40(FP), CX
+	TESTQ CX, CX
+	JZ wg_next
 wg_loop:
 	VMOVUPS (SI), Y2
 	VMOVUPS (BX), Y3
@@ -321,97 +363,144 @@ wg_loop:
 	ADDQ $32, DI
 	DECQ CX
 	JNZ wg_loop
+wg_next:
+	MOVQ tx+56(FP), DX
+	SHLQ $2, DX
+	ADDQ DX, out+0(FP)
+	MOVQ R13, DX
+	SHLQ $1, DX
+	ADDQ DX, d00+16(FP)
+	ADDQ DX, d01+24(FP)
+	DECQ AX
+	JNZ wg_row
 wg_done:
 	VZEROUPPER
 	RET
 
-// func winoPadAVX2(dst, src *float32, nrows, srcW, sw, a, b int)
-// For each of nrows rows (src rows srcW apart, dst rows sw apart):
-// dst[a+i] = src[2i] and dst[b+i] = src[2i+1], reading and writing
-// nothing else (the last 16 values masked).
-TEXT ·winoPadAVX2(SB), NOSPLIT, $0-56
+// func winoPadAVX2(dst, src *float32, nrows, srcW, sw, off1, sx1, off2, sx2 int)
+// For each of nrows rows (src rows srcW apart, dst rows sw apart), two
+// passes: dst[off1+i] = src[sx1+2i] for sx1+2i < srcW, then the same with
+// off2, sx2 (sx 0: the even-indexed values, 1: the odd ones). It reads
+// whole vectors of 16 values (a row's last ones masked to zero after the
+// load: it may read up to 16 values past a row) and writes whole vectors
+// of 8: up to 7 zeros past the last value of a pass.
+// winoPadSIMD orders the passes so that those zeros land only where a value
+// is written after them, or on the planes' zero border.
+TEXT ·winoPadAVX2(SB), NOSPLIT, $0-72
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ nrows+16(FP), CX
 	MOVQ srcW+24(FP), R8
 	MOVQ sw+32(FP), R9
 	SHLQ $2, R9
-	MOVQ a+40(FP), R10
+	MOVQ off1+40(FP), R10
 	SHLQ $2, R10
-	MOVQ b+48(FP), R11
+	MOVQ off2+56(FP), R11
 	SHLQ $2, R11
-	// masks for the last srcW%16 values: loads (Y12, Y13), stores of the
-	// even (Y14) and odd (Y15) values
+	// values per pass (n = srcW - sx), their full 16-value chunks, and the
+	// masks for the rest: pass 1 (AX, R13, Y12, Y13), pass 2 (DX, R14, Y14, Y15)
 	MOVQ R8, AX
-	ANDQ $15, AX
-	MOVQ AX, DX
-	CMPQ DX, $8
-	JLE wp_m0
-	MOVQ $8, DX
-wp_m0:
-	LEAQ winoMask<>+32(SB), R12
-	SHLQ $2, DX
-	SUBQ DX, R12
-	VMOVDQU (R12), Y12
-	MOVQ AX, DX
-	SUBQ $8, DX
-	JGE wp_m1
-	XORQ DX, DX
-wp_m1:
-	LEAQ winoMask<>+32(SB), R12
-	SHLQ $2, DX
-	SUBQ DX, R12
-	VMOVDQU (R12), Y13
-	MOVQ AX, DX
-	INCQ DX
-	SHRQ $1, DX               // evens: ceil(r/2)
-	LEAQ winoMask<>+32(SB), R12
-	SHLQ $2, DX
-	SUBQ DX, R12
-	VMOVDQU (R12), Y14
-	MOVQ AX, DX
-	SHRQ $1, DX               // odds: floor(r/2)
-	LEAQ winoMask<>+32(SB), R12
-	SHLQ $2, DX
-	SUBQ DX, R12
-	VMOVDQU (R12), Y15
-	MOVQ R8, R13
-	SHRQ $4, R13              // full 16-value chunks per row
+	SUBQ sx1+48(FP), AX
+	MOVQ R8, DX
+	SUBQ sx2+64(FP), DX
+	MOVQ AX, R13
+	SHRQ $4, R13
+	MOVQ DX, R14
+	SHRQ $4, R14
+	MOVQ AX, R12
+	ANDQ $15, R12
+	MOVQ R12, R15
+	CMPQ R15, $8
+	JLE wp_m1_a
+	MOVQ $8, R15
+wp_m1_a:
+	LEAQ winoMask<>+32(SB), BX
+	SHLQ $2, R15
+	SUBQ R15, BX
+	VMOVDQU (BX), Y12
+	MOVQ R12, R15
+	SUBQ $8, R15
+	JGE wp_m1_b
+	XORQ R15, R15
+wp_m1_b:
+	LEAQ winoMask<>+32(SB), BX
+	SHLQ $2, R15
+	SUBQ R15, BX
+	VMOVDQU (BX), Y13
+	MOVQ DX, R12
+	ANDQ $15, R12
+	MOVQ R12, R15
+	CMPQ R15, $8
+	JLE wp_m2_a
+	MOVQ $8, R15
+wp_m2_a:
+	LEAQ winoMask<>+32(SB), BX
+	SHLQ $2, R15
+	SUBQ R15, BX
+	VMOVDQU (BX), Y14
+	MOVQ R12, R15
+	SUBQ $8, R15
+	JGE wp_m2_b
+	XORQ R15, R15
+wp_m2_b:
+	LEAQ winoMask<>+32(SB), BX
+	SHLQ $2, R15
+	SUBQ R15, BX
+	VMOVDQU (BX), Y15
 	TESTQ CX, CX
 	JZ wp_done
 wp_row:
-	LEAQ (DI)(R10*1), BX      // even values go here
-	LEAQ (DI)(R11*1), DX      // odd ones here
+	MOVQ sx1+48(FP), R15
+	LEAQ (SI)(R15*4), R15
+	LEAQ (DI)(R10*1), BX
 	MOVQ R13, R12
 	TESTQ R12, R12
-	JZ wp_tail
-wp_chunk:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
+	JZ wp_p1_tail
+wp_p1_chunk:
+	VMOVUPS (R15), Y0
+	VSHUFPS $0x88, 32(R15), Y0, Y2
 	VPERMPD $0xD8, Y2, Y2
-	VSHUFPS $0xDD, Y1, Y0, Y3
-	VPERMPD $0xD8, Y3, Y3
 	VMOVUPS Y2, (BX)
-	VMOVUPS Y3, (DX)
-	ADDQ $64, SI
+	ADDQ $64, R15
 	ADDQ $32, BX
-	ADDQ $32, DX
 	DECQ R12
-	JNZ wp_chunk
-wp_tail:
-	TESTQ AX, AX
-	JZ wp_next
-	VMASKMOVPS (SI), Y12, Y0
-	VMASKMOVPS 32(SI), Y13, Y1
+	JNZ wp_p1_chunk
+wp_p1_tail:
+	MOVQ AX, R12
+	ANDQ $15, R12
+	JZ wp_p1_end
+	VANDPS (R15), Y12, Y0
+	VANDPS 32(R15), Y13, Y1
 	VSHUFPS $0x88, Y1, Y0, Y2
 	VPERMPD $0xD8, Y2, Y2
-	VSHUFPS $0xDD, Y1, Y0, Y3
-	VPERMPD $0xD8, Y3, Y3
-	VMASKMOVPS Y2, Y14, (BX)
-	VMASKMOVPS Y3, Y15, (DX)
-	LEAQ (SI)(AX*4), SI
-wp_next:
+	VMOVUPS Y2, (BX)
+wp_p1_end:
+	MOVQ sx2+64(FP), R15
+	LEAQ (SI)(R15*4), R15
+	LEAQ (DI)(R11*1), BX
+	MOVQ R14, R12
+	TESTQ R12, R12
+	JZ wp_p2_tail
+wp_p2_chunk:
+	VMOVUPS (R15), Y0
+	VSHUFPS $0x88, 32(R15), Y0, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VMOVUPS Y2, (BX)
+	ADDQ $64, R15
+	ADDQ $32, BX
+	DECQ R12
+	JNZ wp_p2_chunk
+wp_p2_tail:
+	MOVQ DX, R12
+	ANDQ $15, R12
+	JZ wp_p2_end
+	VANDPS (R15), Y14, Y0
+	VANDPS 32(R15), Y15, Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VMOVUPS Y2, (BX)
+wp_p2_end:
+	LEAQ (SI)(R8*4), SI
 	ADDQ R9, DI
 	DECQ CX
 	JNZ wp_row
