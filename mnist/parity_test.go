@@ -81,7 +81,12 @@ func closeTo(got, want, tol float64) bool {
 
 // TestTrainStepMatchesPyTorch runs one Adam step of the reference network
 // on the fixture's weights and batch and compares the loss, every
-// gradient and every updated parameter with PyTorch's.
+// gradient and the updated parameters with PyTorch's. Adam's first step
+// is −lr·g/(|g| + ε): where |g| is within a few ε of zero (1e-8), float32
+// rounding of g (Winograd's in the 32→64 layer, or PyTorch's own choice of
+// algorithm) moves the step by a visible part of lr, so the update is
+// compared where |g| ≥ 1e-6 (the gradients themselves everywhere), as in
+// TestRealStepMatchesPyTorch.
 func TestTrainStepMatchesPyTorch(t *testing.T) {
 	fx := loadFixture(t)
 	const batch = 8
@@ -104,7 +109,9 @@ func TestTrainStepMatchesPyTorch(t *testing.T) {
 	}
 	n.backward(ws, ws.dlogits, batch)
 	NewAdam(1e-3).Step(n.Params())
+	skipped, total := 0, 0
 	for k, p := range n.Params() {
+		total += len(p.Data)
 		g, d := fx[p.Name+".grad"], fx[p.Name+".delta"]
 		if len(g.Data) != len(p.Data) || len(d.Data) != len(p.Data) {
 			t.Fatalf("%s: fixture has %d/%d values, net %d", p.Name, len(g.Data), len(d.Data), len(p.Data))
@@ -123,6 +130,10 @@ func TestTrainStepMatchesPyTorch(t *testing.T) {
 				bad++
 			}
 			want := float64(before.Params()[k].Data[i]) + float64(d.Data[i])
+			if math.Abs(float64(g.Data[i])) < 1e-6 {
+				skipped++
+				continue
+			}
 			if math.Abs(float64(p.Data[i])-want) > 1e-4 {
 				if bad < 3 {
 					t.Errorf("%s[%d] after the step = %g, PyTorch %g", p.Name, i, p.Data[i], want)
@@ -133,6 +144,10 @@ func TestTrainStepMatchesPyTorch(t *testing.T) {
 		if bad > 0 {
 			t.Errorf("%s: %d mismatches", p.Name, bad)
 		}
+	}
+	t.Logf("updates compared for %d of %d parameters (the rest have |g| < 1e-6)", total-skipped, total)
+	if skipped > total/2 { // 12,772 of 50,186 at this fixture
+		t.Errorf("%d of %d parameters have |g| < 1e-6: the fixture no longer tests the update", skipped, total)
 	}
 }
 
