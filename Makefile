@@ -29,7 +29,7 @@ test-arm64:
 	@mkdir -p bin
 	GOARCH=arm64 $(GO) test -c -o bin/conv-arm64.test ./conv/
 	cd conv && qemu-aarch64 ../bin/conv-arm64.test -test.short -test.count 1 -test.timeout $(TIMEOUT) \
-		-test.run 'Golden|GemmKernels|FastMatchesNaive|FastLargerShapes|BackwardReproducible|KernelByName'
+		-test.run 'Golden|GemmKernels|FastMatchesNaive|FastLargerShapes|BackwardReproducible|KernelByName|Winograd'
 
 ## test-short: the quick tests only (no browser)
 test-short:
