@@ -1,55 +1,106 @@
 // Presenter mode (?present=1) on a projector: the visualizer's stage
 // (input and filter, output, "This step") is fitted into the screen, so
 // the class sees the window, its products and their sum without anyone
-// scrolling. It picks the largest cell size at which the three columns
-// fit the height left under the stepper and the width of the page
-// (a binary search over --fit-cell, measured by the browser's own
-// layout); the largest grids (the 28×28 digit) get the smallest cells and
-// scroll inside their own boxes, where the visualizer keeps the window in
-// view. Only layout: no arithmetic of the convolution here.
+// scrolling. It picks the largest cell size at which the grids fit the
+// height left under the stepper and the width of the page, with "This
+// step" whole beside them (a binary search over --fit-cell, measured by
+// the browser's own layout), then the largest type for "This step"
+// (--detail-scale). Cells never get smaller than MIN, so every number
+// stays readable from the back of a room (≥ 14 px, conv.css); a large
+// grid that cannot fit at MIN (the 28×28 digit) becomes a heat map (class
+// "heat": shades without numbers, which stay in "This step" and on a
+// hovered or focused cell) with cells down to HEAT_MIN; a stage that
+// cannot fit even so is left unfitted (the page scrolls). Only layout: no
+// arithmetic of the convolution here.
 
-const MIN = 12, MAX = 88; // px per cell
-const WIDE_ENOUGH = 960;  // below this (tablets, phones) the page scrolls as usual
+const MIN = 28, MAX = 88;  // px per cell with numbers
+const HEAT_MIN = 6;        // px per cell of a heat map
+const DETAIL_MIN = 0.68;   // "This step" type scale: 1.3rem × 0.68 ≈ 14 px
+const WIDE_ENOUGH = 960;   // below this (tablets, phones) the page scrolls as usual
 
 export function fit(root) {
   const stage = root.querySelector("#conv-stage");
   if (!stage) return;
   const on = document.body.classList.contains("present") && innerWidth >= WIDE_ENOUGH;
   root.classList.toggle("fitted", on);
-  if (!on) {
-    root.style.removeProperty("--fit-cell");
-    root.style.removeProperty("--stage-h");
-    return;
-  }
+  const reset = () => {
+    for (const p of ["--fit-cell", "--stage-h", "--detail-scale"]) root.style.removeProperty(p);
+    stage.classList.remove("heat", "no-eq");
+  };
+  reset();
+  if (!on) return;
   const top = stage.getBoundingClientRect().top + scrollY;
   const footer = document.querySelector(".site-footer");
   const below = footer ? footer.getBoundingClientRect().height + 4 : 8;
   root.style.setProperty("--stage-h", Math.max(240, Math.floor(innerHeight - top - below)) + "px");
-  const parts = [...stage.children].filter((e) => e.tagName === "SECTION");
+  const parts = [...stage.children].filter((e) => e.tagName === "SECTION" && !e.classList.contains("conv-detail"));
   const boxes = [...stage.querySelectorAll(".grid-wrap")];
+  const det = stage.querySelector(".conv-detail");
   const inside = (e) => e.scrollHeight <= e.clientHeight + 1 && e.scrollWidth <= e.clientWidth + 1;
-  const fits = () => inside(stage) && parts.every(inside) && boxes.every(inside);
-  const search = (ok) => {
-    let lo = MIN, hi = MAX;
+  const grids = () => inside(stage) && parts.every(inside) && boxes.every(inside);
+  const scale = (s) => root.style.setProperty("--detail-scale", String(s));
+  // The grids fit, and "This step" fits beside them at its smallest type.
+  const whole = () => grids() && (!det || (scale(DETAIL_MIN), inside(det)));
+  const cellAt = (px) => root.style.setProperty("--fit-cell", px + "px");
+  const search = (lo, hi, ok) => {
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
-      root.style.setProperty("--fit-cell", mid + "px");
+      cellAt(mid);
       if (ok()) lo = mid; else hi = mid;
     }
     return lo;
   };
-  root.style.setProperty("--fit-cell", MIN + "px");
-  // Everything at once if it can be; else (the digit on a small screen)
-  // the smallest cells, the grids scrolling in their boxes.
-  const cell = fits() ? search(fits) : MIN;
-  root.style.setProperty("--fit-cell", cell + "px");
-  // "This step" may still scroll (many channels): then it takes the focus,
-  // so a keyboard can scroll it too.
-  const det = stage.querySelector(".conv-detail");
-  if (det) {
-    if (det.scrollHeight > det.clientHeight + 1) det.tabIndex = 0;
-    else det.removeAttribute("tabindex");
+  const tryCells = (lo, ok) => { cellAt(lo); return ok() ? search(lo, MAX, ok) : 0; };
+  // In order: numbers and the whole step; numbers without the step's one-line
+  // equation (its products are above it); the grids alone ("This step"
+  // scrolls, focusable).
+  let cell = tryCells(MIN, whole);
+  if (!cell) { stage.classList.add("no-eq"); cell = tryCells(MIN, whole); }
+  if (!cell) { stage.classList.remove("no-eq"); cell = tryCells(MIN, grids); }
+  // Only a grid too large for numbers (the server's "tiny": the digit)
+  // becomes a heat map; smaller grids keep their numbers and, if they do
+  // not fit even at MIN, the page scrolls as it does off a projector.
+  const tiny = stage.querySelector("table.grid.tiny") !== null;
+  if (!cell && tiny) {
+    stage.classList.add("heat");
+    cell = tryCells(HEAT_MIN, whole);
+    if (!cell) { stage.classList.add("no-eq"); cell = tryCells(HEAT_MIN, whole); }
+    if (!cell) { stage.classList.remove("no-eq"); cell = tryCells(HEAT_MIN, grids) || HEAT_MIN; }
   }
+  if (!cell) {
+    root.classList.remove("fitted");
+    reset();
+    return;
+  }
+  cellAt(cell);
+  if (det) {
+    scale(1);
+    fitDetail(det, scale);
+  }
+  reveal(root);
+}
+
+// fitDetail gives "This step" the largest type (scale ≤ its current one)
+// at which it fits; if it still does not, it takes the focus, so a
+// keyboard can scroll it.
+function fitDetail(det, scale) {
+  const inside = () => det.scrollHeight <= det.clientHeight + 1;
+  if (!inside()) {
+    let lo = DETAIL_MIN, hi = Number(getComputedStyle(det).getPropertyValue("--detail-scale")) || 1;
+    for (let i = 0; i < 6; i++) {
+      const mid = (lo + hi) / 2;
+      scale(mid);
+      if (inside()) lo = mid; else hi = mid;
+    }
+    scale(lo.toFixed(3));
+  }
+  if (inside()) det.removeAttribute("tabindex");
+  else det.tabIndex = 0;
+}
+
+// reveal keeps the window and the current output cell in view when their
+// grid scrolls inside its box.
+function reveal(root) {
   for (const sel of ["#conv-in-0 td.win", "#conv-out-grids td.current"]) {
     const td = root.querySelector(sel);
     const box = td?.closest(".grid-wrap");
@@ -68,8 +119,13 @@ function start() {
   const again = () => { stage = root.querySelector("#conv-stage"); fit(root); };
   const soon = () => { clearTimeout(timer); timer = setTimeout(again, 100); };
   addEventListener("resize", soon);
-  // After an edit the stage is a new element: fit it again (not on every step).
-  root.addEventListener("conv:change", () => { if (root.querySelector("#conv-stage") !== stage) again(); });
+  // After an edit the stage is a new element: fit it again; a step keeps
+  // the grids and only shrinks the type of "This step" if it must.
+  const scale = (s) => root.style.setProperty("--detail-scale", String(s));
+  root.addEventListener("conv:change", () => {
+    if (root.querySelector("#conv-stage") !== stage) again();
+    else if (root.classList.contains("fitted")) { const det = stage.querySelector(".conv-detail"); if (det) fitDetail(det, scale); }
+  });
   root.querySelector("#conv-settings")?.addEventListener("toggle", soon);
   if (window.convlabVisualizer) again();
   else document.addEventListener("conv:ready", again, { once: true });
