@@ -1,6 +1,11 @@
 package views
 
-import "github.com/a-h/templ"
+import (
+	"slices"
+	"strings"
+
+	"github.com/a-h/templ"
+)
 
 // ConvView is the view model of the convolution visualizer (/conv).
 // internal/convview.Build fills it from the engine; every number in it is
@@ -84,6 +89,14 @@ type ConvGrid struct {
 	Caption string // shown above the grid ("" for none)
 	Class   string // extra classes: "dense", "tiny"
 	Rows    [][]ConvCell
+}
+
+// Heatable reports whether the grid is large enough ("tiny" cells: the
+// 28×28 digit) to be drawn as a heat map on a projector (static/js/fit.js):
+// then each cell carries its number in data-v too, shown on a hovered or
+// focused cell while the cells themselves show only their shade.
+func (g ConvGrid) Heatable() bool {
+	return slices.Contains(strings.Fields(g.Class), "tiny")
 }
 
 // ConvCell is one table cell.

@@ -40,7 +40,9 @@ var lessonStops = []lessonStop{
 	{ID: "flatten", Paras: 2, Link: "/conv?preset=lesson-mnist", LinkK: "lesson.try"},
 	{ID: "conv", Paras: 2, Preset: "lesson-4x4", Step: 1, Anim: "no_padding_no_strides", Link: "/conv?preset=lesson-4x4", LinkK: "lesson.try"},
 	{ID: "worked", Paras: 2, Preset: "lesson-5x5", Step: 1, Link: "/conv?preset=lesson-5x5&step=1", LinkK: "lesson.try"},
-	{ID: "mnist", Paras: 2, Preset: "lesson-mnist", Step: 1, Link: "/conv?preset=lesson-mnist", LinkK: "lesson.try"},
+	// Step 164: the window on the top edge of the 7's bar (output 3.98), where
+	// the text says the output is strongly positive; step 1 is background.
+	{ID: "mnist", Paras: 2, Preset: "lesson-mnist", Step: 164, Link: "/conv?preset=lesson-mnist&step=164", LinkK: "lesson.try"},
 	{ID: "conv2d", Paras: 2, Code: "nn.Conv2d(in_channels=1, out_channels=1, kernel_size=3, stride=1, padding=0)",
 		Params: []string{"in_channels", "out_channels", "kernel_size", "stride", "padding"}},
 	{ID: "stride", Paras: 2, Preset: "stride", Step: 1, Anim: "no_padding_strides", Link: "/conv?preset=stride", LinkK: "lesson.try"},

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -127,6 +128,75 @@ func TestProjectorStageReadable(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestProjectorDigitHeatMap (QA finding 4): on a 1280×800 projector the
+// 28×28 MNIST digit (the preset and lesson stop 4) draws no numbers under
+// 14 px: it is a heat map whose whole grid is on screen (its box does not
+// scroll), "This step" is whole with ≥ 14 px products, and a hovered cell
+// shows the server's number for it in a ≥ 14 px label.
+func TestProjectorDigitHeatMap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	for _, path := range []string{"/conv?preset=lesson-mnist&step=164", "/lesson/4"} {
+		for _, lang := range []string{"en", "ko"} {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			name := path + " " + lang
+			openPresent(t, b, srv.URL+path+sep+"present=1&lang="+lang, projectorW, projectorH)
+			// The lesson's text comes first: the presenter scrolls to the visualizer.
+			b.Wait(t, `(document.getElementById("conv").scrollIntoView({block: "start"}), new Promise(r => setTimeout(() => r(true), 200)))`)
+			r := browsertest.Eval[stageReport](t, b, stageGeometry+`(14)`)
+			t.Logf("%s: %v", name, r.Out)
+			if len(r.Bad) > 0 {
+				t.Errorf("%s: %s", name, strings.Join(r.Bad, "; "))
+			}
+			bad := browsertest.Eval[[]string](t, b, `(() => {
+				const bad = [];
+				for (const id of ["conv-in-0", "conv-out-0"]) {
+					const tb = document.getElementById(id), box = tb.closest(".grid-wrap");
+					if (box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1)
+						bad.push(id + " scrolls in its box: " + box.scrollWidth + "×" + box.scrollHeight + " in " + box.clientWidth + "×" + box.clientHeight);
+					for (const td of tb.querySelectorAll("td")) {
+						const cs = getComputedStyle(td), fs = parseFloat(cs.fontSize);
+						const drawn = td.textContent.trim() !== "" && fs > 0 && cs.color !== "rgba(0, 0, 0, 0)";
+						if (drawn && fs < 14) { bad.push(id + ": a number drawn at " + fs + " px"); break; }
+					}
+				}
+				for (const li of document.querySelectorAll("#conv-detail .terms li")) {
+					const fs = parseFloat(getComputedStyle(li).fontSize);
+					if (fs < 14) { bad.push("a product at " + fs + " px"); break; }
+				}
+				return bad;
+			})()`)
+			for _, m := range bad {
+				t.Errorf("%s: %s", name, m)
+			}
+			// It opens on the stroke, not on the blank corner.
+			if sum := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="current-sum"]').textContent`); sum == "0" {
+				t.Errorf("%s: the step shown multiplies only background (sum 0)", name)
+			}
+			// Hover the middle of the window: its label is the cell's own
+			// number, as the server rendered it.
+			pos := browsertest.Eval[[]float64](t, b, `(() => { const tds = [...document.querySelectorAll("#conv-in-0 td.tap")];
+				const r = tds[tds.length >> 1].getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`)
+			b.Run(t, chromedp.MouseEvent(chromedp.MouseMoved, pos[0], pos[1]))
+			got := browsertest.Eval[[]string](t, b, fmt.Sprintf(`(() => { const td = document.elementFromPoint(%f, %f);
+				const cs = getComputedStyle(td, "::before"); return [td.textContent, cs.content, cs.fontSize]; })()`, pos[0], pos[1]))
+			if want := `"` + got[0] + `"`; got[1] != want || got[0] == "" {
+				t.Errorf("%s: a hovered cell shows %s, want its number %s", name, got[1], want)
+			}
+			if fs, err := strconv.ParseFloat(strings.TrimSuffix(got[2], "px"), 64); err != nil || fs < 14 {
+				t.Errorf("%s: the hovered cell's label is %s", name, got[2])
+			}
+			b.Screenshot(t, strings.NewReplacer("/", "-", "?", "-", " ", "-").Replace(name))
 		}
 	}
 }

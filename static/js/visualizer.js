@@ -276,7 +276,10 @@ function showStep(source) {
   outCells.forEach((td, i) => {
     const done = i < S.step;
     const text = done ? D.out[i] : "";
-    if (td.textContent !== text) td.textContent = text;
+    if (td.textContent !== text) {
+      td.textContent = text;
+      if (td.dataset.v !== undefined) td.dataset.v = text; // a heat map's hover label (fit.js)
+    }
     td.className = done ? D.out_class[i] : "cell out";
     td.classList.toggle("current", i === S.step - 1);
   });
