@@ -200,3 +200,34 @@ func TestProjectorDigitHeatMap(t *testing.T) {
 		}
 	}
 }
+
+// TestProjectorNetworkLayers (QA finding 14): on a 1280×800 projector
+// every layer of /network is inside the screen's width (the strip wraps;
+// no layer is hidden to the right in a sideways scroll).
+func TestProjectorNetworkLayers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	for _, lang := range []string{"en", "ko"} {
+		b.Run(t, chromedp.EmulateViewport(projectorW, projectorH), chromedp.Navigate(srv.URL+"/network?present=1&lang="+lang))
+		b.Wait(t, `document.readyState === "complete" && document.querySelectorAll(".net-col").length > 0`)
+		bad := browsertest.Eval[[]string](t, b, `(() => {
+			const bad = [], strip = document.getElementById("net-columns");
+			if (strip.scrollWidth > strip.clientWidth + 1) bad.push("the strip scrolls sideways: " + strip.scrollWidth + " > " + strip.clientWidth);
+			if (document.documentElement.scrollWidth > innerWidth) bad.push("the page is " + document.documentElement.scrollWidth + " px wide");
+			const s = strip.getBoundingClientRect();
+			for (const col of document.querySelectorAll(".net-col")) {
+				const r = col.getBoundingClientRect();
+				if (r.left < s.left - 0.5 || r.right > Math.min(s.right, innerWidth) + 0.5)
+					bad.push(col.querySelector("h2").textContent + " at x " + Math.round(r.left) + "–" + Math.round(r.right));
+			}
+			return bad;
+		})()`)
+		for _, m := range bad {
+			t.Errorf("/network?present=1 (%s) at %d×%d: %s", lang, projectorW, projectorH, m)
+		}
+		b.Screenshot(t, "network-"+lang)
+	}
+}
