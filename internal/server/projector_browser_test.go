@@ -231,3 +231,41 @@ func TestProjectorNetworkLayers(t *testing.T) {
 		b.Screenshot(t, "network-"+lang)
 	}
 }
+
+// TestProjectorLessonUsesScreen (QA finding 19): a lesson stop in
+// presenter mode at 1280×800 spreads its text (and picture) over the
+// projector's width, not its left two thirds, and shows "Lead the class"
+// without scrolling.
+func TestProjectorLessonUsesScreen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	b.Run(t, chromedp.EmulateViewport(projectorW, projectorH))
+	for _, lang := range []string{"en", "ko"} {
+		for _, n := range []int{1, 5, 9, 11} {
+			name := fmt.Sprintf("/lesson/%d?present=1 (%s)", n, lang)
+			b.Run(t, chromedp.Navigate(fmt.Sprintf("%s/lesson/%d?present=1&lang=%s", srv.URL, n, lang)))
+			b.Wait(t, `document.readyState === "complete"`)
+			got := browsertest.Eval[map[string]float64](t, b, `(() => {
+				const right = Math.max(...[...document.querySelectorAll(".lesson-text > *, .lesson-figure")].map((e) => e.getBoundingClientRect().right));
+				const lead = document.getElementById("lesson-lead");
+				return {right, lead: lead ? lead.getBoundingClientRect().bottom : -1, wide: document.documentElement.scrollWidth, w: innerWidth, h: innerHeight};
+			})()`)
+			t.Logf("%s: %v", name, got)
+			if got["right"] < 0.85*got["w"] {
+				t.Errorf("%s: the text and picture end at x %.0f of %.0f", name, got["right"], got["w"])
+			}
+			if got["lead"] < 0 {
+				t.Errorf("%s: no Lead the class switch", name)
+			} else if got["lead"] > got["h"] {
+				t.Errorf("%s: Lead the class is at y %.0f, below the %.0f px screen", name, got["lead"], got["h"])
+			}
+			if got["wide"] > got["w"] {
+				t.Errorf("%s: the page is %.0f px wide", name, got["wide"])
+			}
+			b.Screenshot(t, fmt.Sprintf("lesson-%d-%s", n, lang))
+		}
+	}
+}
