@@ -269,3 +269,76 @@ func TestProjectorLessonUsesScreen(t *testing.T) {
 		}
 	}
 }
+
+// weightTags measures the "×w" tags (td.tap::after) on the input grids:
+// their computed size and whether one's box meets its cell's number (a
+// Range over the text gives the number's box; the tag's is placed from its
+// computed top/right and measured with its own font on a canvas).
+const weightTags = `(() => {
+	const ctx = document.createElement("canvas").getContext("2d");
+	const bad = [];
+	let min = 1e9, n = 0;
+	for (const td of document.querySelectorAll("#conv-channels td.tap")) {
+		const cs = getComputedStyle(td, "::after");
+		const text = cs.content.replace(/^"|"$/g, "");
+		if (!text || cs.content === "none" || cs.display === "none") continue;
+		n++;
+		const fs = parseFloat(cs.fontSize);
+		min = Math.min(min, fs);
+		const c = td.getBoundingClientRect();
+		ctx.font = cs.fontWeight + " " + cs.fontSize + " " + cs.fontFamily;
+		const w = ctx.measureText(text).width;
+		const tag = {right: c.right - parseFloat(cs.right), top: c.top + parseFloat(cs.top)};
+		tag.left = tag.right - w; tag.bottom = tag.top + fs;
+		const range = document.createRange();
+		range.selectNodeContents(td);
+		const num = range.getBoundingClientRect();
+		if (num.width > 0 && tag.left < num.right - 0.5 && tag.right > num.left + 0.5 && tag.top < num.bottom - 0.5 && tag.bottom > num.top + 0.5) {
+			bad.push(td.closest("table").id + ": the tag " + text + " covers the number " + td.textContent);
+			break;
+		}
+	}
+	return {bad, min: n ? min : 0, n};
+})()`
+
+// TestProjectorWeightTags (QA finding 22): in presenter mode the "×w" tags
+// on the window's input cells are at least 12 px and never cover the
+// cell's number, on a projector (fitted) and on a narrower presenter
+// screen (not fitted).
+func TestProjectorWeightTags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	for _, size := range [][2]int64{{projectorW, projectorH}, {1920, 1080}, {800, 900}} {
+		for _, preset := range []string{"lesson-4x4", "channels", "transposed", "stride"} {
+			name := fmt.Sprintf("%dx%d %s", size[0], size[1], preset)
+			b.Run(t, chromedp.EmulateViewport(size[0], size[1]), chromedp.Navigate(srv.URL+"/conv?present=1&lang=en&preset="+preset))
+			b.Wait(t, `window.convlabVisualizer`)
+			b.Wait(t, `new Promise(r => requestAnimationFrame(() => setTimeout(() => r(true), 300)))`)
+			var r struct {
+				Bad []string
+				Min float64
+				N   int
+			}
+			r = browsertest.Eval[struct {
+				Bad []string
+				Min float64
+				N   int
+			}](t, b, weightTags)
+			t.Logf("%s: %d tags, smallest %.1f px", name, r.N, r.Min)
+			if r.N == 0 {
+				t.Errorf("%s: no weight tags", name)
+			} else if r.Min < 12 {
+				t.Errorf("%s: a weight tag is %.1f px", name, r.Min)
+			}
+			for _, m := range r.Bad {
+				t.Errorf("%s: %s", name, m)
+			}
+			if len(r.Bad) > 0 || r.Min < 12 {
+				b.Screenshot(t, strings.ReplaceAll(name, " ", "-"))
+			}
+		}
+	}
+}
