@@ -342,3 +342,44 @@ func TestProjectorWeightTags(t *testing.T) {
 		}
 	}
 }
+
+// TestPhoneNavCompact (QA finding 20): on a 390×844 phone the header (the
+// brand, the menu, the language switch) is at most two rows, ≤ 104 px
+// tall; the menu is one row that scrolls sideways inside itself (never the
+// page), each link 44 px tall, and a link reached with the keyboard is
+// scrolled into view.
+func TestPhoneNavCompact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	b.Run(t, emulatePhone())
+	for _, lang := range []string{"en", "ko"} {
+		for _, path := range []string{"/", "/conv", "/quiz"} {
+			name := path + " (" + lang + ")"
+			b.Run(t, chromedp.Navigate(srv.URL+path+"?lang="+lang))
+			b.Wait(t, `document.readyState === "complete"`)
+			bad := browsertest.Eval[[]string](t, b, `(() => {
+				const bad = [];
+				const h = document.querySelector(".site-header").getBoundingClientRect().height;
+				if (h > 104) bad.push("the header is " + Math.round(h) + " px tall");
+				if (document.documentElement.scrollWidth > 390) bad.push("the page is " + document.documentElement.scrollWidth + " px wide");
+				const ul = document.querySelector(".site-nav ul"), links = [...ul.querySelectorAll("a")];
+				const tops = new Set(links.map((a) => Math.round(a.getBoundingClientRect().top)));
+				if (tops.size > 1) bad.push("the menu takes " + tops.size + " rows");
+				for (const a of links) if (a.getBoundingClientRect().height < 44) { bad.push(a.textContent + " is " + a.getBoundingClientRect().height + " px tall"); break; }
+				if (ul.scrollWidth > ul.clientWidth && !/auto|scroll/.test(getComputedStyle(ul).overflowX)) bad.push("the menu's overflow is hidden");
+				const last = links[links.length - 1];
+				last.focus();
+				const u = ul.getBoundingClientRect(), r = last.getBoundingClientRect();
+				if (r.left < u.left - 0.5 || r.right > u.right + 0.5 || r.right > 390) bad.push("the focused last link is outside the menu: " + Math.round(r.left) + "–" + Math.round(r.right));
+				return bad;
+			})()`)
+			for _, m := range bad {
+				t.Errorf("%s at 390×844: %s", name, m)
+			}
+			b.Screenshot(t, strings.NewReplacer("/", "_").Replace(name))
+		}
+	}
+}
