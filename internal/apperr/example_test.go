@@ -25,5 +25,5 @@ func Example() {
 	// there is no run to pause: press start
 	// 일시 정지할 학습이 없습니다: 시작을 누르세요
 	// kernel_too_large kernel_size k_h=5
-	// 커널 크기(5x5)가 패딩된 입력의 크기(3x3)보다 큽니다
+	// 커널 크기(5×5)가 패딩된 입력의 크기(3×3)보다 큽니다
 }

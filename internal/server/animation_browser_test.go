@@ -88,7 +88,7 @@ func TestAnimationsCustomFormKoreanRefusal(t *testing.T) {
 	b := browsertest.New(t)
 	b.Run(t, chromedp.Navigate(srv.URL+"/animations?lang=ko"))
 	for _, tc := range []struct{ input, kernel, want string }{
-		{"3", "5", "커널 크기(5x5)가 패딩된 입력의 크기(3x3)보다 큽니다"},
+		{"3", "5", "커널 크기(5×5)가 패딩된 입력의 크기(3×3)보다 큽니다"},
 		{"4", "12", "kernel 값은 1에서 9 사이여야 합니다. 입력한 값: 12"},
 	} {
 		b.Run(t,

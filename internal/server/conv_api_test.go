@@ -273,13 +273,13 @@ func TestConvAPIBadInput(t *testing.T) {
 		{"output_padding too big", `{"input":[[[1]]],"weight":[[[[1]]]],"transposed":true,"output_padding":1}`, 422, "output_padding must be smaller"},
 		{"transposed channels", `{"input":[[[1]],[[1]]],"weight":[[[[1]]]],"transposed":true}`, 422, "transposed weight"},
 		{"transposed same", `{"input":[[[1]]],"weight":[[[[1]]]],"transposed":true,"padding":"same"}`, 422, "ConvTranspose2d"},
-		{"input too big", `{"input":` + big(65) + `,"weight":[[[[1]]]]}`, 422, "at most 64x64"},
+		{"input too big", `{"input":` + big(65) + `,"weight":[[[[1]]]]}`, 422, "at most 64×64"},
 		{"too many channels", `{"input":[` + strings.TrimSuffix(strings.Repeat("[[1]],", 17), ",") + `],"weight":[[[[1]]]],"groups":17}`, 422, "17 channels"},
-		{"kernel too big", `{"input":[[[1]]],"weight":[[[` + strings.TrimSuffix(strings.Repeat("[1],", 16), ",") + `]]]}`, 422, "kernel is 16x1"},
+		{"kernel too big", `{"input":[[[1]]],"weight":[[[` + strings.TrimSuffix(strings.Repeat("[1],", 16), ",") + `]]]}`, 422, "kernel is 16×1"},
 		{"stride too big", `{"input":[[[1]]],"weight":[[[[1]]]],"stride":65}`, 422, "too large"},
-		{"transposed output too big", `{"input":[[[1,1,1,1,1,1,1,1]]],"weight":[[[[1]]]],"transposed":true,"stride":[1,64]}`, 422, "at most 256x256"},
+		{"transposed output too big", `{"input":[[[1,1,1,1,1,1,1,1]]],"weight":[[[[1]]]],"transposed":true,"stride":[1,64]}`, 422, "at most 256×256"},
 		{"trace too long", `{"input":` + ones3(1, 64, 64) + `,"weight":` + ones4(1, 1, 3, 3) + `,"trace":true}`, 422, "at most 20000 can be traced"},
-		{"trace grid too big", `{"input":` + ones3(1, 1, 10) + `,"weight":` + ones4(1, 1, 3, 3) + `,"transposed":true,"dilation":64,"stride":[1,10],"padding":[64,0],"trace":true}`, 422, "129x347 = 44763 cells; at most 40000"},
+		{"trace grid too big", `{"input":` + ones3(1, 1, 10) + `,"weight":` + ones4(1, 1, 3, 3) + `,"transposed":true,"dilation":64,"stride":[1,10],"padding":[64,0],"trace":true}`, 422, "129×347 = 44763 cells; at most 40000"},
 		{"too much work", `{"input":` + ones3(16, 30, 30) + `,"weight":` + ones4(16, 16, 5, 5) + `}`, 422, "multiply-adds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -137,7 +137,7 @@ func TestConvPageBadParams(t *testing.T) {
 		{"input=32&kernel=7&channels=4&filters=4&padding=same", "en", "This convolution needs"},
 		// Korean.
 		{"input=abc", "ko", "input 값은 3 같은 정수나 3x5 같은 높이×너비여야 합니다. 받은 값: “abc”."},
-		{"input=3&kernel=5", "ko", "PyTorch 규칙에 맞지 않는 설정입니다: 커널 크기(5x5)가 패딩된 입력의 크기(3x3)보다 큽니다"},
+		{"input=3&kernel=5", "ko", "PyTorch 규칙에 맞지 않는 설정입니다: 커널 크기(5×5)가 패딩된 입력의 크기(3×3)보다 큽니다"},
 		{"mode=mirror", "ko", "패딩 모드는 zeros, reflect, replicate, circular 중 하나여야 합니다."},
 	}
 	for _, tc := range cases {
@@ -352,7 +352,7 @@ func TestConvStage(t *testing.T) {
 		{"a bad form value, Korean: the old stage stays", "ko", body(lesson.State(), `, "form": "input=abc&kernel=3"`), 422,
 			[]string{"input 값은 3 같은 정수나 3x5 같은 높이×너비여야 합니다", `data-testid="current-sum">8<`}, true},
 		{"an impossible configuration, Korean", "ko", body(small, `, "patch": {"kh": 5, "kw": 5}`), 422,
-			[]string{"PyTorch 규칙에 맞지 않는 설정입니다: 커널 크기(5x5)가 패딩된 입력의 크기(3x3)보다 큽니다"}, false},
+			[]string{"PyTorch 규칙에 맞지 않는 설정입니다: 커널 크기(5×5)가 패딩된 입력의 크기(3×3)보다 큽니다"}, false},
 		{"a value out of bounds, Korean", "ko", body(small, `, "cell": {"of": "w", "index": 0, "text": "5000"}`), 422,
 			[]string{"5000", "−1000"}, true},
 	} {
@@ -388,7 +388,7 @@ func TestConvStage(t *testing.T) {
 	if resp, got := get(t, nil, srv.URL+"/conv/stage?preset=stride&step=3"); resp.StatusCode != 200 || !strings.Contains(got, `data-testid="step-index">3 / 4<`) {
 		t.Errorf("GET stage: %d %.300s", resp.StatusCode, got)
 	}
-	if resp, got := get(t, nil, srv.URL+"/conv/stage?input=3&kernel=5&lang=ko"); resp.StatusCode != 422 || !strings.Contains(got, "커널 크기(5x5)") {
+	if resp, got := get(t, nil, srv.URL+"/conv/stage?input=3&kernel=5&lang=ko"); resp.StatusCode != 422 || !strings.Contains(got, "커널 크기(5×5)") {
 		t.Errorf("GET refused stage: %d %.300s", resp.StatusCode, got)
 	}
 }

@@ -103,7 +103,7 @@ func TestConvRefusalInKorean(t *testing.T) {
 	// The kernel 7×7 on a 5×5 input without padding: the engine refuses.
 	b.Run(t, chromedp.SetValue(chromedp.ID("conv-kernel"), "7"))
 	b.Run(t, chromedp.Evaluate[chromedp.Void](`document.getElementById("conv-kernel").dispatchEvent(new Event("change", {bubbles: true}))`))
-	b.Wait(t, errText+`.includes("커널 크기(7x7)가 패딩된 입력의 크기(5x5)보다 큽니다")`)
+	b.Wait(t, errText+`.includes("커널 크기(7×7)가 패딩된 입력의 크기(5×5)보다 큽니다")`)
 	if got := browsertest.Eval[string](t, b, errText); strings.Contains(got, "larger") || !strings.HasPrefix(strings.TrimSpace(got), "이 설정으로는 계산할 수 없습니다:") {
 		t.Errorf("refusal %q is not Korean", got)
 	}
