@@ -383,3 +383,34 @@ func TestPhoneNavCompact(t *testing.T) {
 		}
 	}
 }
+
+// TestProjectorTrainTileLabels (left by the qa-fixes pass): on a 1280×800
+// projector every stat tile label of /train is one line, so the numbers
+// under them line up.
+func TestProjectorTrainTileLabels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	for _, size := range [][2]int64{{projectorW, projectorH}, {1024, 768}, {1920, 1080}} {
+		for _, lang := range []string{"en", "ko"} {
+			b.Run(t, chromedp.EmulateViewport(size[0], size[1]), chromedp.Navigate(fmt.Sprintf("%s/train?present=1&lang=%s", srv.URL, lang)))
+			b.Wait(t, `document.readyState === "complete"`)
+			bad := browsertest.Eval[[]string](t, b, `(() => {
+				const bad = [];
+				for (const dt of document.querySelectorAll(".train-stats dt")) {
+					const r = document.createRange();
+					r.selectNodeContents(dt);
+					const lines = new Set([...r.getClientRects()].map((q) => Math.round(q.top))).size;
+					if (lines > 1) bad.push(JSON.stringify(dt.textContent) + " takes " + lines + " lines");
+					if (dt.scrollWidth > dt.clientWidth + 1) bad.push(JSON.stringify(dt.textContent) + " is cut off");
+				}
+				return bad;
+			})()`)
+			for _, m := range bad {
+				t.Errorf("/train?present=1 (%s) at %d×%d: %s", lang, size[0], size[1], m)
+			}
+		}
+	}
+}
