@@ -414,3 +414,30 @@ func TestProjectorTrainTileLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestProjectorHomeListInMargin (QA finding 24): in presenter mode the
+// home page's numbered list keeps its markers ("1." … "5.") inside the
+// content margin the heading and paragraphs use.
+func TestProjectorHomeListInMargin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	for _, lang := range []string{"en", "ko"} {
+		b.Run(t, chromedp.EmulateViewport(projectorW, projectorH), chromedp.Navigate(srv.URL+"/?present=1&lang="+lang))
+		b.Wait(t, `document.readyState === "complete"`)
+		got := browsertest.Eval[map[string]float64](t, b, `(() => {
+			const ol = document.querySelector("ol.ideas"), h1 = document.querySelector("main h1");
+			const li = ol.querySelector("li:last-child"), cs = getComputedStyle(li);
+			const ctx = document.createElement("canvas").getContext("2d");
+			ctx.font = cs.fontWeight + " " + cs.fontSize + " " + cs.fontFamily;
+			// An outside marker ends about 0.5em before the item's text.
+			const marker = ctx.measureText(ol.children.length + ".").width + 0.5 * parseFloat(cs.fontSize);
+			return {markerLeft: li.getBoundingClientRect().left - marker, margin: h1.getBoundingClientRect().left};
+		})()`)
+		if got["markerLeft"] < got["margin"]-0.5 {
+			t.Errorf("/?present=1 (%s): the list markers start at x %.0f, left of the margin at x %.0f", lang, got["markerLeft"], got["margin"])
+		}
+	}
+}
