@@ -441,3 +441,32 @@ func TestProjectorHomeListInMargin(t *testing.T) {
 		}
 	}
 }
+
+// TestProjectorConvTitle (QA finding 23): the visualizer fitted to a
+// projector still shows its title ("Convolution, step by step"), at least
+// 20 px, on screen and not clipped.
+func TestProjectorConvTitle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	for _, q := range []string{"", "&preset=channels", "&preset=lesson-mnist"} {
+		for _, lang := range []string{"en", "ko"} {
+			name := "/conv?present=1" + q + " (" + lang + ")"
+			openPresent(t, b, srv.URL+"/conv?present=1&lang="+lang+q, projectorW, projectorH)
+			got := browsertest.Eval[map[string]any](t, b, `(() => {
+				const h = document.querySelector(".conv-head h1"), r = h.getBoundingClientRect(), cs = getComputedStyle(h);
+				return {w: r.width, h: r.height, top: r.top, bottom: r.bottom, right: r.right, fs: parseFloat(cs.fontSize), clip: cs.clipPath, text: h.textContent,
+					fits: h.scrollWidth <= h.clientWidth + 1};
+			})()`)
+			t.Logf("%s: %v", name, got)
+			if got["w"].(float64) < 100 || got["h"].(float64) < 20 || got["clip"] != "none" || got["fs"].(float64) < 20 || got["fits"] != true {
+				t.Errorf("%s: the title is not shown readably: %v", name, got)
+			}
+			if got["top"].(float64) < 0 || got["bottom"].(float64) > projectorH || got["right"].(float64) > projectorW {
+				t.Errorf("%s: the title is off screen: %v", name, got)
+			}
+		}
+	}
+}
