@@ -99,6 +99,10 @@ var a11yPages = []struct{ path, ready string }{
 	{"/conv?preset=channels&step=5&present=1", `document.querySelector("#conv.fitted")`},
 	{"/lesson?follow=1", ""},
 	{"/no-such-page", ""},
+	// Presenter mode on a projector (the projector branch): the digit as a
+	// heat map, a lesson stop with "Lead the class" beside its title.
+	{"/conv?preset=lesson-mnist&step=164&present=1", `document.querySelector("#conv-stage.heat")`},
+	{"/lesson/1?present=1", ""},
 }
 
 // explorerA11yPages are the network explorer's and the pooling
@@ -110,6 +114,7 @@ var explorerA11yPages = []struct{ path, ready string }{
 	{"/network?layer=conv2&c=5&y=7&x=7&step=2", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/network?layer=linear&c=7", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/network?layer=softmax&c=7&present=1", `document.querySelector("#network").dataset.busy === "0"`},
+	{"/network?present=1", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/network?layer=pool1&c=3&y=5&x=5", `document.querySelector("#network").dataset.busy === "0"`},
 	{"/conv/pool?preset=max&step=5", ""},
 	{"/conv/pool?preset=avg-padding&present=1", ""},
