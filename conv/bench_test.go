@@ -254,3 +254,19 @@ func BenchmarkWinograd(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPoolSpin compares the goroutine pool's two ways of waiting for
+// work on the forward shapes: parking at once (spin=0) and polling for
+// poolSpin first. Run it with -cpu 2 (or more): on one P there is no pool.
+func BenchmarkPoolSpin(b *testing.B) {
+	defer func(d time.Duration) { poolSpin = d }(poolSpin)
+	for _, bc := range newBenchCases(b) {
+		for _, spin := range []time.Duration{0, poolSpin} {
+			b.Run(fmt.Sprintf("%s/spin=%v", bc.name, spin), func(b *testing.B) {
+				poolSpin = spin
+				time.Sleep(time.Millisecond) // let a spinning pool goroutine park
+				loop(b, bc.flopsForward, func() { bc.c.Forward(bc.y, bc.x, bc.w, bc.b, bc.n) })
+			})
+		}
+	}
+}
