@@ -61,8 +61,9 @@ func winoEligible(g *Geometry) bool {
 
 // winoGrid is one Winograd convolution's tiling: 2×2 output tiles over an
 // outH×outW plane, read from a source plane srcH×srcW placed at (top,
-// left) in zero planes of sh×sw = (2·ty+2)×(2·tx+2) (a zero row/column
-// more when the output is odd-sized).
+// left) in zero planes of sh×sw = (2·ty+2+extra)×(2·tx+2+extra) (a zero
+// row/column more than the padding when the output is odd-sized), each row
+// stored as its even columns, then its odd ones.
 type winoGrid struct {
 	outH, outW int
 	ty, tx, t  int // tiles down, across, in all
@@ -71,9 +72,10 @@ type winoGrid struct {
 	sh, sw     int
 }
 
-// extra adds zero rows and columns (an even number) below and right of the
-// planes: the input gradient's grid keeps dY there, which the weight
-// gradient also reads 2×2 tiles of (up to one row and column further).
+// newWinoGrid makes a tiling; extra adds zero rows and columns (an even
+// number) below and right of the planes: the input gradient's grid keeps
+// dY there, which the weight gradient also reads 2×2 tiles of (up to one
+// row and column further).
 func newWinoGrid(outH, outW, srcH, srcW, top, left, extra int) winoGrid {
 	g := winoGrid{outH: outH, outW: outW, srcH: srcH, srcW: srcW, top: top, left: left}
 	g.ty, g.tx = (outH+1)/2, (outW+1)/2
@@ -89,7 +91,7 @@ func (g *winoGrid) planeLen() int { return g.sh * g.sw }
 type winoPlan struct {
 	cin, cout int
 	f, b      winoGrid // forward (tiles of Y, source X), input gradient (tiles of dX, source dY)
-	nbMax     int      // images per GEMM at most: about 128 tile columns
+	nbMax     int      // images per GEMM at most: about winoColsTarget tile columns
 	// u[ξ·cout·cin + co·cin + ci] = (G g Gᵀ)[ξ] of kernel (co, ci); ub the
 	// same of the turned kernel, indexed [ξ][ci][co]. pu, pub: packed.
 	u, ub   []float32
