@@ -109,11 +109,14 @@ func BenchmarkConv2dPortable(b *testing.B) {
 // gemmSizes are the GEMMs of the networks' layers (m×n×k; the bias adds
 // one to k in a forward pass) and two square ones: the 32→64 3×3 layer on
 // a 14×14 image (forward, dW, dX), the first 1→32 3×3 layer (forward), and
-// the small net's 8→16 5×5 layer (forward).
+// the small net's 8→16 5×5 layer (forward), and one of the 16 GEMMs of
+// the 32→64 layer through Winograd for a group of four images (forward
+// 64×196×32, dX 32×196×64, dW 64×32×196).
 var gemmSizes = [][3]int{
 	{64, 196, 289}, {64, 288, 196}, {288, 196, 64},
 	{32, 784, 10},
 	{16, 196, 201},
+	{64, 196, 32}, {32, 196, 64}, {64, 32, 196},
 	{256, 256, 256}, {512, 512, 512},
 }
 
