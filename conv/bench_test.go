@@ -109,11 +109,14 @@ func BenchmarkConv2dPortable(b *testing.B) {
 // gemmSizes are the GEMMs of the networks' layers (m×n×k; the bias adds
 // one to k in a forward pass) and two square ones: the 32→64 3×3 layer on
 // a 14×14 image (forward, dW, dX), the first 1→32 3×3 layer (forward), and
-// the small net's 8→16 5×5 layer (forward).
+// the small net's 8→16 5×5 layer (forward), and one of the 16 GEMMs of
+// the 32→64 layer through Winograd for a group of four images (forward
+// 64×196×32, dX 32×196×64, dW 64×32×196).
 var gemmSizes = [][3]int{
 	{64, 196, 289}, {64, 288, 196}, {288, 196, 64},
 	{32, 784, 10},
 	{16, 196, 201},
+	{64, 196, 32}, {32, 196, 64}, {64, 32, 196},
 	{256, 256, 256}, {512, 512, 512},
 }
 
@@ -250,6 +253,22 @@ func BenchmarkWinograd(b *testing.B) {
 			})
 			b.Run(fmt.Sprintf("Backward/%s/%s", k.name, path), func(b *testing.B) {
 				loop(b, 2*bc.flopsForward, func() { bc.c.Backward(bc.dx, bc.dw, bc.db, bc.dy, bc.x, bc.w, bc.n) })
+			})
+		}
+	}
+}
+
+// BenchmarkPoolSpin compares the goroutine pool's two ways of waiting for
+// work on the forward shapes: parking at once (spin=0) and polling for
+// poolSpin first. Run it with -cpu 2 (or more): on one P there is no pool.
+func BenchmarkPoolSpin(b *testing.B) {
+	defer func(d time.Duration) { poolSpin = d }(poolSpin)
+	for _, bc := range newBenchCases(b) {
+		for _, spin := range []time.Duration{0, poolSpin} {
+			b.Run(fmt.Sprintf("%s/spin=%v", bc.name, spin), func(b *testing.B) {
+				poolSpin = spin
+				time.Sleep(time.Millisecond) // let a spinning pool goroutine park
+				loop(b, bc.flopsForward, func() { bc.c.Forward(bc.y, bc.x, bc.w, bc.b, bc.n) })
 			})
 		}
 	}

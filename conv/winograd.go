@@ -1,5 +1,7 @@
 package conv
 
+import "os"
+
 // Winograd's minimal filtering, F(2×2, 3×3) (Lavin & Gray, "Fast
 // Algorithms for Convolutional Neural Networks", 2015): a 3×3 convolution
 // of stride 1 computes each 2×2 block of output from a 4×4 tile of input
@@ -41,9 +43,11 @@ var winoMinChannels = 8
 // marked for it (gemmKernel.winograd), for tests and benchmarks.
 var winoAllKernels = false
 
-// winoEnabled turns the Winograd path off when false (for tests and
-// benchmarks that compare it with the im2col path).
-var winoEnabled = true
+// winoEnabled turns the Winograd path off when false: the environment
+// variable CONVLAB_WINOGRAD=off does that for a process (to compare the
+// two paths, or to train exactly as an engine without Winograd did: the
+// shipped model's recipe, see the README), and tests and benchmarks set it.
+var winoEnabled = os.Getenv("CONVLAB_WINOGRAD") != "off"
 
 // winoEligible reports whether g runs through the Winograd path.
 func winoEligible(g *Geometry) bool {
@@ -57,8 +61,9 @@ func winoEligible(g *Geometry) bool {
 
 // winoGrid is one Winograd convolution's tiling: 2×2 output tiles over an
 // outH×outW plane, read from a source plane srcH×srcW placed at (top,
-// left) in zero planes of sh×sw = (2·ty+2)×(2·tx+2) (a zero row/column
-// more when the output is odd-sized).
+// left) in zero planes of sh×sw = (2·ty+2+extra)×(2·tx+2+extra) (a zero
+// row/column more than the padding when the output is odd-sized), each row
+// stored as its even columns, then its odd ones.
 type winoGrid struct {
 	outH, outW int
 	ty, tx, t  int // tiles down, across, in all
@@ -67,9 +72,10 @@ type winoGrid struct {
 	sh, sw     int
 }
 
-// extra adds zero rows and columns (an even number) below and right of the
-// planes: the input gradient's grid keeps dY there, which the weight
-// gradient also reads 2×2 tiles of (up to one row and column further).
+// newWinoGrid makes a tiling; extra adds zero rows and columns (an even
+// number) below and right of the planes: the input gradient's grid keeps
+// dY there, which the weight gradient also reads 2×2 tiles of (up to one
+// row and column further).
 func newWinoGrid(outH, outW, srcH, srcW, top, left, extra int) winoGrid {
 	g := winoGrid{outH: outH, outW: outW, srcH: srcH, srcW: srcW, top: top, left: left}
 	g.ty, g.tx = (outH+1)/2, (outW+1)/2
@@ -85,7 +91,7 @@ func (g *winoGrid) planeLen() int { return g.sh * g.sw }
 type winoPlan struct {
 	cin, cout int
 	f, b      winoGrid // forward (tiles of Y, source X), input gradient (tiles of dX, source dY)
-	nbMax     int      // images per GEMM at most: about 128 tile columns
+	nbMax     int      // images per GEMM at most: about winoColsTarget tile columns
 	// u[ξ·cout·cin + co·cin + ci] = (G g Gᵀ)[ξ] of kernel (co, ci); ub the
 	// same of the turned kernel, indexed [ξ][ci][co]. pu, pub: packed.
 	u, ub   []float32
@@ -99,7 +105,7 @@ func newWinoPlan(g *Geometry) *winoPlan {
 	p := &winoPlan{cin: g.InChannels, cout: g.OutChannels}
 	p.f = newWinoGrid(g.OutH, g.OutW, g.InH, g.InW, g.PadTop, g.PadLeft, 0)
 	p.b = newWinoGrid(g.InH, g.InW, g.OutH, g.OutW, 2-g.PadTop, 2-g.PadLeft, 2)
-	p.nbMax = max(1, 128/max(p.f.t, p.b.t))
+	p.nbMax = max(1, winoColsTarget/max(p.f.t, p.b.t))
 	return p
 }
 
@@ -114,36 +120,28 @@ func (p *winoPlan) batch(n, nw int) int {
 // ub[ξ·cin·cout + ci·cout + co] (the input gradient's weights).
 func winoWeights(u, w []float32, cout, cin int, turned bool) {
 	plane := cout * cin
+	u = u[:16*plane]
+	w = w[:9*plane]
 	for co := range cout {
 		for ci := range cin {
-			k := w[(co*cin+ci)*9 : (co*cin+ci)*9+9 : (co*cin+ci)*9+9]
-			var g [9]float32
-			if turned {
-				for i := range 9 {
-					g[i] = k[8-i]
-				}
-			} else {
-				copy(g[:], k)
-			}
-			// h = G g (4×3), then U = h Gᵀ (4×4).
-			var h [12]float32
-			for b := range 3 {
-				g0, g1, g2 := g[b], g[3+b], g[6+b]
-				h[b] = g0
-				h[3+b] = (g0 + g1 + g2) * 0.5
-				h[6+b] = (g0 - g1 + g2) * 0.5
-				h[9+b] = g2
-			}
+			k := w[(co*cin+ci)*9:][:9:9]
+			g0, g1, g2, g3, g4, g5, g6, g7, g8 := k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]
 			off := co*cin + ci
 			if turned {
+				g0, g1, g2, g3, g5, g6, g7, g8 = g8, g7, g6, g5, g3, g2, g1, g0
 				off = ci*cout + co
 			}
-			for i := range 4 {
-				h0, h1, h2 := h[3*i], h[3*i+1], h[3*i+2]
-				u[(4*i+0)*plane+off] = h0
-				u[(4*i+1)*plane+off] = (h0 + h1 + h2) * 0.5
-				u[(4*i+2)*plane+off] = (h0 - h1 + h2) * 0.5
-				u[(4*i+3)*plane+off] = h2
+			// h = G g (4×3, by columns b), then U = h Gᵀ (4×4, row by row).
+			h00, h01, h02 := g0, g1, g2
+			h10, h11, h12 := (g0+g3+g6)*0.5, (g1+g4+g7)*0.5, (g2+g5+g8)*0.5
+			h20, h21, h22 := (g0-g3+g6)*0.5, (g1-g4+g7)*0.5, (g2-g5+g8)*0.5
+			h30, h31, h32 := g6, g7, g8
+			for i, h := range [4][3]float32{{h00, h01, h02}, {h10, h11, h12}, {h20, h21, h22}, {h30, h31, h32}} {
+				o := 4*i*plane + off
+				u[o] = h[0]
+				u[o+plane] = (h[0] + h[1] + h[2]) * 0.5
+				u[o+2*plane] = (h[0] - h[1] + h[2]) * 0.5
+				u[o+3*plane] = h[2]
 			}
 		}
 	}
@@ -199,7 +197,9 @@ type winoRows struct {
 	// padded rows of sw values (even columns, then odd) at plane[2r·sw:].
 	input func(out []float32, vs int, plane []float32, sw, tx, nty int)
 	// output writes Aᵀ M A + bias of nty tile rows (M[ξ] of tile row r,
-	// tile j at m[ξ·ms + r·tx + j]) to the oh×ow plane y.
+	// tile j at m[ξ·ms + r·tx + j]) to the oh×ow plane at the start of y.
+	// It may write up to 15 values past the plane, when y goes on that
+	// far: the caller then writes those values after it.
 	output func(y, m []float32, ms int, bias float32, tx, nty, ow, oh int)
 	// grad writes dM = A dY Aᵀ of nty tile rows, tile j of tile row r
 	// having dY d00[q+j] d01[q+j] / d00[q+sw+j] d01[q+sw+j], q = 2r·sw
@@ -297,7 +297,9 @@ func (g *winoGrid) output(k *winoRows, y, m []float32, nc, ms, ld int, bias []fl
 		if bias != nil {
 			b0 = bias[c]
 		}
-		k.output(y[c*oh*ow:(c+1)*oh*ow], m[c*ld:], ms, b0, g.tx, g.ty, ow, oh)
+		// y to the end of the image (the next planes are written after
+		// this one), the last plane only its own values.
+		k.output(y[c*oh*ow:nc*oh*ow], m[c*ld:], ms, b0, g.tx, g.ty, ow, oh)
 	}
 }
 
@@ -511,3 +513,9 @@ func (c *Conv) winoPrepare(w []float32, turned bool) {
 		}
 	}
 }
+
+// winoColsTarget is about how many tile columns a Winograd GEMM gets (the
+// images of a group times the tiles of one): 196 for the 14×14 layer, four
+// images, which BenchmarkWinograd measured fastest (the working set, about
+// 1.3 MB, then still fits a 2 MB L2).
+var winoColsTarget = 200

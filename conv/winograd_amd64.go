@@ -14,7 +14,7 @@ package conv
 func winoInputAVX2(out *float32, vs int, rows *float32, sw, nblk, nty, tx int)
 
 //go:noescape
-func winoOutputAVX2(y, m *float32, ms int, bias float32, nblk, nty, ow, oh, tx int)
+func winoOutputAVX2(y, m *float32, ms int, bias float32, nblk, nty, ow, oh, tx, ylen int)
 
 //go:noescape
 func winoGradAVX2(out *float32, vs int, d00, d01 *float32, sw, nblk, nty, tx int)
@@ -45,7 +45,10 @@ func winoOutputSIMD(y, m []float32, ms int, bias float32, tx, nty, ow, oh int) {
 	if oh > 2*nty || oh < 2*nty-1 || ow > 16*nb || ow < 16*nb-15 {
 		panic("conv: winoOutputSIMD: the tiles do not cover the plane")
 	}
-	winoOutputAVX2(&y[0], &m[0], ms, bias, nb, nty, ow, oh, tx)
+	// A row's last vector may write up to 16·nb − ow values past the row,
+	// anywhere in y (the caller writes what follows the plane after this
+	// call); past len(y) it is masked.
+	winoOutputAVX2(&y[0], &m[0], ms, bias, nb, nty, ow, oh, tx, len(y))
 }
 
 func winoGradSIMD(out []float32, vs int, d00, d01 []float32, sw, tx, nty int) {

@@ -139,11 +139,19 @@ wi_done:
 	VZEROUPPER
 	RET
 
-// func winoOutputAVX2(y, m *float32, ms int, bias float32, nblk, nty, ow, oh, tx int)
+// func winoOutputAVX2(y, m *float32, ms int, bias float32, nblk, nty, ow, oh, tx, ylen int)
 // Y = Aᵀ M A + bias of nty tile rows of 8·nblk tiles, M[ξ] of tile row r,
 // tile j at m[ξ·ms + r·tx + j], to the oh×ow plane y: rows 2r and 2r+1
-// (when < oh), exactly ow values each (the last vector of a row masked).
-TEXT ·winoOutputAVX2(SB), NOSPLIT, $0-72
+// (when < oh). The blocks of a tile row go last to first, in whole
+// vectors: a row's last vector may write up to 15 values past the row,
+// into the rows after it, which are written after it (the tile row's
+// second row, then its blocks down to the first; later tile rows; later
+// planes), as long as they lie within y's first ylen values; a last
+// vector that would pass those is masked.
+TEXT ·winoOutputAVX2(SB), NOSPLIT, $0-80
+	MOVQ y+0(FP), R11
+	MOVQ ylen+72(FP), R8
+	LEAQ (R11)(R8*4), R11     // the end of what may be written
 	MOVQ ms+16(FP), R10
 	SHLQ $2, R10              // ξ stride in bytes
 	VBROADCASTSS bias+24(FP), Y15
@@ -155,20 +163,36 @@ TEXT ·winoOutputAVX2(SB), NOSPLIT, $0-72
 	TESTQ BX, BX
 	JZ wo_done
 wo_row:
-	MOVQ y+0(FP), DI
-	MOVQ ow+48(FP), AX        // values of the rows still to write
-	LEAQ (DI)(AX*4), R13      // the second row
-	CMPQ BX, $1
-	JNE wo_two
-	MOVQ oh+56(FP), R11
-	TESTQ $1, R11
-	JZ wo_two
-	XORQ R13, R13             // the last tile row of an odd-height plane has one row
-wo_two:
-	MOVQ m+8(FP), SI
 	MOVQ nblk+32(FP), CX
 	TESTQ CX, CX
 	JZ wo_nextrow
+	// start at the last block: values left from it (AX), its pointers
+	MOVQ CX, DX
+	DECQ DX                   // nblk-1
+	MOVQ ow+48(FP), AX
+	MOVQ DX, R8
+	SHLQ $4, R8
+	SUBQ R8, AX               // ow - 16(nblk-1)
+	MOVQ y+0(FP), DI
+	MOVQ ow+48(FP), R8
+	LEAQ (DI)(R8*4), R13      // the second row
+	CMPQ BX, $1
+	JNE wo_two
+	MOVQ oh+56(FP), R8
+	TESTQ $1, R8
+	JZ wo_two
+	XORQ R13, R13             // the last tile row of an odd-height plane has one row
+wo_two:
+	MOVQ DX, R8
+	SHLQ $6, R8               // 64 bytes of y per block
+	ADDQ R8, DI
+	TESTQ R13, R13
+	JZ wo_r1
+	ADDQ R8, R13
+wo_r1:
+	MOVQ m+8(FP), SI
+	SHLQ $5, DX               // 32 bytes of m per block
+	ADDQ DX, SI
 wo_loop:
 	// s0_c = m0c + m1c + m2c (Y4..Y7), s1_c = m1c - m2c - m3c (Y8..Y11)
 	MOVQ SI, DX
@@ -230,16 +254,10 @@ wo_loop:
 	VPERM2F128 $0x20, Y6, Y5, Y2
 	VPERM2F128 $0x31, Y6, Y5, Y3
 	CMPQ AX, $16
-	JLT wo_tail
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	TESTQ R13, R13
-	JZ wo_next
-	VMOVUPS Y2, (R13)
-	VMOVUPS Y3, 32(R13)
-	JMP wo_next
-wo_tail:
-	// AX < 16 values left: masks of min(AX, 8) and max(AX-8, 0) lanes
+	JGE wo_full
+	// the row's last block, with fewer than 16 values in the row: masks of
+	// min(AX, 8) and max(AX-8, 0) lanes (Y5, Y6) for a vector that would
+	// pass the end
 	MOVQ AX, R8
 	CMPQ R8, $8
 	JLE wo_m0
@@ -258,20 +276,43 @@ wo_m1:
 	SHLQ $2, R8
 	SUBQ R8, R9
 	VMOVDQU (R9), Y6
+	LEAQ 64(DI), R8
+	CMPQ R8, R11
+	JA wo_mask0
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	JMP wo_row1
+wo_mask0:
 	VMASKMOVPS Y0, Y5, (DI)
 	VMASKMOVPS Y1, Y6, 32(DI)
+wo_row1:
 	TESTQ R13, R13
 	JZ wo_next
+	LEAQ 64(R13), R8
+	CMPQ R8, R11
+	JA wo_mask1
+	VMOVUPS Y2, (R13)
+	VMOVUPS Y3, 32(R13)
+	JMP wo_next
+wo_mask1:
 	VMASKMOVPS Y2, Y5, (R13)
 	VMASKMOVPS Y3, Y6, 32(R13)
+	JMP wo_next
+wo_full:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	TESTQ R13, R13
+	JZ wo_next
+	VMOVUPS Y2, (R13)
+	VMOVUPS Y3, 32(R13)
 wo_next:
-	ADDQ $32, SI
-	ADDQ $64, DI
+	SUBQ $32, SI
+	SUBQ $64, DI
 	TESTQ R13, R13
 	JZ wo_skip1
-	ADDQ $64, R13
+	SUBQ $64, R13
 wo_skip1:
-	SUBQ $16, AX
+	ADDQ $16, AX
 	DECQ CX
 	JNZ wo_loop
 wo_nextrow:
