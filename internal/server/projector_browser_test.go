@@ -90,16 +90,16 @@ func openPresent(t *testing.T, b *browsertest.Browser, url string, w, h int64) {
 
 // TestProjectorStageReadable (QA findings 2 and 3): on a 1280×800
 // projector the multi-channel and the transposed presets show every
-// grid's numbers at 14 px or more, nothing overlapping or cut off, "This
-// step" whole, and no wide empty band, at the first step and a later one;
-// also at 1024×768 and 1920×1080.
+// grid's numbers at 14 px or more, nothing overlapping or cut off, and
+// "This step" whole, at the first step and later ones; also at 1920×1080,
+// 1366×768, 1280×720 and (but for the channels) 1024×768.
 func TestProjectorStageReadable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test: -short")
 	}
 	_, srv := newTestServer(t)
 	b := browsertest.New(t)
-	big := [][2]int64{{projectorW, projectorH}, {1920, 1080}}
+	big := [][2]int64{{projectorW, projectorH}, {1920, 1080}, {1366, 768}, {1280, 720}}
 	all := append([][2]int64{{1024, 768}}, big...)
 	for _, tc := range []struct {
 		preset string

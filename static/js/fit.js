@@ -29,14 +29,14 @@ export function fit(root) {
   };
   reset();
   if (!on) return;
-  // /conv: the stage fills the screen down to the footer. A visualizer
-  // further down a page (a lesson stop under its text) fills the screen
-  // the presenter scrolls it to (its settings at the top).
+  // /conv: the stage fills the screen down to its bottom edge (the facts
+  // and the footer come after it, below the fold). A visualizer further
+  // down a page (a lesson stop under its text) fills the screen the
+  // presenter scrolls it to (its settings at the top).
   const rootTop = root.getBoundingClientRect().top + scrollY;
   const embed = rootTop > innerHeight * 0.4;
   const top = stage.getBoundingClientRect().top + scrollY - (embed ? rootTop : 0);
-  const footer = document.querySelector(".site-footer");
-  const below = footer && !embed ? footer.getBoundingClientRect().height + 4 : 8;
+  const below = 8;
   root.style.setProperty("--stage-h", Math.max(240, Math.floor(innerHeight - top - below)) + "px");
   const parts = [...stage.children].filter((e) => e.tagName === "SECTION" && !e.classList.contains("conv-detail"));
   const boxes = [...stage.querySelectorAll(".grid-wrap")];
