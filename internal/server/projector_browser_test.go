@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/convlab/convlab/internal/browsertest"
 )
 
@@ -195,6 +196,17 @@ func TestProjectorDigitHeatMap(t *testing.T) {
 			}
 			if fs, err := strconv.ParseFloat(strings.TrimSuffix(got[2], "px"), 64); err != nil || fs < 14 {
 				t.Errorf("%s: the hovered cell's label is %s", name, got[2])
+			}
+			// The keyboard: the grid takes the focus, an arrow moves the
+			// active cell, whose label shows its number.
+			b.Run(t, chromedp.MouseEvent(chromedp.MouseMoved, 1, 1))
+			b.Wait(t, `(document.getElementById("conv-in-0").focus(), document.activeElement.id === "conv-in-0")`)
+			b.Run(t, chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent(kb.ArrowRight))
+			got = browsertest.Eval[[]string](t, b, `(() => { const td = document.querySelector("#conv-in-0 td.active");
+				if (!td) return ["", "no active cell", ""];
+				const cs = getComputedStyle(td, "::before"); return [td.textContent, cs.content, cs.fontSize]; })()`)
+			if want := `"` + got[0] + `"`; got[1] != want {
+				t.Errorf("%s: the keyboard's active cell shows %s, want its number %s", name, got[1], want)
 			}
 			b.Screenshot(t, strings.NewReplacer("/", "-", "?", "-", " ", "-").Replace(name))
 		}
