@@ -391,6 +391,7 @@ func TestPhoneNavCompact(t *testing.T) {
 			for _, m := range bad {
 				t.Errorf("%s at 390×844: %s", name, m)
 			}
+			t.Logf("%s: header %.0f px", name, browsertest.Eval[float64](t, b, `document.querySelector(".site-header").getBoundingClientRect().height`))
 			b.Screenshot(t, strings.NewReplacer("/", "_").Replace(name))
 		}
 	}
