@@ -483,3 +483,27 @@ func TestProjectorConvTitle(t *testing.T) {
 		}
 	}
 }
+
+// TestProjectorHeaderOneRow: in presenter mode on a 1024-wide projector the
+// site header (brand, menu, languages) is one row in both languages, so
+// the screen's height goes to the page.
+func TestProjectorHeaderOneRow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	for _, size := range [][2]int64{{1024, 768}, {projectorW, projectorH}} {
+		for _, lang := range []string{"en", "ko"} {
+			b.Run(t, chromedp.EmulateViewport(size[0], size[1]), chromedp.Navigate(srv.URL+"/?present=1&lang="+lang))
+			b.Wait(t, `document.readyState === "complete"`)
+			rows := browsertest.Eval[int](t, b, `(() => { const cs = [...document.querySelectorAll(".site-header .brand, .site-nav a, .lang-switch a")].map((a) => { const r = a.getBoundingClientRect(); return (r.top + r.bottom) / 2; }).sort((a, b) => a - b);
+				let rows = 0, last = -1e9; for (const c of cs) { if (c - last > 12) rows++, last = c; } return rows; })()`)
+			h := browsertest.Eval[float64](t, b, `document.querySelector(".site-header").getBoundingClientRect().height`)
+			t.Logf("%d×%d %s: header %.0f px", size[0], size[1], lang, h)
+			if rows > 1 || h > 64 {
+				t.Errorf("%d×%d %s: the header takes %d rows, %.0f px", size[0], size[1], lang, rows, h)
+			}
+		}
+	}
+}
