@@ -197,6 +197,28 @@ func TestProjectorDigitHeatMap(t *testing.T) {
 			if fs, err := strconv.ParseFloat(strings.TrimSuffix(got[2], "px"), 64); err != nil || fs < 14 {
 				t.Errorf("%s: the hovered cell's label is %s", name, got[2])
 			}
+			// A corner cell's label stays inside the grid's box.
+			for _, corner := range []string{"tr:first-child td:first-child", "tr:first-child td:last-child", "tr:last-child td:first-child", "tr:last-child td:last-child"} {
+				pos := browsertest.Eval[[]float64](t, b, `(() => { const r = document.querySelector("#conv-in-0 `+corner+`").getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`)
+				b.Run(t, chromedp.MouseEvent(chromedp.MouseMoved, pos[0], pos[1]))
+				out := browsertest.Eval[string](t, b, `(() => {
+					const td = document.querySelector("#conv-in-0 `+corner+`"), cs = getComputedStyle(td, "::before");
+					if (cs.content === "none") return "no label";
+					const c = td.getBoundingClientRect(), box = td.closest(".grid-wrap").getBoundingClientRect();
+					const ctx = document.createElement("canvas").getContext("2d");
+					ctx.font = cs.fontWeight + " " + cs.fontSize + " " + cs.fontFamily;
+					const w = ctx.measureText(td.textContent).width + parseFloat(cs.paddingLeft) + parseFloat(cs.paddingRight) + 2 * parseFloat(cs.borderLeftWidth);
+					const h = parseFloat(cs.height);
+					const left = cs.left !== "auto" && cs.transform === "none" ? c.left + parseFloat(cs.left) : cs.right !== "auto" && cs.transform === "none" ? c.right - parseFloat(cs.right) - w : c.left + c.width / 2 - w / 2;
+					const top = cs.top !== "auto" ? c.top + parseFloat(cs.top) : c.bottom - parseFloat(cs.bottom) - h;
+					if (left < box.left - 0.5 || left + w > box.right + 0.5 || top < box.top - 0.5 || top + h > box.bottom + 0.5)
+						return "label at " + [left, top, left + w, top + h].map(Math.round) + " outside the box " + [box.left, box.top, box.right, box.bottom].map(Math.round);
+					return "";
+				})()`)
+				if out != "" {
+					t.Errorf("%s: hovering %s: %s", name, corner, out)
+				}
+			}
 			// The keyboard: the grid takes the focus, an arrow moves the
 			// active cell, whose label shows its number.
 			b.Run(t, chromedp.MouseEvent(chromedp.MouseMoved, 1, 1))
