@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/convlab/convlab/internal/browsertest"
+	"github.com/convlab/convlab/internal/convstate"
 )
 
 // projectorW, projectorH: the classroom projector the QA pass used.
@@ -526,6 +527,48 @@ func TestProjectorHeaderOneRow(t *testing.T) {
 			if rows > 1 || h > 64 {
 				t.Errorf("%d×%d %s: the header takes %d rows, %.0f px", size[0], size[1], lang, rows, h)
 			}
+		}
+	}
+}
+
+// TestProjectorEveryPreset: every preset of the visualizer, on a 1280×800
+// projector in presenter mode, at its first and last step, passes the
+// stage's geometry checks (numbers ≥ 14 px or a heat map, nothing cut off
+// or overlapping, "This step" whole).
+func TestProjectorEveryPreset(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: -short")
+	}
+	_, srv := newTestServer(t)
+	b := browsertest.New(t)
+	for _, p := range convstate.Presets {
+		openPresent(t, b, srv.URL+"/conv?present=1&lang=en&preset="+p.Name, projectorW, projectorH)
+		last := browsertest.Eval[int](t, b, `Number(document.getElementById("conv-scrubber").max)`)
+		for _, step := range []int{1, last} {
+			b.Wait(t, fmt.Sprintf(`window.convlabVisualizer.setState({step: %d}).then(() => true)`, step))
+			r := browsertest.Eval[stageReport](t, b, stageGeometry+`(14)`)
+			name := fmt.Sprintf("%s step %d", p.Name, step)
+			t.Logf("%s: %v", name, r.Out)
+			if len(r.Bad) > 0 {
+				t.Errorf("%s: %s", name, strings.Join(r.Bad, "; "))
+				b.Screenshot(t, strings.ReplaceAll(name, " ", "-"))
+			}
+		}
+	}
+	// The lesson's stops with a visualizer, scrolled to it.
+	for i, st := range lessonStops {
+		n := i + 1
+		if st.Preset == "" {
+			continue
+		}
+		name := fmt.Sprintf("/lesson/%d", n)
+		openPresent(t, b, fmt.Sprintf("%s/lesson/%d?present=1&lang=en", srv.URL, n), projectorW, projectorH)
+		b.Wait(t, `(document.getElementById("conv").scrollIntoView({block: "start"}), new Promise(r => setTimeout(() => r(true), 200)))`)
+		r := browsertest.Eval[stageReport](t, b, stageGeometry+`(14)`)
+		t.Logf("%s: %v", name, r.Out)
+		if len(r.Bad) > 0 {
+			t.Errorf("%s: %s", name, strings.Join(r.Bad, "; "))
+			b.Screenshot(t, strings.ReplaceAll(name, "/", "-"))
 		}
 	}
 }
