@@ -127,9 +127,15 @@ function start() {
   // After an edit the stage is a new element: fit it again; a step keeps
   // the grids and only shrinks the type of "This step" if it must.
   const scale = (s) => root.style.setProperty("--detail-scale", String(s));
+  let frame = 0; // one check of "This step" per frame, however fast the steps come
   root.addEventListener("conv:change", () => {
-    if (root.querySelector("#conv-stage") !== stage) again();
-    else if (root.classList.contains("fitted")) { const det = stage.querySelector(".conv-detail"); if (det) fitDetail(det, scale); }
+    if (root.querySelector("#conv-stage") !== stage) { again(); return; }
+    if (!root.classList.contains("fitted") || frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      const det = stage.querySelector(".conv-detail");
+      if (det && root.classList.contains("fitted")) fitDetail(det, scale);
+    });
   });
   root.querySelector("#conv-settings")?.addEventListener("toggle", soon);
   if (window.convlabVisualizer) again();
