@@ -391,12 +391,17 @@ func TestPhoneNavCompact(t *testing.T) {
 	b := browsertest.New(t)
 	b.Run(t, emulatePhone())
 	for _, lang := range []string{"en", "ko"} {
-		for _, path := range []string{"/", "/conv", "/quiz"} {
+		for _, path := range []string{"/", "/conv", "/quiz", "/network"} {
 			name := path + " (" + lang + ")"
 			b.Run(t, chromedp.Navigate(srv.URL+path+"?lang="+lang))
 			b.Wait(t, `document.readyState === "complete"`)
 			bad := browsertest.Eval[[]string](t, b, `(() => {
 				const bad = [];
+				const cur = document.querySelector('.site-nav a[aria-current="page"]');
+				if (cur) {
+					const u = cur.parentElement.parentElement.getBoundingClientRect(), r = cur.getBoundingClientRect();
+					if (r.left < u.left - 0.5 || r.right > u.right + 0.5) bad.push("the current page's link " + JSON.stringify(cur.textContent) + " starts out of view: " + Math.round(r.left) + "–" + Math.round(r.right));
+				}
 				const h = document.querySelector(".site-header").getBoundingClientRect().height;
 				if (h > 104) bad.push("the header is " + Math.round(h) + " px tall");
 				if (document.documentElement.scrollWidth > 390) bad.push("the page is " + document.documentElement.scrollWidth + " px wide");
