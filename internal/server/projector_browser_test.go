@@ -69,6 +69,7 @@ const stageGeometry = `((minFont) => {
 	out.minFont = minFs === 1e9 ? 0 : +minFs.toFixed(1);
 	out.minCell = +minCell.toFixed(1);
 	out.heat = heat;
+	out.noEq = stage.classList.contains("no-eq");
 	out.detail = det.clientHeight + "/" + det.scrollHeight;
 	return {bad, out};
 })`
