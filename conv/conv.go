@@ -151,7 +151,7 @@ func (c *Conv) setup(nw int) {
 			c.plan = newColPlan(g.InChannels/g.Groups, kh, kw, g.InH, g.InW, g.OutH, g.OutW,
 				g.Stride[0], g.Stride[1], g.Dilation[0], g.Dilation[1], g.PadTop, g.PadLeft, g.PaddingMode)
 			if winoEligible(g) && (c.kern.winograd || winoAllKernels) {
-				c.wino = newWinoPlan(g)
+				c.wino = newWinoPlan(g, c.kern)
 			}
 		}
 	}
