@@ -296,5 +296,5 @@ func ExampleParseQuery() {
 	fmt.Println(err)
 	// Output:
 	// 3x3 output, input=6&kernel=3&stride=2&padding=1&dilation=1
-	// kernel 9x9 is larger than the padded input 6x6
+	// kernel 9×9 is larger than the padded input 6×6
 }

