@@ -104,7 +104,7 @@ fuzz:
 ## model: retrain the shipped MNIST model (README "Model"), then check it on the 10k test set and the drawn digits
 MODEL_FLAGS = -net reference -seed 1 -augment -augment-epochs 7 -epochs 10 -batch 50 -lr 0.001 -lr-decay 0.75
 model:
-	CONVLAB_WINOGRAD=off $(GO) run ./cmd/train $(MODEL_FLAGS) -out mnist/model/reference.safetensors
+	CONVLAB_CONV=im2col $(GO) run ./cmd/train $(MODEL_FLAGS) -out mnist/model/reference.safetensors
 	$(GO) test -count=1 -run 'TestShippedModel' ./mnist/
 
 ## drawn: rebuild the drawn-digit test set mnist/testdata/drawn (needs python3-pil and the fonts the script names)

@@ -273,3 +273,26 @@ func BenchmarkPoolSpin(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDirect compares the direct convolution of one input channel
+// with im2col on the Cin = 1 shapes, per kernel that has one.
+func BenchmarkDirect(b *testing.B) {
+	defer func(e bool) { directEnabled = e }(directEnabled)
+	for _, k := range gemmKernels {
+		if k.direct == nil {
+			continue
+		}
+		for _, path := range []string{"im2col", "direct"} {
+			directEnabled = path == "direct"
+			for _, bc := range newBenchCases(b) {
+				if bc.c.G.InChannels != 1 {
+					continue
+				}
+				bc.c.kern = k
+				b.Run(fmt.Sprintf("%s/%s/%s", bc.name, k.name, path), func(b *testing.B) {
+					loop(b, bc.flopsForward, func() { bc.c.Forward(bc.y, bc.x, bc.w, bc.b, bc.n) })
+				})
+			}
+		}
+	}
+}

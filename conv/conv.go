@@ -74,6 +74,10 @@ type Conv struct {
 	// path (winoEligible); nb is the call's images per Winograd GEMM.
 	wino *winoPlan
 	nb   int
+	// direct: Forward takes the direct kernel of one input channel
+	// (directEligible); dwt are the call's weights laid out for it.
+	direct bool
+	dwt    []float32
 }
 
 // convWorker is one goroutine's scratch.
@@ -153,6 +157,7 @@ func (c *Conv) setup(nw int) {
 			if winoEligible(g) && (c.kern.winograd || winoAllKernels) {
 				c.wino = newWinoPlan(g, c.kern)
 			}
+			c.direct = directEnabled && directEligible(g, c.kern)
 		}
 	}
 	for len(c.ws) < nw {
@@ -216,6 +221,9 @@ func (c *Conv) Forward(y, x, w, b []float32, n int) {
 		c.usePW = n > 1
 		c.winoPrepare(w, false)
 		c.nb = c.wino.batch(n, nw)
+	} else if c.direct {
+		c.usePW = false
+		c.directPrepare(w, b)
 	} else if c.usePW = g.Groups == 1 && !g.Transposed && n > 1; c.usePW {
 		K := c.plan.rows()
 		A := c.dense(&c.pwSrc, w, K, false)
@@ -423,7 +431,9 @@ func (c *Conv) run(op uint8, i, nw int) {
 			return
 		}
 		for ni := c.nextImage(); ni < c.n; ni = c.nextImage() {
-			if c.G.Transposed {
+			if c.direct {
+				c.forwardDirect(ws, ni)
+			} else if c.G.Transposed {
 				c.forwardTransposed(ws, ni)
 			} else {
 				c.forward(ws, ni)

@@ -39,6 +39,9 @@ type gemmKernel struct {
 	// winoRows are the Winograd transforms' row kernels to use with it
 	// (nil: Go's).
 	winoRows *winoRows
+	// direct, if set, convolves a single input channel without im2col
+	// (direct.go).
+	direct *directKernel
 	// edge, if set, is a kernel with the same mr and a narrower nr, used
 	// for the last column panel when it is no wider than edge.nr (less
 	// work wasted on padding columns, e.g. 196 = 6·32 + 4); it may have an

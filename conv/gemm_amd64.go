@@ -294,6 +294,7 @@ func init() {
 		avx2Kernel.edge = wrap("avx2_6x4T", 6, 4, sgemmKern6x4T)
 		avx2Kernel.copyPanel, avx2Kernel.panel, avx2Kernel.addRows = copyPanelAVX2Go, permPanelAVX2Go, addRowsAVX2Go
 		avx2Kernel.winoRows, avx2Kernel.packT, avx2Kernel.winograd = winoAVX2, packTTransposeAVX2, true
+		avx2Kernel.direct = directKernelAVX2
 		gemmKernels = append(gemmKernels, avx2Kernel)
 	}
 	if cpu.X86.HasAVX512F {
@@ -304,6 +305,7 @@ func init() {
 			k.winoRows, k.winograd = winoAVX2, true
 		}
 		avx512Kernel.edge = edge
+		avx512Kernel.direct = directKernelAVX512
 		// Narrower still (196 = 6·32 + 4): the rows in the lanes, 4 FMAs per k.
 		edge.edge = wrap("avx512_8x4T", 8, 4, sgemmKern8x4T)
 		edge.edge.gather, edge.edge.addRows, edge.edge.packT, edge.edge.panel = gatherAVX512, addRowsAVX512Go, packTAVX512, permPanelAVX512Go

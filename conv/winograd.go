@@ -44,10 +44,14 @@ var winoMinChannels = 8
 var winoAllKernels = false
 
 // winoEnabled turns the Winograd path off when false: the environment
-// variable CONVLAB_WINOGRAD=off does that for a process (to compare the
-// two paths, or to train exactly as an engine without Winograd did: the
-// shipped model's recipe, see the README), and tests and benchmarks set it.
-var winoEnabled = os.Getenv("CONVLAB_WINOGRAD") != "off"
+// variable CONVLAB_CONV=im2col does that for a process (with the direct
+// kernels: every layer through im2col + GEMM, to compare, or to train
+// exactly as the engine did before either existed: the shipped model's
+// recipe, see the README), and tests and benchmarks set it.
+var winoEnabled = !im2colOnly
+
+// im2colOnly is CONVLAB_CONV=im2col.
+var im2colOnly = os.Getenv("CONVLAB_CONV") == "im2col"
 
 // winoEligible reports whether g runs through the Winograd path.
 func winoEligible(g *Geometry) bool {
