@@ -157,7 +157,7 @@ func TestHeavyBodyBoundedFirst(t *testing.T) {
 // heavyBodyBudget (uploads in progress count their Content-Length), 503.
 func TestHeavyBodyBudget(t *testing.T) {
 	cfg := defaultConfig()
-	_, srv := newTestServerConfig(t, cfg)
+	a, srv := newTestServerConfig(t, cfg)
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	n := int(heavyBodyBudget / cfg.BodyLimit)
 	for range n { // each announces a 1 MB body and sends one byte of it
@@ -168,13 +168,13 @@ func TestHeavyBodyBudget(t *testing.T) {
 		t.Cleanup(func() { conn.Close() })
 		fmt.Fprintf(conn, "POST /api/conv HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", addr, cfg.BodyLimit)
 	}
-	var resp *http.Response
-	var body string
-	waitFor(t, func() bool {
-		resp, body = post(t, srv.URL+"/api/conv", "application/json", `{"input": `+lessonInput+`, "weight": `+crossFilter+`}`)
-		return resp.StatusCode == http.StatusServiceUnavailable
-	}, "the budget full")
-	if resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "busy") {
+	// Every slow upload holds its charge before the probe is sent: a probe
+	// in flight while the last upload arrives would (rightly) push that
+	// upload over the budget instead, leaving room for every later probe
+	// (under load that happened: 63 MB held, the test waited in vain).
+	waitFor(t, func() bool { return a.bodyBytes.Load() == int64(n)*cfg.BodyLimit }, "the slow uploads charged")
+	resp, body := post(t, srv.URL+"/api/conv", "application/json", `{"input": `+lessonInput+`, "weight": `+crossFilter+`}`)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "busy") {
 		t.Errorf("over the body budget: %d %q", resp.StatusCode, body)
 	}
 }
