@@ -277,13 +277,14 @@ func BenchmarkPoolSpin(b *testing.B) {
 // BenchmarkDirect compares the direct convolution of one input channel
 // with im2col on the Cin = 1 shapes, per kernel that has one.
 func BenchmarkDirect(b *testing.B) {
-	defer func(e bool) { directEnabled = e }(directEnabled)
+	defer func(e, w bool) { directEnabled, directW24 = e, w }(directEnabled, directW24)
 	for _, k := range gemmKernels {
 		if k.direct == nil {
 			continue
 		}
-		for _, path := range []string{"im2col", "direct"} {
-			directEnabled = path == "direct"
+		for _, path := range []string{"im2col", "direct", "direct-no-w24"} {
+			directEnabled = path != "im2col"
+			directW24 = path == "direct"
 			for _, bc := range newBenchCases(b) {
 				if bc.c.G.InChannels != 1 {
 					continue

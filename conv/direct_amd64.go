@@ -6,6 +6,9 @@ package conv
 func directAVX512(y *float32, ldy int, pp *float32, pw int, wt *float32, kh, kw, ow, oh int)
 
 //go:noescape
+func directAVX512W24(y *float32, ldy int, pp *float32, pw int, wt *float32, kh, kw, npairs int)
+
+//go:noescape
 func directAVX2(y *float32, ldy int, pp *float32, pw int, wt *float32, kh, kw, ow, oh int)
 
 // directCheck panics unless every value the direct kernels touch is inside
@@ -20,9 +23,22 @@ func directCheck(y []float32, ldy int, pp []float32, pw int, wt []float32, kh, k
 	_ = wt[(kh*kw+1)*8*bcast-1]
 }
 
+// directW24 lets the AVX-512 kernel take rows of 24 two at a time (a
+// variable for the test and benchmark that compare).
+var directW24 = true
+
 var (
 	directKernelAVX512 = &directKernel{bcast: 1, run: func(y []float32, ldy int, pp []float32, pw int, wt []float32, kh, kw, ow, oh int) {
 		directCheck(y, ldy, pp, pw, wt, kh, kw, ow, oh, 1)
+		if ow == 24 && oh >= 2 && directW24 {
+			// Rows of 24 (a 5×5 kernel on 28×28): two rows as three
+			// vectors, every lane used (32-column steps waste a quarter).
+			directAVX512W24(&y[0], ldy, &pp[0], pw, &wt[0], kh, kw, oh/2)
+			if oh%2 == 0 {
+				return
+			}
+			y, pp, oh = y[(oh-1)*ow:], pp[(oh-1)*pw:], 1
+		}
 		directAVX512(&y[0], ldy, &pp[0], pw, &wt[0], kh, kw, ow, oh)
 	}}
 	directKernelAVX2 = &directKernel{bcast: 8, run: func(y []float32, ldy int, pp []float32, pw int, wt []float32, kh, kw, ow, oh int) {
