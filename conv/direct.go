@@ -14,6 +14,10 @@ package conv
 // tests and benchmarks that compare with im2col).
 var directEnabled = !im2colOnly
 
+// directW24 lets the AVX-512 kernel take rows of 24 two at a time (a
+// variable for the benchmark that compares).
+var directW24 = true
+
 // directKernel is a GEMM kernel's direct convolution of one input channel.
 type directKernel struct {
 	// bcast is how many floats each weight takes in the prepared layout:

@@ -23,10 +23,6 @@ func directCheck(y []float32, ldy int, pp []float32, pw int, wt []float32, kh, k
 	_ = wt[(kh*kw+1)*8*bcast-1]
 }
 
-// directW24 lets the AVX-512 kernel take rows of 24 two at a time (a
-// variable for the test and benchmark that compare).
-var directW24 = true
-
 var (
 	directKernelAVX512 = &directKernel{bcast: 1, run: func(y []float32, ldy int, pp []float32, pw int, wt []float32, kh, kw, ow, oh int) {
 		directCheck(y, ldy, pp, pw, wt, kh, kw, ow, oh, 1)
