@@ -226,36 +226,21 @@ func copyPanelAVX2Go(dst, a []float32, ld, w, n int) bool {
 }
 
 //go:noescape
-func transpose8AVX2(dst, src *float32, ld, nblk int)
-
-//go:noescape
 func gatherStridedAVX512(dst, src *float32, idx *int32, nvec, srcStep, dstStep int)
 
-// packTAVX512 is the transposing pack (packTFunc) for full panels of width
-// 8 (8×8 register transposes) or a multiple of 16 (strided 16-lane gathers).
+// packTAVX512 is the transposing pack (packTFunc) for full panels of a width
+// that is a multiple of 8 (8×8 register transposes, packTTransposeAVX2),
+// and for fewer than 8 columns of a width that is a multiple of 16
+// (strided 16-lane gathers).
 func packTAVX512(dst, a []float32, ld, w, on, ic int) bool {
 	if w%8 == 0 && packTTransposeAVX2(dst, a, ld, w, on, ic) {
 		return true
 	}
-	if on != w || ic < 2 || (w != 8 && w%16 != 0) || (w-1)*ld+ic >= 1<<31 {
+	if on != w || ic < 2 || w%16 != 0 || (w-1)*ld+ic >= 1<<31 {
 		return false
 	}
 	_ = a[(w-1)*ld+ic-1]
 	_ = dst[ic*w-1]
-	if w == 8 {
-		// In-register 8×8 transposes (gathers are slow on CPUs with the
-		// Gather Data Sampling mitigation), the last ic%8 columns in Go.
-		nb := ic / 8
-		if nb > 0 {
-			transpose8AVX2(&dst[0], &a[0], ld, nb)
-		}
-		for i := nb * 8; i < ic; i++ {
-			for o := range 8 {
-				dst[i*8+o] = a[o*ld+i]
-			}
-		}
-		return true
-	}
 	var idx [16]int32
 	for q := 0; q < w/16; q++ {
 		for l := range 16 {

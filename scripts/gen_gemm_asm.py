@@ -486,69 +486,6 @@ cp_done:
 	VZEROUPPER
 	RET
 
-// func transpose8AVX2(dst, src *float32, ld, nblk int)
-// For b < nblk, o < 8, i < 8: dst[b*64 + i*8 + o] = src[o*ld + b*8 + i]
-// (8x8 in-register transposes: unpack, shuffle, 128-bit permute).
-TEXT ·transpose8AVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ ld+16(FP), R8
-	SHLQ $2, R8
-	MOVQ nblk+24(FP), CX
-	TESTQ CX, CX
-	JZ tr_done
-	LEAQ (R8)(R8*2), R9
-tr_loop:
-	MOVQ SI, DX
-	VMOVUPS (DX), Y0
-	VMOVUPS (DX)(R8*1), Y1
-	VMOVUPS (DX)(R8*2), Y2
-	VMOVUPS (DX)(R9*1), Y3
-	LEAQ (DX)(R8*4), DX
-	VMOVUPS (DX), Y4
-	VMOVUPS (DX)(R8*1), Y5
-	VMOVUPS (DX)(R8*2), Y6
-	VMOVUPS (DX)(R9*1), Y7
-	VUNPCKLPS Y1, Y0, Y8
-	VUNPCKHPS Y1, Y0, Y9
-	VUNPCKLPS Y3, Y2, Y10
-	VUNPCKHPS Y3, Y2, Y11
-	VUNPCKLPS Y5, Y4, Y12
-	VUNPCKHPS Y5, Y4, Y13
-	VUNPCKLPS Y7, Y6, Y14
-	VUNPCKHPS Y7, Y6, Y15
-	VSHUFPS $0x44, Y10, Y8, Y0
-	VSHUFPS $0xEE, Y10, Y8, Y1
-	VSHUFPS $0x44, Y11, Y9, Y2
-	VSHUFPS $0xEE, Y11, Y9, Y3
-	VSHUFPS $0x44, Y14, Y12, Y4
-	VSHUFPS $0xEE, Y14, Y12, Y5
-	VSHUFPS $0x44, Y15, Y13, Y6
-	VSHUFPS $0xEE, Y15, Y13, Y7
-	VPERM2F128 $0x20, Y4, Y0, Y8
-	VPERM2F128 $0x20, Y5, Y1, Y9
-	VPERM2F128 $0x20, Y6, Y2, Y10
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y4, Y0, Y12
-	VPERM2F128 $0x31, Y5, Y1, Y13
-	VPERM2F128 $0x31, Y6, Y2, Y14
-	VPERM2F128 $0x31, Y7, Y3, Y15
-	VMOVUPS Y8, (DI)
-	VMOVUPS Y9, 32(DI)
-	VMOVUPS Y10, 64(DI)
-	VMOVUPS Y11, 96(DI)
-	VMOVUPS Y12, 128(DI)
-	VMOVUPS Y13, 160(DI)
-	VMOVUPS Y14, 192(DI)
-	VMOVUPS Y15, 224(DI)
-	ADDQ $32, SI
-	ADDQ $256, DI
-	DECQ CX
-	JNZ tr_loop
-tr_done:
-	VZEROUPPER
-	RET
-
 // func gatherStridedAVX512(dst, src *float32, idx *int32, nvec, srcStep, dstStep int)
 // For t < nvec: dst[t*dstStep + l] = src[t*srcStep + idx[l]], l < 16.
 TEXT ·gatherStridedAVX512(SB), NOSPLIT, $0-48
